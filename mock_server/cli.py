@@ -1,0 +1,85 @@
+"""`binance-mock`: the command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from mock_server.data import DEFAULT_ROWS
+from mock_server.exchange import Exchange, Settings
+from mock_server.fidelity import Profile, load_profile, parse_assignments
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8900
+
+
+def _serve_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("serve", help="run the mock exchange")
+    p.add_argument("--host", default=DEFAULT_HOST)
+    p.add_argument("--port", type=int, default=DEFAULT_PORT)
+    p.add_argument("--seed", type=int, default=7, help="seed of the generated data (default 7)")
+    p.add_argument(
+        "--anchor-ms", type=int, default=None, help="newest moment of the generated data (default now)"
+    )
+    p.add_argument(
+        "--rows", type=int, default=DEFAULT_ROWS, help=f"generated rows per account (default {DEFAULT_ROWS})"
+    )
+    p.add_argument(
+        "--fixture", action="append", default=[], metavar="PATH", help="load rows from a fixture file"
+    )
+    p.add_argument("--keys", metavar="PATH", help="accounts file replacing the demo key")
+    p.add_argument("--profile", metavar="FILE", help="fidelity profile (JSON or TOML)")
+    p.add_argument(
+        "--fidelity", action="append", default=[], metavar="NAME=VALUE", help="one fidelity decision"
+    )
+    p.add_argument("--ip-weight-limit", type=int, default=None, help="per-minute IP weight limit of /sapi")
+    p.add_argument("--log-level", default="warning")
+
+
+def build_settings(args: argparse.Namespace) -> Settings:
+    profile = load_profile(args.profile) if args.profile else Profile()
+    profile = profile.with_values(parse_assignments(args.fidelity))
+    settings = Settings(
+        seed=args.seed,
+        anchor_ms=args.anchor_ms,
+        rows=args.rows,
+        fixtures=list(args.fixture),
+        keys_path=args.keys,
+        profile=profile,
+    )
+    if args.ip_weight_limit is not None:
+        settings.sapi_weight_limit = args.ip_weight_limit
+    return settings
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from mock_server.app import create_app
+
+    try:
+        settings = build_settings(args)
+        exchange = Exchange(settings)
+    except (OSError, ValueError) as exc:
+        print(f"binance-mock: {exc}", file=sys.stderr)
+        return 2
+    app = create_app(exchange=exchange)
+    print(f"binance-mock serving on http://{args.host}:{args.port}", file=sys.stderr, flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, server_header=False)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="binance-mock", description="A fake Binance for tests.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    _serve_parser(sub)
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        return _serve(args)
+    parser.error(f"unknown command {args.command}")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,186 @@
+"""The mock's data: Faker-seeded transfers, and fixture files in a documented format.
+
+Generation is deterministic for (seed, anchor_ms, rows, api key). Faker owns the seeded
+random source; the bulk of the work uses that source directly, because Faker's provider
+calls cost microseconds each and a million rows must build in seconds.
+
+Fixture format (JSON), one of:
+- `{"format": "binance-mock/transfers", "version": 1, "accounts": [{"apiKey": "...", "rows": [ROW, ...]}]}`
+- `{"rows": [ROW, ...]}` or a bare `[ROW, ...]`: rows of the default (first) account.
+A ROW is shaped exactly as Binance answers it, `timestamp` in milliseconds.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from faker import Faker
+
+from mock_server.fidelity import DAY_MS
+from mock_server.ledger import Transfer
+
+FIXTURE_FORMAT = "binance-mock/transfers"
+FIXTURE_VERSION = 1
+HISTORY_DAYS = 90
+DEFAULT_ROWS = 2_000
+
+
+@dataclass(frozen=True, slots=True)
+class _Asset:
+    code: str
+    weight: float
+    low: float  # typical amount range (log-uniform between low and high)
+    high: float
+
+
+_ASSETS = (
+    _Asset("USDT", 30, 5, 50_000),
+    _Asset("BTC", 14, 0.0001, 3),
+    _Asset("ETH", 12, 0.002, 40),
+    _Asset("BNB", 9, 0.01, 150),
+    _Asset("USDC", 8, 5, 30_000),
+    _Asset("FDUSD", 4, 10, 20_000),
+    _Asset("SOL", 6, 0.05, 800),
+    _Asset("XRP", 5, 10, 50_000),
+    _Asset("ADA", 3, 20, 80_000),
+    _Asset("DOGE", 4, 50, 500_000),
+    _Asset("LINK", 2, 1, 3_000),
+    _Asset("TRX", 2, 100, 300_000),
+)
+# Isolated pairs: (symbol, base, quote).
+_PAIRS = (
+    ("BTCUSDT", "BTC", "USDT"),
+    ("ETHUSDT", "ETH", "USDT"),
+    ("BNBUSDT", "BNB", "USDT"),
+    ("SOLUSDT", "SOL", "USDT"),
+    ("ETHBTC", "ETH", "BTC"),
+    ("BNBBTC", "BNB", "BTC"),
+)
+_CROSS_PEERS = ("SPOT", "SPOT", "SPOT", "SPOT", "FUNDING", "FUTURES", "ISOLATED_MARGIN")
+ISOLATED_SHARE = 0.15
+_TX_ID_BASE = 100_000_000_000
+
+
+def _amount(rng: Any, asset: _Asset) -> str:
+    lo, hi = asset.low, asset.high
+    value = lo * (hi / lo) ** rng.random()
+    units = max(1, int(value * 100_000_000))
+    if value >= 10:
+        units -= units % 1_000_000  # whole-ish numbers, as people type them
+    return f"{units // 100_000_000}.{units % 100_000_000:08d}"
+
+
+def generate(seed: int, anchor_ms: int, rows: int, api_key: str) -> list[Transfer]:
+    """`rows` transfers spread over the HISTORY_DAYS days before `anchor_ms`, oldest first."""
+    fake = Faker()
+    fake.seed_instance(f"{seed}:{anchor_ms}:{api_key}")
+    rng = fake.random
+    start = anchor_ms - HISTORY_DAYS * DAY_MS
+    stamps = sorted(rng.randint(start, anchor_ms) for _ in range(rows))
+    assets = rng.choices(_ASSETS, weights=[a.weight for a in _ASSETS], k=rows)
+    by_code = {a.code: a for a in _ASSETS}
+    tx_id = _TX_ID_BASE + rng.randint(0, 10**9)
+    out: list[Transfer] = []
+    for ts, asset in zip(stamps, assets, strict=True):
+        tx_id += rng.randint(1, 5_000)
+        type_ = "ROLL_IN" if rng.random() < 0.55 else "ROLL_OUT"
+        from_symbol = to_symbol = None
+        if rng.random() < ISOLATED_SHARE:
+            symbol, base, quote = rng.choice(_PAIRS)
+            asset = by_code[base if rng.random() < 0.4 else quote]
+            if type_ == "ROLL_IN":
+                trans_from, trans_to, to_symbol = "SPOT", "ISOLATED_MARGIN", symbol
+            else:
+                trans_from, trans_to, from_symbol = "ISOLATED_MARGIN", "SPOT", symbol
+        else:
+            peer = rng.choice(_CROSS_PEERS)
+            symbol = None
+            if peer == "ISOLATED_MARGIN":
+                pairs = [p for p in _PAIRS if asset.code in p[1:]]
+                if pairs:
+                    symbol = rng.choice(pairs)[0]
+                else:
+                    peer = "SPOT"
+            if type_ == "ROLL_IN":
+                trans_from, trans_to, from_symbol = peer, "CROSS_MARGIN", symbol
+            else:
+                trans_from, trans_to, to_symbol = "CROSS_MARGIN", peer, symbol
+        status = "CONFIRMED"
+        r = rng.random()
+        if anchor_ms - ts < DAY_MS and r < 0.08:
+            status = "PENDING"  # only recent transfers can still be pending
+        elif r < 0.02:
+            status = "FAILED"
+        out.append(
+            Transfer(
+                tx_id=tx_id,
+                timestamp=ts,
+                asset=asset.code,
+                amount=_amount(rng, asset),
+                type=type_,
+                status=status,
+                trans_from=trans_from,
+                trans_to=trans_to,
+                from_symbol=from_symbol,
+                to_symbol=to_symbol,
+            )
+        )
+    return out
+
+
+def parse_rows(rows: Any, where: str) -> list[Transfer]:
+    if not isinstance(rows, list):
+        raise ValueError(f"{where}: 'rows' must be a list")
+    parsed = [Transfer.from_dict(r, f"{where}[{i}]") for i, r in enumerate(rows)]
+    seen: set[int] = set()
+    for i, t in enumerate(parsed):
+        if t.tx_id in seen:
+            raise ValueError(f"{where}[{i}]: txId {t.tx_id} appears twice")
+        seen.add(t.tx_id)
+    return parsed
+
+
+def parse_fixture(data: Any, source: str, default_key: str) -> dict[str, list[Transfer]]:
+    """Rows per API key from a fixture document; errors name the file, row and field."""
+    if isinstance(data, list):
+        return {default_key: parse_rows(data, f"{source}: rows")}
+    if not isinstance(data, dict):
+        raise ValueError(f"{source}: a fixture is a JSON object or a list of rows")
+    if "accounts" not in data:
+        if "rows" not in data:
+            raise ValueError(f"{source}: expected 'accounts' or 'rows'")
+        return {default_key: parse_rows(data["rows"], f"{source}: rows")}
+    fmt = data.get("format", FIXTURE_FORMAT)
+    if fmt != FIXTURE_FORMAT or data.get("version", FIXTURE_VERSION) != FIXTURE_VERSION:
+        raise ValueError(f"{source}: unsupported format {fmt!r} version {data.get('version')!r}")
+    accounts = data["accounts"]
+    if not isinstance(accounts, list):
+        raise ValueError(f"{source}: 'accounts' must be a list")
+    out: dict[str, list[Transfer]] = {}
+    for i, acct in enumerate(accounts):
+        where = f"{source}: accounts[{i}]"
+        if not isinstance(acct, dict) or not isinstance(acct.get("apiKey"), str):
+            raise ValueError(f"{where}: needs an 'apiKey' string")
+        out.setdefault(acct["apiKey"], []).extend(parse_rows(acct.get("rows", []), f"{where}.rows"))
+    return out
+
+
+def load_fixture(path: str | Path, default_key: str) -> dict[str, list[Transfer]]:
+    p = Path(path)
+    try:
+        data = json.loads(p.read_bytes())
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{p}: not valid JSON ({exc})") from None
+    return parse_fixture(data, str(p), default_key)
+
+
+def dump_fixture(rows_by_key: dict[str, Sequence[dict[str, Any]]]) -> dict[str, Any]:
+    return {
+        "format": FIXTURE_FORMAT,
+        "version": FIXTURE_VERSION,
+        "accounts": [{"apiKey": k, "rows": list(v)} for k, v in rows_by_key.items()],
+    }

@@ -1,0 +1,126 @@
+"""The one catalog of Binance errors: code, HTTP status, message template.
+
+Messages are Binance's own wording (facts §3); HTTP statuses follow decision F17.
+A new Binance error is one line here. The contract suite reads the same constants,
+so the facts are shared but the code paths that decide behaviour are not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorSpec:
+    code: int
+    name: str
+    status: int
+    template: str
+
+    def format(self, *args: object) -> str:
+        if not args:
+            return self.template
+        try:
+            return self.template % tuple(str(a) for a in args)
+        except (TypeError, ValueError):
+            # Wrong number of args from a user's fault rule: show the template
+            # rather than fail the request.
+            return self.template
+
+
+def _e(code: int, name: str, template: str, status: int = 400) -> ErrorSpec:
+    return ErrorSpec(code, name, status, template)
+
+
+# --- messages used by the mock's own checks (named, so tests assert on them) ---
+UNKNOWN = _e(-1000, "UNKNOWN", "An unknown error occurred while processing the request.", 500)
+DISCONNECTED = _e(
+    -1001, "DISCONNECTED", "Internal error; unable to process your request. Please try again.", 503
+)
+UNAUTHORIZED = _e(-1002, "UNAUTHORIZED", "You are not authorized to execute this request.", 401)
+TOO_MUCH_WEIGHT = _e(
+    -1003,
+    "TOO_MANY_REQUESTS",
+    "Too much request weight used; current limit is %s request weight per %s. "
+    "Please use WebSocket Streams for live updates to avoid polling the API.",
+    429,
+)
+SERVER_BUSY = _e(-1004, "SERVER_BUSY", "Server is busy, please wait and try again", 503)
+BACKEND_TIMEOUT = _e(
+    -1007,
+    "TIMEOUT",
+    "Timeout waiting for response from backend server. Send status unknown; execution status unknown.",
+    503,
+)
+TIMESTAMP_OUTSIDE_WINDOW = _e(
+    -1021, "INVALID_TIMESTAMP", "Timestamp for this request is outside of the recvWindow."
+)
+TIMESTAMP_AHEAD = _e(
+    -1021, "INVALID_TIMESTAMP", "Timestamp for this request was 1000ms ahead of the server's time."
+)
+INVALID_SIGNATURE = _e(-1022, "INVALID_SIGNATURE", "Signature for this request is not valid.")
+NOT_FOUND = _e(-1099, "NOT_FOUND", "Not found, authenticated, or authorized", 404)
+ILLEGAL_CHARS = _e(-1100, "ILLEGAL_CHARS", "Illegal characters found in a parameter.")
+ILLEGAL_CHARS_PARAM = _e(
+    -1100, "ILLEGAL_CHARS", "Illegal characters found in parameter '%s'; legal range is '%s'."
+)
+DUPLICATE_PARAM = _e(-1101, "TOO_MANY_PARAMETERS", "Duplicate values for a parameter detected.")
+TOO_MANY_PARAMETERS = _e(-1101, "TOO_MANY_PARAMETERS", "Too many parameters sent for this endpoint.")
+MANDATORY_PARAM = _e(
+    -1102,
+    "MANDATORY_PARAM_EMPTY_OR_MALFORMED",
+    "Mandatory parameter '%s' was not sent, was empty/null, or malformed.",
+)
+UNREAD_PARAMETERS = _e(
+    -1104, "UNREAD_PARAMETERS", "Not all sent parameters were read; read '%s' parameter(s) but was sent '%s'."
+)
+MORE_THAN_HOURS = _e(-1127, "MORE_THAN_XX_HOURS", "More than %s hours between startTime and endTime.")
+INVALID_PARAMETER = _e(-1130, "INVALID_PARAMETER", "Data sent for parameter '%s' is not valid.")
+BAD_RECV_WINDOW = _e(-1131, "BAD_RECV_WINDOW", "recvWindow must be less than 60000")
+BAD_API_KEY_FMT = _e(-2014, "BAD_API_KEY_FMT", "API-key format invalid.", 401)
+REJECTED_MBX_KEY = _e(-2015, "REJECTED_MBX_KEY", "Invalid API-key, IP, or permissions for action.", 401)
+INNER_FAILURE = _e(-3000, "INNER_FAILURE", "Internal server error.")
+NO_MARGIN_ACCOUNT = _e(-3003, "NO_OPENED_MARGIN_ACCOUNT", "Margin account does not exist.")
+BAD_DATE_RANGE = _e(-3011, "BAD_DATE_RANGE", "Your input date is invalid.")
+EXCEED_MAX_ROLLOUT = _e(-3020, "EXCEED_MAX_ROLLOUT", "Transfer out amount exceeds max amount.")
+INVALID_EFFECTIVE_TIME = _e(-3025, "INVALID_EFFECTIVE_TIME", "Your input date is invalid.")
+VALIDATION_FAILED = _e(-3026, "VALIDATION_FAILED", "Your input param is invalid.")
+NOT_VALID_MARGIN_ASSET = _e(-3027, "NOT_VALID_MARGIN_ASSET", "Not a valid margin asset.")
+NOT_VALID_MARGIN_PAIR = _e(-3028, "NOT_VALID_MARGIN_PAIR", "Not a valid margin pair.")
+SYSTEM_BUSY = _e(-3044, "SYSTEM_BUSY", "System busy.")
+PREPAREDELIST_CANT_TRANSFER_IN = _e(
+    -3065,
+    "PREPAREDELIST_CANT_TRANSFER_IN",
+    "%s has been scheduled for delisting. You may only transfer up to %s %s, "
+    "which is the amount of liabilities less any collateral already available.",
+)
+ISOLATED_ACCOUNT_MISSING = _e(-11001, "ISOLATED_ACCOUNT_NOT_EXIST", "Isolated margin account does not exist.")
+NET_ASSET_MUST_LTE_RATIO = _e(-21003, "NET_ASSET_MUST_LTE_RATIO", "Fail to retrieve margin assets.")
+
+# The default message for each code, used when a fault rule names only a code.
+# Where a code has several messages, the first one listed above wins.
+CATALOG: dict[int, ErrorSpec] = {}
+for _spec in list(globals().values()):
+    if isinstance(_spec, ErrorSpec):
+        CATALOG.setdefault(_spec.code, _spec)
+
+
+def status_for(code: int) -> int:
+    """HTTP status for any code, catalogued or not (F17)."""
+    spec = CATALOG.get(code)
+    if spec is not None:
+        return spec.status
+    if code in (-2014, -2015):
+        return 401
+    return 400
+
+
+class BinanceError(Exception):
+    """A Binance error answer: rendered as {"code": ..., "msg": ...} with its HTTP status."""
+
+    def __init__(self, spec: ErrorSpec, *args: object, status: int | None = None, msg: str | None = None):
+        self.spec = spec
+        self.code = spec.code
+        self.msg = msg if msg is not None else spec.format(*args)
+        self.status = status if status is not None else spec.status
+        super().__init__(f"{self.code} {self.msg}")

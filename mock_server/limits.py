@@ -1,0 +1,46 @@
+"""Request weight per IP per minute (F18), and the headers that report it.
+
+Binance counts weight in fixed minutes; a /sapi IP-limited endpoint has its own
+12,000 budget, /api/* shares 6,000. Over the limit /sapi answers 429 with -1003 and
+never escalates to a 418 ban (facts §4).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+MINUTE_MS = 60_000
+
+
+@dataclass(frozen=True, slots=True)
+class Spend:
+    used: int
+    limit: int
+    retry_after_s: int
+
+    @property
+    def over(self) -> bool:
+        return self.used > self.limit
+
+
+class WeightCounter:
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._lock = threading.Lock()
+        self._used: dict[str, tuple[int, int]] = {}  # bucket -> (minute, used)
+
+    def spend(self, bucket: str, weight: int, now_ms: int) -> Spend:
+        minute = now_ms // MINUTE_MS
+        with self._lock:
+            last_minute, used = self._used.get(bucket, (minute, 0))
+            used = used + weight if last_minute == minute else weight
+            self._used[bucket] = (minute, used)
+            if len(self._used) > 10_000:  # many one-off clients: drop stale minutes
+                self._used = {k: v for k, v in self._used.items() if v[0] == minute}
+        retry_after = max(1, -(-((minute + 1) * MINUTE_MS - now_ms) // 1000))
+        return Spend(used, self.limit, retry_after)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._used.clear()

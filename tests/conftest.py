@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from helpers import NOW, Signer
+
+from mock_server.app import create_app
+from mock_server.clock import Clock
+from mock_server.exchange import Exchange, Settings
+
+
+@pytest.fixture
+def exchange() -> Exchange:
+    clock = Clock()
+    clock.freeze(NOW)
+    return Exchange(Settings(anchor_ms=NOW, rows=500), clock=clock)
+
+
+@pytest.fixture
+def client(exchange: Exchange) -> TestClient:
+    return TestClient(create_app(exchange=exchange))
+
+
+@pytest.fixture
+def signer(client: TestClient) -> Signer:
+    return Signer(client)

@@ -1,0 +1,99 @@
+"""Test helpers: sign like a client does, and send through Starlette's TestClient."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx2 as httpx
+from starlette.testclient import TestClient
+
+from mock_server.security import DEMO_API_KEY, DEMO_SECRET, sign_hmac
+
+NOW = 1_790_000_000_000  # a fixed server time (2026-09-21) for deterministic tests
+PATH = "/sapi/v1/margin/transfer"
+
+
+class Signer:
+    def __init__(self, client: TestClient, api_key: str = DEMO_API_KEY, secret: str = DEMO_SECRET) -> None:
+        self.client = client
+        self.api_key = api_key
+        self.secret = secret
+
+    def query(
+        self, params: dict[str, Any] | list[tuple[str, Any]] | None = None, ts: int | None = NOW
+    ) -> str:
+        items = list(params.items()) if isinstance(params, dict) else list(params or [])
+        if ts is not None:
+            items.append(("timestamp", ts))
+        return urlencode(items)
+
+    def sign(self, query: str) -> str:
+        return f"{query}&signature={sign_hmac(self.secret, query.encode())}"
+
+    def get(
+        self,
+        params: dict[str, Any] | list[tuple[str, Any]] | None = None,
+        ts: int | None = NOW,
+        api_key: str | None = "",
+        path: str = PATH,
+    ) -> httpx.Response:
+        return self.raw(self.sign(self.query(params, ts)), api_key=api_key, path=path)
+
+    def raw(self, query: str, api_key: str | None = "", path: str = PATH) -> httpx.Response:
+        headers = {}
+        key = self.api_key if api_key == "" else api_key
+        if key is not None:
+            headers["X-MBX-APIKEY"] = key
+        return self.client.get(f"{path}?{query}" if query else path, headers=headers)
+
+
+def assert_error(resp: httpx.Response, code: int, msg: str, status: int) -> None:
+    assert resp.status_code == status, resp.text
+    assert resp.headers["content-type"].startswith("application/json")
+    assert resp.json() == {"code": code, "msg": msg}
+
+
+async def _asgi_call(
+    app, method: str, path: str, query: bytes, headers: list[tuple[bytes, bytes]], body: bytes
+):
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode("utf-8", "surrogateescape"),
+        "query_string": query,
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8900),
+    }
+    sent = False
+    out: dict[str, object] = {"body": b""}
+
+    async def receive():
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message):
+        if message["type"] == "http.response.start":
+            out["status"] = message["status"]
+            out["headers"] = message.get("headers", [])
+        elif message["type"] == "http.response.body":
+            out["body"] += message.get("body", b"")  # type: ignore[operator]
+
+    await app(scope, receive, send)
+    return out
+
+
+def asgi_request(app, method: str, path: str, query: bytes = b"", headers=(), body: bytes = b""):
+    """Drive the ASGI app with raw bytes, bypassing any client's own encoding."""
+    import asyncio
+
+    return asyncio.run(_asgi_call(app, method, path, query, list(headers), body))
