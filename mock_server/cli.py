@@ -70,15 +70,23 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+# Other subcommands live beside what they run: each module named here has
+# `register(subparsers)`, which adds its parser with `set_defaults(run=callable)`.
+SUBCOMMANDS: tuple[str, ...] = ()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    import importlib
+
     parser = argparse.ArgumentParser(prog="binance-mock", description="A fake Binance for tests.")
     sub = parser.add_subparsers(dest="command", required=True)
     _serve_parser(sub)
+    for module in SUBCOMMANDS:
+        importlib.import_module(module).register(sub)
     args = parser.parse_args(argv)
     if args.command == "serve":
         return _serve(args)
-    parser.error(f"unknown command {args.command}")
-    return 2
+    return int(args.run(args))
 
 
 if __name__ == "__main__":
