@@ -2,14 +2,49 @@
 
 from __future__ import annotations
 
+import asyncio
+import socket
+import struct
+from typing import Any
+
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mock_server.control import control_routes
 from mock_server.exchange import Exchange, Settings
 from mock_server.wire import Call
+
+_RAW_SEND = "binance_mock.raw_send"
+
+
+class ConnectionDropped(Exception):
+    """Raised where no real socket is there to break (in-process test clients)."""
+
+
+async def drop_connection(scope: Scope, kind: str) -> None:
+    """Break the connection without a reply: a clean close, or a TCP reset.
+
+    uvicorn's `send` is a method of its request cycle, which holds the transport; we keep
+    the server's own `send` in the scope before any middleware wraps it.
+    """
+    raw_send = scope.get(_RAW_SEND)
+    transport: Any = getattr(getattr(raw_send, "__self__", None), "transport", None)
+    if transport is None:
+        raise ConnectionDropped(kind)
+    if kind == "reset":
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            # Linger on with a zero timeout: close() sends RST instead of FIN.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        transport.abort()
+    else:
+        transport.close()
+    # Let the server see the connection lost, so it does not try to answer a 500.
+    for _ in range(3):
+        await asyncio.sleep(0)
 
 
 class BinanceEndpoint:
@@ -32,20 +67,32 @@ class BinanceEndpoint:
             client_ip=client.host if client else "",
         )
         reply = self.exchange.handle(call)
+        if reply.delay_ms:
+            await asyncio.sleep(reply.delay_ms / 1000)
+        if reply.drop is not None:
+            await drop_connection(scope, reply.drop)
+            return
         response = Response(reply.body, reply.status, headers=reply.headers, media_type=reply.content_type)
         await response(scope, receive, send)
 
 
-def create_app(settings: Settings | None = None, exchange: Exchange | None = None) -> Starlette:
+class _KeepRawSend:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            scope[_RAW_SEND] = send
+        await self.app(scope, receive, send)
+
+
+def create_app(
+    settings: Settings | None = None, exchange: Exchange | None = None, admin_token: str | None = None
+) -> ASGIApp:
     ex = exchange or Exchange(settings)
-
-    async def health(request: Request) -> Response:
-        return JSONResponse({"status": "ok"})
-
-    routes = [
-        Route("/_mock/health", health, methods=["GET"]),
-        Route("/{path:path}", BinanceEndpoint(ex)),
-    ]
+    routes = [*control_routes(ex, admin_token), Route("/{path:path}", BinanceEndpoint(ex))]
     app = Starlette(routes=routes)
     app.state.exchange = ex
-    return app
+    wrapped = _KeepRawSend(app)
+    wrapped.state = app.state  # type: ignore[attr-defined]
+    return wrapped

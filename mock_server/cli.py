@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import sys
 from collections.abc import Sequence
 
 from mock_server.data import DEFAULT_ROWS
 from mock_server.exchange import Exchange, Settings
 from mock_server.fidelity import Profile, load_profile, parse_assignments
+from mock_server.scenario import load_scenario
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8900
@@ -34,6 +36,16 @@ def _serve_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
         "--fidelity", action="append", default=[], metavar="NAME=VALUE", help="one fidelity decision"
     )
     p.add_argument("--ip-weight-limit", type=int, default=None, help="per-minute IP weight limit of /sapi")
+    p.add_argument(
+        "--min-interval-ms", type=int, default=0, help="pacing: closer calls of one account get -21003"
+    )
+    p.add_argument(
+        "--scenario", metavar="PATH", help="faults, clock, pacing and rows at start (JSON or TOML)"
+    )
+    p.add_argument("--admin-token", default=None, help="required by the control API (mandatory off loopback)")
+    p.add_argument(
+        "--journal-size", type=int, default=1000, help="requests kept in the journal (default 1000)"
+    )
     p.add_argument("--log-level", default="warning")
 
 
@@ -47,10 +59,22 @@ def build_settings(args: argparse.Namespace) -> Settings:
         fixtures=list(args.fixture),
         keys_path=args.keys,
         profile=profile,
+        min_interval_ms=args.min_interval_ms,
+        journal_size=args.journal_size,
+        scenario=load_scenario(args.scenario) if args.scenario else None,
     )
     if args.ip_weight_limit is not None:
         settings.sapi_weight_limit = args.ip_weight_limit
     return settings
+
+
+def is_loopback_host(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -58,13 +82,18 @@ def _serve(args: argparse.Namespace) -> int:
 
     from mock_server.app import create_app
 
+    if not is_loopback_host(args.host) and not args.admin_token:
+        print(
+            f"binance-mock: binding {args.host} exposes the control API; pass --admin-token", file=sys.stderr
+        )
+        return 2
     try:
         settings = build_settings(args)
         exchange = Exchange(settings)
     except (OSError, ValueError) as exc:
         print(f"binance-mock: {exc}", file=sys.stderr)
         return 2
-    app = create_app(exchange=exchange)
+    app = create_app(exchange=exchange, admin_token=args.admin_token)
     print(f"binance-mock serving on http://{args.host}:{args.port}", file=sys.stderr, flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, server_header=False)
     return 0

@@ -1,8 +1,9 @@
 """The fake exchange: all state of one mock, and the request pipeline, free of any web framework.
 
-`Exchange.handle` reads top to bottom as Binance's precedence: route, weight, the signed
-checks (security.authenticate), the endpoint's parameters and window, then faults, then
-the answer. Every failure is a BinanceError turned into `{"code", "msg"}` in one place.
+`Exchange.handle` reads top to bottom as Binance's precedence (F16): route, weight, the
+signed checks (security.authenticate), the endpoint's parameters and window, injected
+faults, pacing, the account, then the answer. Every failure is a BinanceError turned into
+`{"code", "msg"}` in one place, and every call lands in the journal.
 """
 
 from __future__ import annotations
@@ -10,20 +11,29 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from mock_server import errors
 from mock_server.clock import Clock
-from mock_server.data import DEFAULT_ROWS, generate, load_fixture
+from mock_server.data import DEFAULT_ROWS, generate, load_fixture, parse_rows
 from mock_server.endpoints import margin_transfer
 from mock_server.errors import BinanceError
+from mock_server.faults import FaultBook, Outcome, Pacer
 from mock_server.fidelity import API_IP_WEIGHT_LIMIT, SAPI_IP_WEIGHT_LIMIT, Profile
-from mock_server.ledger import Ledger
-from mock_server.limits import WeightCounter
-from mock_server.security import KeyStore, authenticate, demo_account, load_keys
+from mock_server.journal import DEFAULT_SIZE, Journal
+from mock_server.ledger import Ledger, Transfer
+from mock_server.limits import MINUTE_MS, WeightCounter
+from mock_server.params import parse_query
+from mock_server.scenario import Scenario
+from mock_server.security import KeyStore, authenticate, demo_account, load_keys, mask_key
 from mock_server.wire import Call, Reply
 
 SAPI_JSON = "application/json"  # F19
 API_JSON = "application/json;charset=UTF-8"  # F19
+
+# Which check answered, by the code authenticate() raised (the journal shows it).
+_AUTH_CHECK = {-2014: "key", -2015: "key", -1021: "timestamp", -1022: "signature"}
+_WINDOW_CODES = frozenset({-1127, -3011})
 
 
 @dataclass
@@ -36,6 +46,9 @@ class Settings:
     profile: Profile = field(default_factory=Profile)
     sapi_weight_limit: int = SAPI_IP_WEIGHT_LIMIT
     api_weight_limit: int = API_IP_WEIGHT_LIMIT
+    min_interval_ms: int = 0
+    journal_size: int = DEFAULT_SIZE
+    scenario: Scenario | None = None
 
 
 def error_body(code: int, msg: str) -> bytes:
@@ -52,6 +65,10 @@ class Exchange:
         self.ledger = Ledger()
         self.sapi_weight = WeightCounter(self.settings.sapi_weight_limit)
         self.api_weight = WeightCounter(self.settings.api_weight_limit)
+        self.faults = FaultBook(seed=self.settings.seed)
+        self.pacer = Pacer(self.settings.min_interval_ms)
+        self.journal = Journal(self.settings.journal_size)
+        self._start_clock = self.clock.state()
         self.anchor_ms = (
             self.settings.anchor_ms if self.settings.anchor_ms is not None else self.clock.now_ms()
         )
@@ -61,17 +78,35 @@ class Exchange:
             "/sapi/v1/system/status": {"GET": self._system_status},
             margin_transfer.PATH: {"GET": self._margin_transfer},
         }
-        self.load_initial_data()
+        self.reset()
 
     # --- state ---
 
-    def load_initial_data(self) -> None:
-        """The start state: fixture rows if any were given, else Faker rows for each account."""
+    @property
+    def default_api_key(self) -> str:
+        return self.keys.first().api_key
+
+    def reset(self) -> None:
+        """Back to the state at start: data, faults, clock, pacing, journal and weights."""
+        if self._start_clock.mode == "frozen":
+            self.clock.freeze(self._start_clock.now_ms)
+        else:
+            self.clock.shift(self._start_clock.offset_ms)
+        self.faults.clear()
+        self.pacer.reset(self.settings.min_interval_ms)
+        self.journal.clear()
+        self.sapi_weight.reset()
+        self.api_weight.reset()
+        self._load_initial_data()
+        if self.settings.scenario is not None:
+            self.apply_scenario(self.settings.scenario)
+
+    def _load_initial_data(self) -> None:
+        """Fixture rows if any were given, else Faker rows for each account with a margin account."""
         self.ledger.clear()
-        default_key = self.keys.first().api_key
         if self.settings.fixtures:
             for path in self.settings.fixtures:
-                for api_key, rows in load_fixture(path, default_key).items():
+                for api_key, rows in load_fixture(path, self.default_api_key).items():
                     self.ledger.add(api_key, rows)
             return
         for account in self.keys.accounts():
@@ -79,15 +114,62 @@ class Exchange:
                 rows = generate(self.settings.seed, self.anchor_ms, self.settings.rows, account.api_key)
                 self.ledger.add(account.api_key, rows)
 
+    def apply_scenario(self, scenario: Scenario) -> None:
+        if scenario.clock is not None:
+            self.set_clock(scenario.clock)
+        if scenario.min_interval_ms is not None:
+            self.pacer.reset(scenario.min_interval_ms)
+        for api_key, rows in scenario.transfers:
+            self.ledger.add(api_key or self.default_api_key, rows)
+        for rule in scenario.faults:
+            self.faults.add(rule)
+
+    def add_transfers(self, rows: Any, api_key: str | None = None) -> int:
+        """Validated whole or nothing; raises ValueError naming the row and field."""
+        parsed: list[Transfer] = parse_rows(rows, "rows")
+        return self.ledger.add(api_key or self.default_api_key, parsed)
+
+    def set_clock(self, data: Any) -> None:
+        """`{"now_ms": N}` freezes, `{"offset_ms": N}` shifts, `{"mode": "real"}` returns to real time."""
+        if not isinstance(data, dict) or len(data) != 1:
+            raise ValueError('clock takes one of {"now_ms": N}, {"offset_ms": N}, {"mode": "real"}')
+        ((name, value),) = data.items()
+        if name == "mode" and value == "real":
+            self.clock.real()
+        elif name in ("now_ms", "offset_ms") and isinstance(value, int) and not isinstance(value, bool):
+            if name == "now_ms":
+                self.clock.freeze(value)
+            else:
+                self.clock.shift(value)
+        else:
+            raise ValueError('clock takes one of {"now_ms": N}, {"offset_ms": N}, {"mode": "real"}')
+
     # --- the pipeline ---
 
     def handle(self, call: Call) -> Reply:
+        reply = self._route(call)
+        self.journal.record(
+            time_ms=self.clock.now_ms(),
+            method=call.method,
+            path=call.path,
+            query=call.query,
+            api_key=mask_key(call.api_key) if call.api_key else None,
+            status=reply.status,
+            code=reply.code,
+            msg=reply.msg,
+            check=reply.check,
+            rule_id=reply.rule_id,
+            client_ip=call.client_ip,
+        )
+        return reply
+
+    def _route(self, call: Call) -> Reply:
         methods = self._routes.get(call.path)
         if methods is None:
-            return self._error_reply(BinanceError(errors.NOT_FOUND), SAPI_JSON, {})
+            return self._error_reply(BinanceError(errors.NOT_FOUND), SAPI_JSON, {}, "route")
         handler = methods.get(call.method) or (methods.get("GET") if call.method == "HEAD" else None)
         if handler is None:
-            return self._error_reply(BinanceError(errors.NOT_FOUND, status=405), SAPI_JSON, {})
+            return self._error_reply(BinanceError(errors.NOT_FOUND, status=405), SAPI_JSON, {}, "route")
         return handler(call)
 
     def _weigh(self, call: Call, weight: int) -> tuple[dict[str, str], BinanceError | None]:
@@ -104,15 +186,45 @@ class Exchange:
         headers["Retry-After"] = str(spend.retry_after_s)
         return headers, BinanceError(errors.TOO_MUCH_WEIGHT, spend.limit, "1 MINUTE")
 
-    def _error_reply(self, err: BinanceError, content_type: str, headers: dict[str, str]) -> Reply:
-        return Reply(err.status, error_body(err.code, err.msg), headers, content_type)
+    def _error_reply(
+        self,
+        err: BinanceError,
+        content_type: str,
+        headers: dict[str, str],
+        check: str,
+        rule_id: int | None = None,
+    ) -> Reply:
+        return Reply(
+            err.status, error_body(err.code, err.msg), headers, content_type,
+            code=err.code, msg=err.msg, check=check, rule_id=rule_id,
+        )  # fmt: skip
+
+    def _faulted(self, outcome: Outcome, ctype: str, headers: dict[str, str]) -> Reply | None:
+        """The answer an injected rule imposes, or None to go on (latency alone goes on)."""
+        if outcome.drop is not None:
+            return Reply(
+                0, b"", headers, ctype, outcome.delay_ms, outcome.drop, check="fault", rule_id=outcome.rule_id
+            )
+        if outcome.error is None:
+            return None
+        if outcome.error.status == 429 and "Retry-After" not in headers:
+            now = self.clock.now_ms()
+            default = -(-(MINUTE_MS - now % MINUTE_MS) // 1000)
+            headers["Retry-After"] = str(outcome.retry_after if outcome.retry_after is not None else default)
+        reply = self._error_reply(outcome.error, ctype, headers, "fault", outcome.rule_id)
+        reply.delay_ms = outcome.delay_ms
+        return reply
 
     def _public(self, call: Call, body: bytes) -> Reply:
         headers, over = self._weigh(call, 1)
         ctype = SAPI_JSON if call.path.startswith("/sapi/") else API_JSON
         if over is not None:
-            return self._error_reply(over, ctype, headers)
-        return Reply(200, body, headers, ctype)
+            return self._error_reply(over, ctype, headers, "rate_limit")
+        outcome = self.faults.decide(call.path, call.api_key, _lenient_params(call.query))
+        faulted = self._faulted(outcome, ctype, headers)
+        if faulted is not None:
+            return faulted
+        return Reply(200, body, headers, ctype, delay_ms=outcome.delay_ms)
 
     def _ping(self, call: Call) -> Reply:
         return self._public(call, b"{}")
@@ -125,17 +237,39 @@ class Exchange:
 
     def _margin_transfer(self, call: Call) -> Reply:
         headers, over = self._weigh(call, margin_transfer.WEIGHT)
+        if over is not None:
+            return self._error_reply(over, SAPI_JSON, headers, "rate_limit")
+        now = self.clock.now_ms()
         try:
-            if over is not None:
-                raise over
-            now = self.clock.now_ms()
             auth = authenticate(call.api_key, call.query, call.body, self.keys, now, self.profile)
-            request = margin_transfer.validate(
-                auth.params, now, self.profile, self.ledger, auth.account.api_key
-            )
-            if not auth.account.margin_account:
-                raise BinanceError(errors.NO_MARGIN_ACCOUNT)  # F21
-            body = margin_transfer.respond(request, self.ledger, auth.account.api_key, self.profile)
         except BinanceError as err:
-            return self._error_reply(err, SAPI_JSON, headers)
-        return Reply(200, body, headers, SAPI_JSON)
+            return self._error_reply(err, SAPI_JSON, headers, _AUTH_CHECK.get(err.code, "parameter"))
+        api_key = auth.account.api_key
+        try:
+            request = margin_transfer.validate(auth.params, now, self.profile, self.ledger, api_key)
+        except BinanceError as err:
+            return self._error_reply(
+                err, SAPI_JSON, headers, "window" if err.code in _WINDOW_CODES else "parameter"
+            )
+        outcome = self.faults.decide(call.path, api_key, {p.name: p.value for p in auth.params.items})
+        faulted = self._faulted(outcome, SAPI_JSON, headers)
+        if faulted is not None:
+            return faulted
+        paced = self.pacer.check(api_key, now)
+        if paced is not None:
+            return self._error_reply(paced, SAPI_JSON, headers, "pacing")
+        if not auth.account.margin_account:
+            return self._error_reply(
+                BinanceError(errors.NO_MARGIN_ACCOUNT), SAPI_JSON, headers, "account"
+            )  # F21
+        body = margin_transfer.respond(request, self.ledger, api_key, self.profile)
+        return Reply(200, body, headers, SAPI_JSON, delay_ms=outcome.delay_ms)
+
+
+def _lenient_params(query: bytes) -> dict[str, str]:
+    if not query:
+        return {}
+    try:
+        return {p.name: p.value for p in parse_query(query).items}
+    except BinanceError:
+        return {}

@@ -21,3 +21,9 @@ class Reply:
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
     content_type: str = "application/json"
+    delay_ms: int = 0  # injected latency, slept by the HTTP layer without blocking others
+    drop: str | None = None  # "empty_reply" or "reset": the HTTP layer breaks the connection
+    code: int | None = None  # the Binance error code, for the journal
+    msg: str | None = None
+    check: str = "ok"  # which step of the pipeline answered
+    rule_id: int | None = None

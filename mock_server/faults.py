@@ -1,0 +1,276 @@
+"""Fault injection rules and pacing: what a user asks the mock to get wrong, on purpose.
+
+A rule matches calls (path, API key, parameter values) and, each time it fires, does one of:
+- answers a Binance error (`code`, with the catalog's message and status, or explicit ones),
+- adds latency only (`delay_ms`, a number or a [low, high] range),
+- drops the connection: `fault: "empty_reply"` (closed without a byte) or `"reset"` (TCP RST).
+Rules are consulted in the order they were added; `times` counts firings exactly, even under
+concurrent calls, so "fail the next two calls, then succeed" is one rule with `times: 2`.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from mock_server import errors
+from mock_server.errors import BinanceError, ErrorSpec
+
+FaultKind = Literal["error", "delay", "empty_reply", "reset"]
+CONNECTION_FAULTS = ("empty_reply", "reset")
+_RULE_FIELDS = frozenset(
+    {
+        "code",
+        "msg",
+        "args",
+        "http_status",
+        "times",
+        "probability",
+        "match",
+        "delay_ms",
+        "fault",
+        "retry_after",
+    }
+)
+_MATCH_FIELDS = frozenset({"path", "apiKey", "params"})
+
+
+@dataclass
+class FaultRule:
+    id: int
+    kind: FaultKind
+    code: int | None = None
+    msg: str | None = None
+    args: tuple[str, ...] = ()
+    http_status: int | None = None
+    times: int | None = 1
+    probability: float = 1.0
+    path: str | None = None
+    api_key: str | None = None
+    params: dict[str, str] = field(default_factory=dict)
+    delay_ms: tuple[int, int] | None = None
+    retry_after: int | None = None
+    fired: int = 0
+
+    @property
+    def active(self) -> bool:
+        """A spent rule stays listed (with its count) but no longer fires."""
+        return self.times is None or self.fired < self.times
+
+    def matches(self, path: str, api_key: str | None, params: Mapping[str, str]) -> bool:
+        if self.path is not None and self.path != path:
+            return False
+        if self.api_key is not None and self.api_key != api_key:
+            return False
+        return all(params.get(k) == v for k, v in self.params.items())
+
+    def error(self) -> BinanceError:
+        assert self.code is not None
+        spec = errors.CATALOG.get(self.code) or ErrorSpec(
+            self.code, "INJECTED", errors.status_for(self.code), ""
+        )
+        msg = self.msg if self.msg is not None else spec.format(*self.args)
+        return BinanceError(spec, status=self.http_status, msg=msg)
+
+    def to_dict(self, mask: Any = None) -> dict[str, Any]:
+        """The rule as the control API shows it; the API key masked (it may be a real one)."""
+        match: dict[str, Any] = {}
+        if self.path is not None:
+            match["path"] = self.path
+        if self.api_key is not None:
+            match["apiKey"] = mask(self.api_key) if mask else self.api_key
+        if self.params:
+            match["params"] = dict(self.params)
+        return {
+            "id": self.id,
+            "fault": self.kind,
+            "code": self.code,
+            "msg": self.msg,
+            "args": list(self.args),
+            "http_status": self.http_status,
+            "times": self.times,
+            "probability": self.probability,
+            "match": match,
+            "delay_ms": list(self.delay_ms) if self.delay_ms else None,
+            "retry_after": self.retry_after,
+            "fired": self.fired,
+            "remaining": None if self.times is None else self.times - self.fired,
+        }
+
+
+def _int(data: Mapping[str, Any], name: str, low: int | None = None, high: int | None = None) -> int | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"'{name}' must be an integer")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ValueError(f"'{name}' must be between {low} and {high}")
+    return value
+
+
+def parse_rule(data: Any, rule_id: int) -> FaultRule:
+    """Validate a rule in the control API's shape; errors name the field."""
+    if not isinstance(data, Mapping):
+        raise ValueError("a fault rule is a JSON object")
+    unknown = set(data) - _RULE_FIELDS
+    if unknown:
+        raise ValueError(
+            f"unknown field(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(_RULE_FIELDS))}"
+        )
+    code = _int(data, "code", -99_999, -1)
+    fault = data.get("fault")
+    if fault is not None and fault not in ("error", "delay", *CONNECTION_FAULTS):
+        raise ValueError("'fault' must be one of error, delay, empty_reply, reset")
+    delay = _parse_delay(data.get("delay_ms"))
+    if fault is None:
+        fault = "error" if code is not None else "delay"
+    if fault == "error" and code is None:
+        raise ValueError("an error rule needs 'code' (a negative Binance error code)")
+    if fault == "delay" and delay is None:
+        raise ValueError("a rule needs 'code', 'delay_ms' or 'fault'")
+    if fault != "error" and code is not None:
+        raise ValueError(f"'code' does not go with fault {fault!r}")
+    # Omitted: one firing (a oneshot); explicit null: until removed (DESIGN.md).
+    times = _int(data, "times", 1, 10**9) if "times" in data else 1
+    probability = data.get("probability", 1.0)
+    if isinstance(probability, bool) or not isinstance(probability, int | float) or not 0 <= probability <= 1:
+        raise ValueError("'probability' must be a number from 0 to 1")
+    msg = data.get("msg")
+    if msg is not None and not isinstance(msg, str):
+        raise ValueError("'msg' must be a string")
+    args = data.get("args", [])
+    if not isinstance(args, list) or not all(isinstance(a, str | int | float) for a in args):
+        raise ValueError("'args' must be a list of strings or numbers")
+    match = data.get("match") or {}
+    if not isinstance(match, Mapping) or set(match) - _MATCH_FIELDS:
+        raise ValueError("'match' is an object with 'path', 'apiKey' and 'params'")
+    params = match.get("params") or {}
+    if not isinstance(params, Mapping):
+        raise ValueError("'match.params' must be an object of parameter values")
+    for name in ("path", "apiKey"):
+        if match.get(name) is not None and not isinstance(match[name], str):
+            raise ValueError(f"'match.{name}' must be a string")
+    return FaultRule(
+        id=rule_id,
+        kind=fault,
+        code=code,
+        msg=msg,
+        args=tuple(str(a) for a in args),
+        http_status=_int(data, "http_status", 100, 599),
+        times=times,
+        probability=float(probability),
+        path=match.get("path"),
+        api_key=match.get("apiKey"),
+        params={str(k): str(v) for k, v in params.items()},
+        delay_ms=delay,
+        retry_after=_int(data, "retry_after", 0, 86_400),
+    )
+
+
+def _parse_delay(value: Any) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 600_000:
+        return (value, value)
+    if (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+        and 0 <= value[0] <= value[1] <= 600_000
+    ):
+        return (value[0], value[1])
+    raise ValueError("'delay_ms' must be milliseconds (0 to 600000) or a [low, high] range")
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What the matching rules decided for one call."""
+
+    delay_ms: int = 0
+    error: BinanceError | None = None
+    drop: str | None = None  # "empty_reply" or "reset"
+    rule_id: int | None = None
+    retry_after: int | None = None
+
+
+class FaultBook:
+    def __init__(self, seed: int = 0) -> None:
+        self._lock = threading.Lock()
+        self._rules: list[FaultRule] = []
+        self._next_id = 1
+        self._rng = random.Random(seed)
+        self._seed = seed
+
+    def add(self, data: Any) -> FaultRule:
+        with self._lock:
+            rule = parse_rule(data, self._next_id)
+            self._next_id += 1
+            self._rules.append(rule)
+            return rule
+
+    def remove(self, rule_id: int) -> bool:
+        with self._lock:
+            before = len(self._rules)
+            self._rules = [r for r in self._rules if r.id != rule_id]
+            return len(self._rules) != before
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rules.clear()
+            self._rng.seed(self._seed)
+
+    def rules(self) -> list[FaultRule]:
+        with self._lock:
+            return list(self._rules)
+
+    def decide(self, path: str, api_key: str | None, params: Mapping[str, str]) -> Outcome:
+        """Fire every matching latency rule, and the first matching error or connection rule."""
+        if not self._rules:  # the common case: no lock, no work
+            return Outcome()
+        delay = 0
+        with self._lock:
+            for rule in self._rules:
+                if not rule.active or not rule.matches(path, api_key, params):
+                    continue
+                if rule.probability < 1.0 and self._rng.random() >= rule.probability:
+                    continue
+                rule.fired += 1
+                if rule.delay_ms is not None:
+                    low, high = rule.delay_ms
+                    delay += low if low == high else self._rng.randint(low, high)
+                if rule.kind == "delay":
+                    continue
+                if rule.kind == "error":
+                    return Outcome(delay, rule.error(), None, rule.id, rule.retry_after)
+                return Outcome(delay, None, rule.kind, rule.id)
+        return Outcome(delay)
+
+
+class Pacer:
+    """F23: a call of one account closer than `min_interval_ms` to the last accepted call
+    gets -21003, and does not start a new interval."""
+
+    def __init__(self, min_interval_ms: int = 0) -> None:
+        self.min_interval_ms = min_interval_ms
+        self._lock = threading.Lock()
+        self._last: dict[str, int] = {}
+
+    def check(self, api_key: str, now_ms: int) -> BinanceError | None:
+        if self.min_interval_ms <= 0:
+            return None
+        with self._lock:
+            last = self._last.get(api_key)
+            if last is not None and now_ms - last < self.min_interval_ms:
+                return BinanceError(errors.NET_ASSET_MUST_LTE_RATIO)
+            self._last[api_key] = now_ms
+        return None
+
+    def reset(self, min_interval_ms: int | None = None) -> None:
+        with self._lock:
+            self._last.clear()
+            if min_interval_ms is not None:
+                self.min_interval_ms = min_interval_ms

@@ -1,0 +1,98 @@
+"""The journal of recent requests: a bounded ring, with nothing secret in it.
+
+Each entry keeps what a user needs to see why a call failed (the check that refused it)
+and nothing a leak would hurt: `signature` is redacted and the API key masked.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+DEFAULT_SIZE = 1_000
+REDACTED = "<redacted>"
+SECRET_PARAMS = frozenset({"signature"})
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    id: int
+    time_ms: int
+    method: str
+    path: str
+    query: bytes  # as sent; decoded and redacted only when shown
+    api_key: str | None  # masked
+    status: int
+    code: int | None
+    msg: str | None
+    check: str  # which step answered: ok, route, rate_limit, key, timestamp, signature, parameter, ...
+    rule_id: int | None
+    client_ip: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "time": self.time_ms,
+            "method": self.method,
+            "path": self.path,
+            "params": [list(p) for p in self.params],
+            "apiKey": self.api_key,
+            "status": self.status,
+            "code": self.code,
+            "msg": self.msg,
+            "check": self.check,
+            "rule": self.rule_id,
+            "clientIp": self.client_ip,
+        }
+
+    @property
+    def params(self) -> tuple[tuple[str, str], ...]:
+        return loggable_params(self.query)
+
+    def param(self, name: str) -> str | None:
+        return next((v for k, v in self.params if k == name), None)
+
+
+def loggable_params(raw_query: bytes) -> tuple[tuple[str, str], ...]:
+    """Parameters as sent, decoded leniently (a journal must not fail), secrets redacted."""
+    out: list[tuple[str, str]] = []
+    for piece in raw_query.split(b"&"):
+        if not piece:
+            continue
+        name_b, _, value_b = piece.partition(b"=")
+        name = unquote_to_bytes(name_b.replace(b"+", b" ")).decode("utf-8", "replace")
+        value = unquote_to_bytes(value_b.replace(b"+", b" ")).decode("utf-8", "replace")
+        out.append((name, REDACTED if name in SECRET_PARAMS else value[:256]))
+        if len(out) >= 64:
+            out.append(("...", f"{raw_query.count(b'&') + 1 - 64} more"))
+            break
+    return tuple(out)
+
+
+class Journal:
+    def __init__(self, size: int = DEFAULT_SIZE) -> None:
+        self._lock = threading.Lock()
+        self._entries: deque[Entry] = deque(maxlen=max(1, size))
+        self._ids = itertools.count(1)
+
+    @property
+    def size(self) -> int:
+        return self._entries.maxlen or 0
+
+    def record(self, **fields: Any) -> None:
+        if len(fields.get("query", b"")) > 16_384:
+            fields["query"] = fields["query"][:16_384]
+        with self._lock:
+            self._entries.append(Entry(id=next(self._ids), **fields))
+
+    def entries(self) -> list[Entry]:
+        with self._lock:
+            return list(self._entries)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()

@@ -1,0 +1,98 @@
+"""Scenario files (`--scenario PATH`, JSON or TOML): the start state in the control API's shapes.
+
+    {"clock": {"now_ms": 1790000000000},
+     "pacing": {"min_interval_ms": 500},
+     "faults": [{"code": -3065, "args": ["LUNA", "10", "LUNA"], "times": null}],
+     "transfers": [{"apiKey": "...", "rows": [ROW, ...]}],
+     "rows": [ROW, ...]}
+
+Everything is validated when the file is read, so a bad scenario stops the server at
+start with a message naming the field, never on the first request.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mock_server.data import parse_rows
+from mock_server.faults import parse_rule
+from mock_server.ledger import Transfer
+
+_FIELDS = frozenset({"clock", "pacing", "faults", "transfers", "rows"})
+
+
+@dataclass(frozen=True)
+class Scenario:
+    clock: dict[str, Any] | None = None
+    min_interval_ms: int | None = None
+    faults: list[dict[str, Any]] = field(default_factory=list)
+    transfers: list[tuple[str | None, list[Transfer]]] = field(default_factory=list)
+
+
+def parse_scenario(data: Any, source: str) -> Scenario:
+    if not isinstance(data, dict):
+        raise ValueError(f"{source}: a scenario is an object")
+    unknown = set(data) - _FIELDS
+    if unknown:
+        raise ValueError(f"{source}: unknown field(s) {', '.join(sorted(unknown))}")
+    clock = data.get("clock")
+    if clock is not None:
+        ok = (
+            isinstance(clock, dict)
+            and len(clock) == 1
+            and (
+                clock.get("mode") == "real"
+                or any(
+                    isinstance(clock.get(k), int) and not isinstance(clock.get(k), bool)
+                    for k in ("now_ms", "offset_ms")
+                )
+            )
+        )
+        if not ok:
+            raise ValueError(
+                f'{source}: clock: one of {{"now_ms": N}}, {{"offset_ms": N}}, {{"mode": "real"}}'
+            )
+    min_interval = None
+    pacing = data.get("pacing")
+    if pacing is not None:
+        value = pacing.get("min_interval_ms") if isinstance(pacing, dict) else None
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ValueError(f"{source}: pacing.min_interval_ms must be a non-negative integer")
+        min_interval = value
+    faults = data.get("faults", [])
+    if not isinstance(faults, list):
+        raise ValueError(f"{source}: faults must be a list")
+    for i, rule in enumerate(faults):
+        try:
+            parse_rule(rule, i + 1)
+        except ValueError as exc:
+            raise ValueError(f"{source}: faults[{i}]: {exc}") from None
+    transfers: list[tuple[str | None, list[Transfer]]] = []
+    if "rows" in data:
+        transfers.append((None, parse_rows(data["rows"], f"{source}: rows")))
+    blocks = data.get("transfers", [])
+    if not isinstance(blocks, list):
+        raise ValueError(f"{source}: transfers must be a list")
+    for i, block in enumerate(blocks):
+        where = f"{source}: transfers[{i}]"
+        if not isinstance(block, dict):
+            raise ValueError(f"{where}: an object with apiKey and rows")
+        key = block.get("apiKey")
+        if key is not None and not isinstance(key, str):
+            raise ValueError(f"{where}: apiKey must be a string")
+        transfers.append((key, parse_rows(block.get("rows"), f"{where}.rows")))
+    return Scenario(clock=clock, min_interval_ms=min_interval, faults=list(faults), transfers=transfers)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    p = Path(path)
+    text = p.read_text(encoding="utf-8")
+    try:
+        data = tomllib.loads(text) if p.suffix.lower() == ".toml" else json.loads(text)
+    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"{p}: cannot parse ({exc})") from None
+    return parse_scenario(data, str(p))

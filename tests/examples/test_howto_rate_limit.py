@@ -1,0 +1,29 @@
+"""How to: a 429 with Retry-After — injected, or by spending a small weight limit."""
+
+import pytest
+from binance.error import ClientError
+
+from mock_server.testing import MockBinance
+
+
+def test_injected_429(binance_mock, spot):
+    binance_mock.inject(-1003, retry_after=3)
+    with pytest.raises(ClientError) as e:
+        spot.margin_transfer_history(asset="ETH")
+    assert (e.value.status_code, e.value.error_code) == (429, -1003)
+    assert e.value.header["Retry-After"] == "3"
+
+
+def test_weight_limit_reached():
+    from binance.spot import Spot
+
+    with MockBinance(rows=100, ip_weight_limit=3) as mock:
+        spot = Spot(api_key=mock.api_key, api_secret=mock.secret, base_url=mock.base_url)
+        mock.freeze_clock(mock.now_ms())  # stay inside one weight minute
+        for _ in range(3):
+            spot.margin_transfer_history(asset="ETH")
+        with pytest.raises(ClientError) as e:
+            spot.margin_transfer_history(asset="ETH")
+        assert e.value.status_code == 429
+        assert e.value.header["X-SAPI-USED-IP-WEIGHT-1M"] == "4"
+        assert int(e.value.header["Retry-After"]) >= 1
