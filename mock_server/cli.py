@@ -101,7 +101,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 # Other subcommands live beside what they run: each module named here has
 # `register(subparsers)`, which adds its parser with `set_defaults(run=callable)`.
-SUBCOMMANDS: tuple[str, ...] = ()
+SUBCOMMANDS: tuple[str, ...] = ("contracts.cli",)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -13,7 +13,7 @@ A ROW is shaped exactly as Binance answers it, `timestamp` in milliseconds.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,33 +76,44 @@ def _amount(rng: Any, asset: _Asset) -> str:
 
 def generate(seed: int, anchor_ms: int, rows: int, api_key: str) -> list[Transfer]:
     """`rows` transfers spread over the HISTORY_DAYS days before `anchor_ms`, oldest first."""
+    return [t for chunk in generate_chunks(seed, anchor_ms, rows, api_key) for t in chunk]
+
+
+def generate_chunks(
+    seed: int, anchor_ms: int, rows: int, api_key: str, chunk: int = 20_000
+) -> Iterator[list[Transfer]]:
+    """The same rows as `generate`, in time order, a chunk at a time: a million rows never
+    exist as objects all at once, only in the ledger's compact form."""
     fake = Faker()
     fake.seed_instance(f"{seed}:{anchor_ms}:{api_key}")
     rng = fake.random
-    start = anchor_ms - HISTORY_DAYS * DAY_MS
-    stamps = sorted(rng.randint(start, anchor_ms) for _ in range(rows))
+    rand = rng.random
+    span = HISTORY_DAYS * DAY_MS
+    start = anchor_ms - span
+    stamps = sorted(start + int(rand() * (span + 1)) for _ in range(rows))
     assets = rng.choices(_ASSETS, weights=[a.weight for a in _ASSETS], k=rows)
     by_code = {a.code: a for a in _ASSETS}
-    tx_id = _TX_ID_BASE + rng.randint(0, 10**9)
+    pairs_of = {a.code: [p[0] for p in _PAIRS if a.code in p[1:]] for a in _ASSETS}
+    tx_id = _TX_ID_BASE + int(rand() * 10**9)
     out: list[Transfer] = []
     for ts, asset in zip(stamps, assets, strict=True):
-        tx_id += rng.randint(1, 5_000)
-        type_ = "ROLL_IN" if rng.random() < 0.55 else "ROLL_OUT"
+        tx_id += 1 + int(rand() * 5_000)
+        type_ = "ROLL_IN" if rand() < 0.55 else "ROLL_OUT"
         from_symbol = to_symbol = None
-        if rng.random() < ISOLATED_SHARE:
-            symbol, base, quote = rng.choice(_PAIRS)
-            asset = by_code[base if rng.random() < 0.4 else quote]
+        if rand() < ISOLATED_SHARE:
+            symbol, base, quote = _PAIRS[int(rand() * len(_PAIRS))]
+            asset = by_code[base if rand() < 0.4 else quote]
             if type_ == "ROLL_IN":
                 trans_from, trans_to, to_symbol = "SPOT", "ISOLATED_MARGIN", symbol
             else:
                 trans_from, trans_to, from_symbol = "ISOLATED_MARGIN", "SPOT", symbol
         else:
-            peer = rng.choice(_CROSS_PEERS)
+            peer = _CROSS_PEERS[int(rand() * len(_CROSS_PEERS))]
             symbol = None
             if peer == "ISOLATED_MARGIN":
-                pairs = [p for p in _PAIRS if asset.code in p[1:]]
+                pairs = pairs_of[asset.code]
                 if pairs:
-                    symbol = rng.choice(pairs)[0]
+                    symbol = pairs[int(rand() * len(pairs))]
                 else:
                     peer = "SPOT"
             if type_ == "ROLL_IN":
@@ -110,26 +121,20 @@ def generate(seed: int, anchor_ms: int, rows: int, api_key: str) -> list[Transfe
             else:
                 trans_from, trans_to, to_symbol = "CROSS_MARGIN", peer, symbol
         status = "CONFIRMED"
-        r = rng.random()
+        r = rand()
         if anchor_ms - ts < DAY_MS and r < 0.08:
             status = "PENDING"  # only recent transfers can still be pending
         elif r < 0.02:
             status = "FAILED"
         out.append(
-            Transfer(
-                tx_id=tx_id,
-                timestamp=ts,
-                asset=asset.code,
-                amount=_amount(rng, asset),
-                type=type_,
-                status=status,
-                trans_from=trans_from,
-                trans_to=trans_to,
-                from_symbol=from_symbol,
-                to_symbol=to_symbol,
-            )
-        )
-    return out
+            Transfer(tx_id, ts, asset.code, _amount(rng, asset), type_, status, trans_from, trans_to,
+                     from_symbol, to_symbol)
+        )  # fmt: skip
+        if len(out) >= chunk:
+            yield out
+            out = []
+    if out:
+        yield out
 
 
 def parse_rows(rows: Any, where: str) -> list[Transfer]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from mock_server import errors
 from mock_server.clock import Clock
-from mock_server.data import DEFAULT_ROWS, generate, load_fixture, parse_rows
+from mock_server.data import DEFAULT_ROWS, generate_chunks, load_fixture, parse_rows
 from mock_server.endpoints import margin_transfer
 from mock_server.errors import BinanceError
 from mock_server.faults import FaultBook, Outcome, Pacer
@@ -111,8 +111,9 @@ class Exchange:
             return
         for account in self.keys.accounts():
             if account.margin_account:
-                rows = generate(self.settings.seed, self.anchor_ms, self.settings.rows, account.api_key)
-                self.ledger.add(account.api_key, rows)
+                s = self.settings
+                for chunk in generate_chunks(s.seed, self.anchor_ms, s.rows, account.api_key):
+                    self.ledger.add(account.api_key, chunk)
 
     def apply_scenario(self, scenario: Scenario) -> None:
         if scenario.clock is not None:
