@@ -200,7 +200,8 @@ class Cassette:
         scored = [(_distance(i.request, sent), n) for n, i in enumerate(self.interactions)]
         _, best = min(scored)
         near = self.interactions[best].request
-        return f"nearest recording #{best + 1} is {near.show()}, which differs: {'; '.join(_differences(near, sent))}"
+        differs = "; ".join(_differences(near, sent))
+        return f"nearest recording #{best + 1} is {near.show()}, which differs: {differs}"
 
     # --- import ---
 
@@ -341,7 +342,9 @@ def parse_cassette(data: Any, source: str = "cassette") -> Cassette:
     if data.get("format") != CASSETTE_FORMAT:
         raise ValueError(f"{source}: 'format' must be {CASSETTE_FORMAT!r}")
     if data.get("version") != CASSETTE_VERSION:
-        raise ValueError(f"{source}: unsupported version {data.get('version')!r} (this mock reads {CASSETTE_VERSION})")
+        raise ValueError(
+            f"{source}: unsupported version {data.get('version')!r} (this mock reads {CASSETTE_VERSION})"
+        )
     items = data.get("interactions")
     if not isinstance(items, list):
         raise ValueError(f"{source}: 'interactions' must be a list")

@@ -7,6 +7,7 @@ import ipaddress
 import sys
 from collections.abc import Sequence
 
+from mock_server.cassette import load_cassette
 from mock_server.data import DEFAULT_ROWS
 from mock_server.exchange import Exchange, Settings
 from mock_server.fidelity import Profile, load_profile, parse_assignments
@@ -47,6 +48,10 @@ def _serve_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
         "--journal-size", type=int, default=1000, help="requests kept in the journal (default 1000)"
     )
     p.add_argument("--log-level", default="warning")
+    p.add_argument("--cassette", metavar="PATH", help="replay recorded answers (see `binance-mock record`)")
+    p.add_argument(
+        "--on-miss", choices=("error", "ledger"), default="error", help="a request the cassette lacks"
+    )
 
 
 def build_settings(args: argparse.Namespace) -> Settings:
@@ -62,6 +67,8 @@ def build_settings(args: argparse.Namespace) -> Settings:
         min_interval_ms=args.min_interval_ms,
         journal_size=args.journal_size,
         scenario=load_scenario(args.scenario) if args.scenario else None,
+        cassette=load_cassette(args.cassette) if args.cassette else None,
+        on_miss=args.on_miss,
     )
     if args.ip_weight_limit is not None:
         settings.sapi_weight_limit = args.ip_weight_limit
@@ -81,6 +88,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from mock_server.app import create_app
+    from mock_server.server import server_config
 
     if not is_loopback_host(args.host) and not args.admin_token:
         print(
@@ -95,13 +103,13 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     app = create_app(exchange=exchange, admin_token=args.admin_token)
     print(f"binance-mock serving on http://{args.host}:{args.port}", file=sys.stderr, flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, server_header=False)
+    uvicorn.Server(server_config(app, args.host, args.port, args.log_level)).run()
     return 0
 
 
 # Other subcommands live beside what they run: each module named here has
 # `register(subparsers)`, which adds its parser with `set_defaults(run=callable)`.
-SUBCOMMANDS: tuple[str, ...] = ("contracts.cli",)
+SUBCOMMANDS: tuple[str, ...] = ("contracts.cli", "mock_server.cassette_cli")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

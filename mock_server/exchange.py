@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mock_server import errors
+from mock_server.cassette import Cassette
 from mock_server.clock import Clock
 from mock_server.data import DEFAULT_ROWS, generate_chunks, load_fixture, parse_rows
 from mock_server.endpoints import margin_transfer
@@ -49,6 +50,8 @@ class Settings:
     min_interval_ms: int = 0
     journal_size: int = DEFAULT_SIZE
     scenario: Scenario | None = None
+    cassette: Cassette | None = None  # replay recorded answers (docs/cassettes.md)
+    on_miss: str = "error"  # a request the cassette lacks: "error" (-1099) or "ledger"
 
 
 def error_body(code: int, msg: str) -> bytes:
@@ -245,6 +248,12 @@ class Exchange:
             auth = authenticate(call.api_key, call.query, call.body, self.keys, now, self.profile)
         except BinanceError as err:
             return self._error_reply(err, SAPI_JSON, headers, _AUTH_CHECK.get(err.code, "parameter"))
+        if self.settings.cassette is not None:  # replay: after the signed checks, before all else
+            pairs = [(p.name, p.value) for p in auth.params.items]
+            hit = self.settings.cassette.answer(call.method, call.path, pairs, self.settings.on_miss)
+            if hit is not None:
+                return Reply(hit.status, hit.body, {**hit.headers, **headers}, hit.content_type,
+                             code=hit.code, msg=hit.msg, check=hit.check)  # fmt: skip
         api_key = auth.account.api_key
         try:
             request = margin_transfer.validate(auth.params, now, self.profile, self.ledger, api_key)

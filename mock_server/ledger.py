@@ -152,7 +152,11 @@ class Query:
 @dataclass(frozen=True, slots=True)
 class Page:
     total: int
-    rows: list[bytes] | list[bytearray]
+    body: bytes = b""  # the page's row objects, comma-separated, ready for `{"rows":[...]}`
+    count: int = 0
+
+    def rows(self) -> list[dict[str, Any]]:
+        return json.loads(b"[" + self.body + b"]") if self.count else []
 
 
 IndexKey = tuple[str | None, str | None, str | None]
@@ -289,17 +293,29 @@ class AccountLedger:
     def query(self, q: Query) -> Page:
         ids = self._indexes.get((q.asset, q.type, q.symbol))
         if ids is None or q.start_ms > q.end_ms:
-            return Page(0, [])
+            return Page(0)
         ts = self._ts.__getitem__
         lo = bisect_left(ids, q.start_ms, key=ts)
         hi = bisect_right(ids, q.end_ms, key=ts)
         total = hi - lo
         top = hi - (q.current - 1) * q.size
         if top <= lo:
-            return Page(total, [])
+            return Page(total)
         bottom = max(lo, top - q.size)
-        buf, off, tail, tails = self._buf, self._off, self._tail, self._tails
-        return Page(total, [buf[off[i] : off[i + 1]] + tails[tail[i]] for i in reversed(ids[bottom:top])])
+        off, tail, tails = self._off, self._tail, self._tails
+        parts: list[Any] = []
+        add = parts.append
+        # Views, not copies; joined here, under the caller's lock, since a live view of the
+        # buffer would stop another thread from appending to it.
+        with memoryview(self._buf) as buf:
+            for i in reversed(ids[bottom:top]):
+                add(buf[off[i] : off[i + 1]])
+                add(tails[tail[i]])
+                add(b",")
+            parts.pop()
+            body = b"".join(parts)
+            parts.clear()
+        return Page(total, body, top - bottom)
 
     def has_symbol(self, symbol: str) -> bool:
         return symbol in self._symbols
@@ -330,7 +346,7 @@ class Ledger:
     def query(self, api_key: str, q: Query) -> Page:
         with self._lock:
             acct = self._accounts.get(api_key)
-            return acct.query(q) if acct is not None else Page(0, [])
+            return acct.query(q) if acct is not None else Page(0)
 
     def has_symbol(self, api_key: str, symbol: str) -> bool:
         with self._lock:

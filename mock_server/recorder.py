@@ -185,7 +185,9 @@ class Plan:
     def check(self) -> None:
         names = {n for n, _ in self.params}
         if names & VOLATILE_PARAMS:
-            raise ValueError("timestamp, recvWindow and signature are added by the recorder; do not pass them")
+            raise ValueError(
+                "timestamp, recvWindow and signature are added by the recorder; do not pass them"
+            )
         if self.start_ms is not None and names & {"startTime", "endTime"}:
             raise ValueError("give the time range either with --start/--end or with --param, not both")
         if self.all_pages and names & {"current", "size"}:
@@ -198,6 +200,11 @@ class Plan:
 
 
 # --- recording ---
+
+
+def new_session() -> requests.Session:
+    """The HTTP session of a recording run (a seam for tests that watch what is sent)."""
+    return requests.Session()
 
 
 @dataclass
@@ -214,7 +221,7 @@ class Recorder:
     scrubber: Scrubber = field(default_factory=Scrubber)
     throttle: Throttle = field(default_factory=Throttle)
     now_ms: Callable[[], int] = lambda: int(time.time() * 1000)
-    session: requests.Session = field(default_factory=requests.Session)
+    session: requests.Session = field(default_factory=new_session)
     log: Callable[[str], None] = lambda line: None
 
     def __post_init__(self) -> None:
@@ -225,6 +232,7 @@ class Recorder:
 
     def call(self, path: str, params: Sequence[Pair], recv_window: int | None = None) -> Interaction:
         """One signed request; the interaction comes back already scrubbed."""
+        self.throttle.wait()  # before the timestamp, so the wait never ages it
         sent = list(params)
         signed = [*sent, ("timestamp", str(self.now_ms()))]
         if recv_window is not None:
@@ -233,11 +241,12 @@ class Recorder:
         signature = self.credentials.sign(query.encode())
         self.scrubber.add(signature)  # before the request: an error message may carry the URL
         url = f"{self.upstream}{path}?{query}&{urlencode({'signature': signature})}"
-        self.throttle.wait()
         try:
             r = self.session.get(url, headers={"X-MBX-APIKEY": self.credentials.api_key}, timeout=TIMEOUT_S)
         except requests.RequestException as exc:
-            raise RecordError(f"upstream call failed: {type(exc).__name__}: {self.scrubber.text(str(exc))}") from None
+            raise RecordError(
+                f"upstream call failed: {type(exc).__name__}: {self.scrubber.text(str(exc))}"
+            ) from None
         headers = {k.lower(): v for k, v in r.headers.items() if is_client_header(k)}
         request = RecordedRequest("GET", path, tuple(sent))
         response = RecordedResponse(r.status_code, headers, r.content)
@@ -250,7 +259,9 @@ class Recorder:
         if s.leaks(body):
             body = s.text(body.decode("utf-8", "replace")).encode("utf-8")
         return Interaction(
-            RecordedRequest(req.method, s.text(req.path), tuple((s.text(n), s.text(v)) for n, v in req.params)),
+            RecordedRequest(
+                req.method, s.text(req.path), tuple((s.text(n), s.text(v)) for n, v in req.params)
+            ),
             RecordedResponse(resp.status, {k: s.text(v) for k, v in resp.headers.items()}, body),
         )
 

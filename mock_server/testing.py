@@ -19,10 +19,12 @@ from typing import Any
 import uvicorn
 
 from mock_server.app import create_app
+from mock_server.cassette import load_cassette
 from mock_server.exchange import Exchange, Settings
 from mock_server.fidelity import Profile
 from mock_server.journal import Entry
 from mock_server.scenario import load_scenario
+from mock_server.server import server_config
 
 
 class MockBinance:
@@ -38,6 +40,8 @@ class MockBinance:
         ip_weight_limit: int | None = None,
         scenario: str | None = None,
         journal_size: int = 1_000,
+        cassette: str | None = None,
+        on_miss: str = "error",
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -53,6 +57,8 @@ class MockBinance:
             min_interval_ms=min_interval_ms,
             journal_size=journal_size,
             scenario=load_scenario(scenario) if scenario else None,
+            cassette=load_cassette(cassette) if cassette else None,
+            on_miss=on_miss,
         )
         if ip_weight_limit is not None:
             settings.sapi_weight_limit = ip_weight_limit
@@ -72,10 +78,7 @@ class MockBinance:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self._host, self._port))
         self._sock = sock
-        config = uvicorn.Config(
-            create_app(exchange=self.exchange), log_level="warning", server_header=False, lifespan="off"
-        )
-        self._server = uvicorn.Server(config)
+        self._server = uvicorn.Server(server_config(create_app(exchange=self.exchange)))
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [sock]}, name="binance-mock", daemon=True
         )

@@ -6,6 +6,7 @@ ledger. The exchange runs injected and paced faults between the two.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from mock_server import errors
@@ -17,7 +18,7 @@ from mock_server.fidelity import (
     MAX_WINDOW_MS,
     Profile,
 )
-from mock_server.ledger import TYPES, Ledger, Query
+from mock_server.ledger import TYPES, Ledger, Page, Query
 from mock_server.params import Params, parse_long
 
 PATH = "/sapi/v1/margin/transfer"
@@ -110,21 +111,13 @@ def validate(params: Params, now_ms: int, profile: Profile, ledger: Ledger, api_
 
 
 def respond(request: Request, ledger: Ledger, api_key: str, profile: Profile) -> bytes:
-    if request.empty:
-        total, rows = 0, []
-    else:
-        page = ledger.query(api_key, request.query)
-        total, rows = page.total, page.rows
-    if profile.row_timestamp_unit == "s":
-        rows = [_in_seconds(r) for r in rows]
-    if not rows and profile.empty_rows == "absent":  # F2
-        return b'{"total":%d}' % total
-    return b'{"rows":[' + b",".join(rows) + b'],"total":%d}' % total
-
-
-def _in_seconds(row: bytes) -> bytes:
-    import json
-
-    d = json.loads(row)
-    d["timestamp"] //= 1000
-    return json.dumps(d, separators=(",", ":")).encode()
+    page = Page(0) if request.empty else ledger.query(api_key, request.query)
+    body = page.body
+    if page.count and profile.row_timestamp_unit == "s":  # F1 alternative
+        rows = page.rows()
+        for row in rows:
+            row["timestamp"] //= 1000
+        body = json.dumps(rows, separators=(",", ":")).encode()[1:-1]
+    if not page.count and profile.empty_rows == "absent":  # F2
+        return b'{"total":%d}' % page.total
+    return b'{"rows":[' + body + b'],"total":%d}' % page.total

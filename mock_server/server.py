@@ -1,0 +1,20 @@
+"""The uvicorn settings every way of running the mock shares (CLI, MockBinance, benchmarks)."""
+
+from __future__ import annotations
+
+import uvicorn
+from starlette.types import ASGIApp
+
+
+def server_config(app: ASGIApp, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning") -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        # The access log prints the query string, and with it the signature; the journal
+        # (GET /_mock/requests) is the request log, with secrets redacted.
+        access_log=False,
+        server_header=False,  # Binance's edge sends its own; ours would only mislead
+        lifespan="off",
+    )
