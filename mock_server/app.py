@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import struct
 from typing import Any
@@ -13,11 +14,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mock_server import errors
 from mock_server.control import control_routes
-from mock_server.exchange import Exchange, Settings
-from mock_server.wire import Call
+from mock_server.exchange import Exchange, Settings, error_body
+from mock_server.wire import Call, Reply
 
 _RAW_SEND = "binance_mock.raw_send"
+log = logging.getLogger("binance_mock")
 
 
 class ConnectionDropped(Exception):
@@ -66,7 +69,13 @@ class BinanceEndpoint:
             api_key=request.headers.get("x-mbx-apikey"),
             client_ip=client.host if client else "",
         )
-        reply = self.exchange.handle(call)
+        try:
+            reply = self.exchange.handle(call)
+        except Exception:
+            # A bug of ours must still look like Binance to the client under test; the
+            # log gets the traceback (never the query string, which carries the signature).
+            log.exception("internal error on %s %s", call.method, call.path)
+            reply = Reply(500, error_body(errors.UNKNOWN.code, errors.UNKNOWN.template), check="internal")
         if reply.delay_ms:
             await asyncio.sleep(reply.delay_ms / 1000)
         if reply.drop is not None:

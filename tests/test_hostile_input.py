@@ -132,3 +132,21 @@ def test_any_parameters_correctly_signed(app, pairs) -> None:
 
     query = urlencode([*pairs, ("timestamp", NOW)]).encode()
     _check(asgi_request(app, "GET", PATH, _signed(query), KEY))
+
+
+def test_a_bug_of_ours_still_answers_binance_json(monkeypatch, caplog) -> None:
+    from starlette.testclient import TestClient
+
+    from mock_server.exchange import Exchange
+
+    ex = Exchange(Settings(rows=1))
+
+    def boom(call):
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(ex, "handle", boom)
+    client = TestClient(create_app(exchange=ex))
+    r = client.get(f"{PATH}?timestamp=1&signature=secret-signature")
+    assert r.status_code == 500
+    assert r.json() == {"code": -1000, "msg": "An unknown error occurred while processing the request."}
+    assert "simulated bug" in caplog.text and "secret-signature" not in caplog.text
