@@ -9,17 +9,13 @@ import struct
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from mock_server import errors
 from mock_server.control import control_routes
 from mock_server.exchange import Exchange, Settings, error_body
 from mock_server.wire import Call, Reply
 
-_RAW_SEND = "binance_mock.raw_send"
 log = logging.getLogger("binance_mock")
 
 
@@ -27,14 +23,13 @@ class ConnectionDropped(Exception):
     """Raised where no real socket is there to break (in-process test clients)."""
 
 
-async def drop_connection(scope: Scope, kind: str) -> None:
+async def drop_connection(send: Send, kind: str) -> None:
     """Break the connection without a reply: a clean close, or a TCP reset.
 
-    uvicorn's `send` is a method of its request cycle, which holds the transport; we keep
-    the server's own `send` in the scope before any middleware wraps it.
+    uvicorn's `send` is a method of its request cycle, which holds the transport; the app
+    that calls this must be the outermost one, so that `send` is still the server's own.
     """
-    raw_send = scope.get(_RAW_SEND)
-    transport: Any = getattr(getattr(raw_send, "__self__", None), "transport", None)
+    transport: Any = getattr(getattr(send, "__self__", None), "transport", None)
     if transport is None:
         raise ConnectionDropped(kind)
     if kind == "reset":
@@ -51,24 +46,30 @@ async def drop_connection(scope: Scope, kind: str) -> None:
 
 
 class BinanceEndpoint:
-    """Every method and path outside /_mock goes to the exchange, which answers each
-    (unknown ones with Binance's JSON error, not Starlette's plain-text 404/405)."""
+    """Every request outside /_mock goes to the exchange, which answers each (unknown paths
+    and methods with Binance's JSON error). Plain ASGI, not a Starlette route: this is the
+    hot path, and a router, a Request and a Response object would cost more than the
+    exchange's own work."""
 
     def __init__(self, exchange: Exchange) -> None:
         self.exchange = exchange
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive)
-        body = await request.body()
-        client = request.client
-        call = Call(
-            method=request.method,
-            path=scope["path"],
-            query=scope["query_string"],
-            body=body,
-            api_key=request.headers.get("x-mbx-apikey"),
-            client_ip=client.host if client else "",
-        )
+        body = b""
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away before sending its request
+            body += message.get("body", b"")
+            if not message.get("more_body", False):
+                break
+        api_key = None
+        for name, value in scope["headers"]:
+            if name == b"x-mbx-apikey":
+                api_key = value.decode("latin-1")
+                break
+        client = scope.get("client")
+        call = Call(scope["method"], scope["path"], scope["query_string"], body, api_key, client[0] if client else "")
         try:
             reply = self.exchange.handle(call)
         except Exception:
@@ -79,29 +80,37 @@ class BinanceEndpoint:
         if reply.delay_ms:
             await asyncio.sleep(reply.delay_ms / 1000)
         if reply.drop is not None:
-            await drop_connection(scope, reply.drop)
+            await drop_connection(send, reply.drop)
             return
-        response = Response(reply.body, reply.status, headers=reply.headers, media_type=reply.content_type)
-        await response(scope, receive, send)
+        headers = [
+            (b"content-type", reply.content_type.encode("latin-1")),
+            (b"content-length", b"%d" % len(reply.body)),
+            *((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers.items()),
+        ]
+        await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+        await send({"type": "http.response.body", "body": b"" if call.method == "HEAD" else reply.body})
 
 
-class _KeepRawSend:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+class MockApp:
+    """The whole mock as one ASGI app: /_mock goes to the control API (Starlette), anything
+    else straight to the exchange. Being outermost, it also receives the server's own
+    `send`, which `drop_connection` needs."""
+
+    def __init__(self, exchange: Exchange, admin_token: str | None) -> None:
+        self.exchange = exchange
+        self.binance = BinanceEndpoint(exchange)
+        self.control = Starlette(routes=control_routes(exchange, admin_token))
+        self.control.state.exchange = exchange
+        self.state = self.control.state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            scope[_RAW_SEND] = send
-        await self.app(scope, receive, send)
+        if scope["type"] == "http" and not scope["path"].startswith("/_mock/"):
+            await self.binance(scope, receive, send)
+        else:
+            await self.control(scope, receive, send)
 
 
 def create_app(
     settings: Settings | None = None, exchange: Exchange | None = None, admin_token: str | None = None
-) -> ASGIApp:
-    ex = exchange or Exchange(settings)
-    routes = [*control_routes(ex, admin_token), Route("/{path:path}", BinanceEndpoint(ex))]
-    app = Starlette(routes=routes)
-    app.state.exchange = ex
-    wrapped = _KeepRawSend(app)
-    wrapped.state = app.state  # type: ignore[attr-defined]
-    return wrapped
+) -> MockApp:
+    return MockApp(exchange or Exchange(settings), admin_token)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -367,9 +368,15 @@ def load_cassette(path: str | Path) -> Cassette:
     return parse_cassette(data, str(p))
 
 
+# A [name, value] pair as json.dumps(indent=2) spreads it over four lines. No JSON string holds a
+# raw newline (json.dumps escapes them), so this can only match the layout, never content.
+_PAIR_LAYOUT = re.compile(r'\[\n\s*("(?:[^"\\\n]|\\.)*"),\n\s*("(?:[^"\\\n]|\\.)*")\n\s*\]')
+
+
 def dumps(document: dict[str, Any]) -> bytes:
-    """The bytes written to disk: indented (cassettes are reviewed in diffs), UTF-8 as is."""
-    return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    """The bytes written to disk: indented, one parameter per line (cassettes are reviewed in diffs)."""
+    text = json.dumps(document, indent=2, ensure_ascii=False)
+    return (_PAIR_LAYOUT.sub(r"[\1, \2]", text) + "\n").encode("utf-8")
 
 
 def to_fixture(cassette: Cassette, path: str, api_key: str | None = None) -> dict[str, Any]:

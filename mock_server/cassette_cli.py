@@ -59,6 +59,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     rec.add_argument("--start", help="start of the range: ms or ISO date; cut into 30-day windows")
     rec.add_argument("--end", help="end of the range, inclusive (default: now when --start is given)")
+    rec.add_argument(
+        "--sync-clock", action="store_true", help="offset timestamps by the upstream's /api/v3/time"
+    )
     rec.add_argument("--recv-window", type=int, default=None, help="recvWindow to send (ms)")
     rec.add_argument(
         "--redact", action="append", default=[], metavar="VALUE", help="another value to scrub everywhere"
@@ -107,6 +110,8 @@ def run_record(args: argparse.Namespace) -> int:
         log=lambda line: print(line, file=sys.stderr),
     )
     try:
+        if args.sync_clock:
+            print(f"clock offset to the upstream: {rec.sync_clock()} ms", file=sys.stderr)
         cassette = rec.record(plan)
         blob = render(cassette, scrubber)
         write_atomic(args.out, blob, force=args.force)

@@ -1,10 +1,11 @@
 """Transfer storage per account, with indexes so a query costs O(log n + page size).
 
 Every row is kept once, pre-serialised as the JSON object Binance sends. Each filter
-combination a query can ask for (asset, type, isolated symbol, each optional) has an
-index: parallel arrays sorted by (timestamp, txId) ascending. A query bisects the
-window's bounds (total = hi - lo, no scan) and slices one page off the top, which is
-the descending order Binance answers in (F24: ties by txId descending).
+combination a query asks for (asset, type, isolated symbol, each optional) has an index:
+row ids sorted by (timestamp, txId) ascending, built on the first query that uses it and
+kept current by every write after. A query bisects the window's bounds (total = hi - lo,
+no scan) and slices one page off the top, which is the descending order Binance answers
+in (F24: ties by txId descending).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 TYPES = ("ROLL_IN", "ROLL_OUT")
@@ -160,6 +162,11 @@ class Page:
 
 
 IndexKey = tuple[str | None, str | None, str | None]
+ALL: IndexKey = (None, None, None)
+_ROW_HEAD = b'{"amount":"'
+_ROW_TAIL = b'"}'
+_ROW_JOIN = _ROW_TAIL + b"," + _ROW_HEAD
+_HEAD, _TAIL = len(_ROW_HEAD), len(_ROW_TAIL)
 
 
 def _index_keys(asset_: str, type_: str, symbols: tuple[str, ...]) -> Iterator[IndexKey]:
@@ -173,27 +180,24 @@ def _index_keys(asset_: str, type_: str, symbols: tuple[str, ...]) -> Iterator[I
 class AccountLedger:
     """One account's rows, stored compactly (a million rows in about 200 MB).
 
-    Rows live in one bytearray of JSON objects (`_off` marks where each starts); `_ts` and
-    `_tx` are columns by row id. Each row's JSON is split where `"type"` starts: the head
-    (amount ... txId) is stored, the tail (type, wallets, symbols) comes from a handful of
-    distinct values and is stored once, by id, which saves a third of the memory. Each index is an array of row ids in (timestamp, txId)
+    Each row is one bytes object holding its JSON, so a page is a C-level gather
+    (`itemgetter`) and one join: measured against a single buffer of rows sliced through a
+    memoryview, five times faster per page, for about 40 MB more per million rows.
+    `_ts` and `_tx` are columns by row id. Each index is an array of row ids in (timestamp, txId)
     order; bisection reads the timestamp column through `key=`, so no index repeats it.
     """
 
     def __init__(self) -> None:
-        self._buf = bytearray()
-        self._off = array("Q", [0])
-        self._tail = array("H")
-        self._tails: list[bytes] = []
-        self._tail_ids: dict[bytes, int] = {}
+        self._rows: list[bytes] = []
         self._ts = array("q")
         self._tx = array("q")
-        self._tx_sorted = array("q")  # every txId, sorted: duplicate checks by bisection
-        self._indexes: dict[IndexKey, array] = {}
+        self._max_tx = -1  # generated and live data only grow: checks duplicates in O(1)
+        self._all = array("I")  # every row id in (timestamp, txId) order
+        self._indexes: dict[IndexKey, array] = {ALL: self._all}
         # What the indexes are keyed by, as small columns (names interned in _names).
-        self._asset = array("I")
+        self._asset = array("H")
         self._type = array("B")
-        self._sym = array("Q")  # fromSymbol id << 32 | toSymbol id; 0 is none
+        self._sym = array("I")  # fromSymbol id << 16 | toSymbol id; 0 is none
         self._names: list[str] = [""]
         self._name_ids: dict[str, int] = {}
         self._symbols: set[str] = set()
@@ -201,9 +205,14 @@ class AccountLedger:
     def __len__(self) -> int:
         return len(self._ts)
 
-    def _has_tx(self, tx_id: int) -> bool:
-        i = bisect_left(self._tx_sorted, tx_id)
-        return i < len(self._tx_sorted) and self._tx_sorted[i] == tx_id
+    def _present(self, tx_ids: set[int]) -> set[int]:
+        """Which of `tx_ids` the ledger holds: nothing when all are newer than every row,
+        else one C-level pass over the txId column (milliseconds for a million rows)."""
+        if not tx_ids or min(tx_ids) > self._max_tx:
+            return set()
+        if tx_ids.isdisjoint(self._tx):
+            return set()
+        return tx_ids.intersection(self._tx)
 
     def _order_key(self, row_id: int) -> tuple[int, int]:
         return (self._ts[row_id], self._tx[row_id])
@@ -212,46 +221,47 @@ class AccountLedger:
         """Whole or nothing: a txId already present (or twice in `rows`) refuses all."""
         seen: set[int] = set()
         for i, t in enumerate(rows):
-            if t.tx_id in seen or self._has_tx(t.tx_id):
+            if t.tx_id in seen:
                 raise ValueError(f"rows[{i}]: txId {t.tx_id} is already in the ledger")
             seen.add(t.tx_id)
+        present = self._present(seen)
+        if present:
+            i = next(i for i, t in enumerate(rows) if t.tx_id in present)
+            raise ValueError(f"rows[{i}]: txId {rows[i].tx_id} is already in the ledger")
         batch = sorted(rows, key=lambda t: (t.timestamp, t.tx_id))
         if not batch:
             return
         n = len(self._ts)
-        in_order = n == 0 or (batch[0].timestamp, batch[0].tx_id) > self._order_key(
-            self._indexes[(None, None, None)][-1]
-        )
+        in_order = n == 0 or (batch[0].timestamp, batch[0].tx_id) > self._order_key(self._all[-1])
         for t in batch:
             self._store(t)
         new_ids = range(n, n + len(batch))
         if in_order:  # the common case (generated data, new transfers): append everywhere
+            indexes = self._indexes
             for row_id in new_ids:
                 for key in self._keys(row_id):
-                    self._indexes.setdefault(key, array("I")).append(row_id)
+                    ids = indexes.get(key)
+                    if ids is not None:
+                        ids.append(row_id)
         elif len(batch) <= 1_000:
             for row_id in new_ids:
                 self._insert_sorted(row_id)
         else:
             self._rebuild_indexes()
-        self._merge_tx(sorted(seen))
+        self._max_tx = max(self._max_tx, *seen)
 
     def _store(self, t: Transfer) -> None:
+        asset_id = self._name_id(t.asset)
+        sym = self._name_id(t.from_symbol) << 16 | self._name_id(t.to_symbol)
         row = t.to_json()
-        cut = row.index(b',"type":"')
-        tail = row[cut:]
-        tail_id = self._tail_ids.get(tail)
-        if tail_id is None:
-            tail_id = self._tail_ids[tail] = len(self._tails)
-            self._tails.append(tail)
-        self._buf += row[:cut]
-        self._off.append(len(self._buf))
-        self._tail.append(tail_id)
+        # Every row starts `{"amount":"` and ends `"}` (its last field is a string): keep only
+        # what lies between, and put the frame back when a page is joined (13 MB per million).
+        self._rows.append(row[_HEAD:-_TAIL])
         self._ts.append(t.timestamp)
         self._tx.append(t.tx_id)
-        self._asset.append(self._name_id(t.asset))
+        self._asset.append(asset_id)
         self._type.append(TYPES.index(t.type))
-        self._sym.append(self._name_id(t.from_symbol) << 32 | self._name_id(t.to_symbol))
+        self._sym.append(sym)
         self._symbols.update(t.symbols())
 
     def _name_id(self, name: str | None) -> int:
@@ -259,6 +269,8 @@ class AccountLedger:
             return 0
         found = self._name_ids.get(name)
         if found is None:
+            if len(self._names) > 0xFFFF:
+                raise ValueError("more than 65,535 distinct assets and symbols in one account")
             found = self._name_ids[name] = len(self._names)
             self._names.append(name)
         return found
@@ -266,32 +278,51 @@ class AccountLedger:
     def _keys(self, row_id: int) -> Iterator[IndexKey]:
         names = self._names
         sym = self._sym[row_id]
-        symbols = tuple(dict.fromkeys(names[s] for s in (sym >> 32, sym & 0xFFFFFFFF) if s))
+        symbols = tuple(dict.fromkeys(names[s] for s in (sym >> 16, sym & 0xFFFF) if s))
         return _index_keys(names[self._asset[row_id]], TYPES[self._type[row_id]], symbols)
 
     def _insert_sorted(self, row_id: int) -> None:
         where = self._order_key(row_id)
         for key in self._keys(row_id):
-            ids = self._indexes.setdefault(key, array("I"))
-            ids.insert(bisect_right(ids, where, key=self._order_key), row_id)
+            ids = self._indexes.get(key)
+            if ids is not None:
+                ids.insert(bisect_right(ids, where, key=self._order_key), row_id)
 
     def _rebuild_indexes(self) -> None:
-        self._indexes = {}
-        for row_id in sorted(range(len(self._ts)), key=self._order_key):
-            for key in self._keys(row_id):
-                self._indexes.setdefault(key, array("I")).append(row_id)
+        self._all = array("I", sorted(range(len(self._ts)), key=self._order_key))
+        self._indexes = {ALL: self._all}  # filtered ones come back on demand
 
-    def _merge_tx(self, new: list[int]) -> None:
-        if not self._tx_sorted or new[0] > self._tx_sorted[-1]:
-            self._tx_sorted.extend(new)
-        else:
-            self._tx_sorted = array("q", sorted([*self._tx_sorted, *new]))
+    def _index(self, key: IndexKey) -> array | None:
+        """The index for a filter, built on first use from the unfiltered one (one pass,
+        once; later writes keep it current). A name the account never used has none."""
+        ids = self._indexes.get(key)
+        if ids is not None:
+            return ids
+        asset, type_, symbol = key
+        name_ids = self._name_ids
+        if (asset is not None and asset not in name_ids) or (symbol is not None and symbol not in name_ids):
+            return None
+        want_asset = name_ids[asset] if asset is not None else None
+        want_type = TYPES.index(type_) if type_ is not None else None
+        want_sym = name_ids[symbol] if symbol is not None else None
+        col_asset, col_type, col_sym = self._asset, self._type, self._sym
+        ids = array("I")
+        for i in self._all:
+            if want_asset is not None and col_asset[i] != want_asset:
+                continue
+            if want_type is not None and col_type[i] != want_type:
+                continue
+            if want_sym is not None and want_sym not in (col_sym[i] >> 16, col_sym[i] & 0xFFFF):
+                continue
+            ids.append(i)
+        self._indexes[key] = ids
+        return ids
 
-    def _row(self, row_id: int) -> bytes:
-        return bytes(self._buf[self._off[row_id] : self._off[row_id + 1]]) + self._tails[self._tail[row_id]]
 
     def query(self, q: Query) -> Page:
-        ids = self._indexes.get((q.asset, q.type, q.symbol))
+        if q.type is not None and q.type not in TYPES:
+            return Page(0)
+        ids = self._index((q.asset, q.type, q.symbol))
         if ids is None or q.start_ms > q.end_ms:
             return Page(0)
         ts = self._ts.__getitem__
@@ -302,28 +333,18 @@ class AccountLedger:
         if top <= lo:
             return Page(total)
         bottom = max(lo, top - q.size)
-        off, tail, tails = self._off, self._tail, self._tails
-        parts: list[Any] = []
-        add = parts.append
-        # Views, not copies; joined here, under the caller's lock, since a live view of the
-        # buffer would stop another thread from appending to it.
-        with memoryview(self._buf) as buf:
-            for i in reversed(ids[bottom:top]):
-                add(buf[off[i] : off[i + 1]])
-                add(tails[tail[i]])
-                add(b",")
-            parts.pop()
-            body = b"".join(parts)
-            parts.clear()
-        return Page(total, body, top - bottom)
+        if top - bottom == 1:
+            return Page(total, _ROW_HEAD + self._rows[ids[bottom]] + _ROW_TAIL, 1)
+        picked = itemgetter(*reversed(ids[bottom:top]))(self._rows)
+        return Page(total, _ROW_HEAD + _ROW_JOIN.join(picked) + _ROW_TAIL, top - bottom)
 
     def has_symbol(self, symbol: str) -> bool:
         return symbol in self._symbols
 
     def rows(self) -> list[dict[str, Any]]:
         """Every row, newest first, as Binance shows it."""
-        ids = self._indexes.get((None, None, None), array("I"))
-        return [json.loads(self._row(i)) for i in reversed(ids)]
+        ids = self._all
+        return [json.loads(_ROW_HEAD + self._rows[i] + _ROW_TAIL) for i in reversed(ids)]
 
 
 class Ledger:

@@ -56,6 +56,8 @@ class Params:
 
 def _decode(component: bytes) -> str:
     try:
+        if b"%" not in component and b"+" not in component:
+            return component.decode("utf-8")  # the common case, and the fast one
         return unquote_to_bytes(component.replace(b"+", b" ")).decode("utf-8")
     except UnicodeDecodeError:
         raise BinanceError(errors.ILLEGAL_CHARS) from None

@@ -38,7 +38,9 @@ from mock_server.endpoints import margin_transfer
 from mock_server.fidelity import DAY_MS, MAX_SIZE, MAX_WINDOW_MS
 from mock_server.security import sign_hmac, sign_with_private_key
 
-MIN_INTERVAL_S = 0.5  # 2 requests per second at most
+# 2 requests per second at most, plus 50 ms so network jitter never brings two calls closer
+# than 500 ms at the server (a mock with --min-interval-ms 500 would answer -21003).
+MIN_INTERVAL_S = 0.55
 PAGE_SIZE = MAX_SIZE
 TIMEOUT_S = 10.0
 WRITE_CHUNK = 4_096
@@ -71,33 +73,74 @@ class Throttle:
                 self.sleep(gap)
         self._last = self.clock()
 
+    def mark(self) -> None:
+        """The request leaves now: spacing is measured from here, so signing time never eats into it."""
+        self._last = self.clock()
+
 
 # --- scrubbing ---
 
 
-@dataclass
+# Token-like secrets (API keys, hex and base64 signatures, their percent-encoded forms) are found
+# in linear time: one C-speed scan for long runs of token characters, then a dictionary lookup of
+# each 16-character prefix inside those (rare) runs. A regex alternation of every signature sent
+# costs time per alternative at every position: minutes for a long recording.
+_RUN = re.compile(r"[0-9A-Za-z%+/=_.~-]{16,}")
+_PREFIX = 16
+
+
 class Scrubber:
     """Replaces secrets, in every form a URL or body may carry them, by `<redacted>`.
 
     Matching ignores case: an HMAC signature is hex, which servers may echo in upper case.
     """
 
-    _values: set[str] = field(default_factory=set)
-    _pattern: re.Pattern[str] | None = None
+    def __init__(self) -> None:
+        self._tokens: dict[str, set[str]] = {}  # lower-case 16-char prefix -> lower-case forms
+        self._plain: set[str] = set()  # other forms (short or unusual values), by regex
+        self._pattern: re.Pattern[str] | None = None
+        self._dirty = False
 
     def add(self, value: str | None) -> None:
         if not value:
             return
         escaped = json.dumps(value, ensure_ascii=False)[1:-1]
-        forms = {value, quote(value, safe=""), quote_plus(value, safe=""), quote(value), escaped}
-        if not forms <= self._values:
-            self._values |= forms
-            # Longest first, so a secret is never half-replaced by a shorter form of another.
-            alternatives = sorted(self._values, key=len, reverse=True)
-            self._pattern = re.compile("|".join(re.escape(v) for v in alternatives), re.IGNORECASE)
+        for form in {value, quote(value, safe=""), quote_plus(value, safe=""), quote(value), escaped}:
+            low = form.lower()
+            if len(low) >= _PREFIX and _RUN.fullmatch(low):
+                self._tokens.setdefault(low[:_PREFIX], set()).add(low)
+            elif low not in self._plain:
+                self._plain.add(low)
+                self._dirty = True
 
     def text(self, s: str) -> str:
-        return s if self._pattern is None else self._pattern.sub(REDACTED, s)
+        if self._tokens:
+            s = _RUN.sub(self._scrub_run, s)
+        pattern = self._plain_pattern()
+        return s if pattern is None else pattern.sub(REDACTED, s)
+
+    def _plain_pattern(self) -> re.Pattern[str] | None:
+        if self._dirty:
+            # Longest first, so a secret is never half-replaced by a shorter form of another.
+            alternatives = sorted(self._plain, key=len, reverse=True)
+            self._pattern = re.compile("|".join(re.escape(v) for v in alternatives), re.IGNORECASE)
+            self._dirty = False
+        return self._pattern
+
+    def _scrub_run(self, match: re.Match[str]) -> str:
+        run = match.group()
+        low = run.lower()
+        out: list[str] = []
+        i = kept = 0
+        while i <= len(low) - _PREFIX:
+            candidates = self._tokens.get(low[i : i + _PREFIX], ())
+            found = max((f for f in candidates if low.startswith(f, i)), key=len, default=None)
+            if found is None:
+                i += 1
+                continue
+            out += [run[kept:i], REDACTED]
+            i = kept = i + len(found)
+        return run if not out else "".join(out) + run[kept:]
 
     def tree(self, data: Any) -> Any:
         """Every string of a JSON-like tree, keys included."""
@@ -111,10 +154,8 @@ class Scrubber:
 
     def leaks(self, blob: bytes) -> bool:
         """True when any secret form is still in `blob` (also JSON-escaped forms)."""
-        if self._pattern is None:
-            return False
         text = blob.decode("utf-8", "replace")
-        return self._pattern.search(text) is not None or self._pattern.search(_unescape(text)) is not None
+        return any(self.text(t) != t for t in (text, _unescape(text)))
 
 
 def _unescape(text: str) -> str:
@@ -224,6 +265,8 @@ class Recorder:
     session: requests.Session = field(default_factory=new_session)
     log: Callable[[str], None] = lambda line: None
 
+    offset_ms: int = 0  # upstream clock minus ours, once `sync_clock` has run
+
     def __post_init__(self) -> None:
         self.upstream = self.upstream.rstrip("/")
         self.scrubber.add(self.credentials.api_key)
@@ -234,23 +277,42 @@ class Recorder:
         """One signed request; the interaction comes back already scrubbed."""
         self.throttle.wait()  # before the timestamp, so the wait never ages it
         sent = list(params)
-        signed = [*sent, ("timestamp", str(self.now_ms()))]
+        signed = [*sent, ("timestamp", str(self.now_ms() + self.offset_ms))]
         if recv_window is not None:
             signed.append(("recvWindow", str(recv_window)))
         query = urlencode(signed)
         signature = self.credentials.sign(query.encode())
         self.scrubber.add(signature)  # before the request: an error message may carry the URL
         url = f"{self.upstream}{path}?{query}&{urlencode({'signature': signature})}"
+        self.throttle.mark()
         try:
             r = self.session.get(url, headers={"X-MBX-APIKEY": self.credentials.api_key}, timeout=TIMEOUT_S)
         except requests.RequestException as exc:
-            raise RecordError(
-                f"upstream call failed: {type(exc).__name__}: {self.scrubber.text(str(exc))}"
-            ) from None
+            # requests' own text quotes the URL, signature included: give only the root cause.
+            raise RecordError(f"upstream call failed: {type(exc).__name__} ({_root_cause(exc)})") from None
         headers = {k.lower(): v for k, v in r.headers.items() if is_client_header(k)}
         request = RecordedRequest("GET", path, tuple(sent))
         response = RecordedResponse(r.status_code, headers, r.content)
         return self._scrubbed(Interaction(request, response))
+
+    def sync_clock(self) -> int:
+        """Read the upstream's /api/v3/time, as Binance advises, so a skewed local clock is no -1021."""
+        self.throttle.wait()
+        self.throttle.mark()
+        before = self.now_ms()
+        try:
+            r = self.session.get(f"{self.upstream}/api/v3/time", timeout=TIMEOUT_S)
+            server = r.json()["serverTime"]
+        except requests.RequestException as exc:
+            raise RecordError(
+                f"reading the upstream's time failed: {type(exc).__name__} ({_root_cause(exc)})"
+            ) from None
+        except (ValueError, KeyError, TypeError):
+            raise RecordError('the upstream\'s /api/v3/time did not answer {"serverTime": N}') from None
+        if not isinstance(server, int):
+            raise RecordError('the upstream\'s /api/v3/time did not answer {"serverTime": N}')
+        self.offset_ms = server - (before + self.now_ms()) // 2
+        return self.offset_ms
 
     def _scrubbed(self, interaction: Interaction) -> Interaction:
         s = self.scrubber
@@ -305,6 +367,21 @@ def _page_counts(interaction: Interaction) -> tuple[int | None, int]:
         return None, 0
     rows = data.get("rows")
     return data["total"], len(rows) if isinstance(rows, list) else 0
+
+
+def _root_cause(exc: BaseException) -> str:
+    """The innermost OS error's text (e.g. "Connection refused"), never a message holding a URL."""
+    seen: set[int] = set()
+    todo: list[object] = [exc]
+    while todo:
+        e = todo.pop(0)
+        if not isinstance(e, BaseException) or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, OSError) and e.strerror:
+            return e.strerror
+        todo += [e.__cause__, e.__context__, getattr(e, "reason", None), *e.args]
+    return "no further detail"
 
 
 def describe(interaction: Interaction) -> str:

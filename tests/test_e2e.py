@@ -40,7 +40,7 @@ def serve(*args: str) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 90  # generous: CI machines can be loaded
         while True:
             try:
                 if requests.get(f"{base}/_mock/health", timeout=0.5).ok:
