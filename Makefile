@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint bench clean
+.PHONY: serve test lint bench soak fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,15 @@ lint: $(STAMP)
 bench: $(STAMP)
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
 	$(BIN)/python bench/run.py
+
+# Long reliability runs (README "Reliability"); not part of make test.
+soak: $(STAMP)
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
+	$(BIN)/python tools/soak.py $(ARGS)
+
+fuzz: $(STAMP)
+	$(BIN)/python tools/fuzz_asgi.py --inputs 1000000
+	$(BIN)/binance-mock fuzz --max-examples 10000
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

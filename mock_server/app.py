@@ -14,6 +14,7 @@ from starlette.types import Receive, Scope, Send
 from mock_server import errors
 from mock_server.control import control_routes
 from mock_server.exchange import Exchange, Settings, error_body
+from mock_server.limits_http import MAX_BODY_BYTES, MAX_CONTROL_BODY_BYTES, BodyLimit, too_large
 from mock_server.wire import Call, Reply
 
 log = logging.getLogger("binance_mock")
@@ -55,18 +56,26 @@ class BinanceEndpoint:
         self.exchange = exchange
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        api_key = None
+        declared = 0
+        for name, value in scope["headers"]:
+            if name == b"x-mbx-apikey" and api_key is None:
+                api_key = value.decode("latin-1")
+            elif name == b"content-length" and value.isdigit():
+                declared = int(value)
+        if declared > MAX_BODY_BYTES:  # refused before a byte of it is read
+            await too_large(send, MAX_BODY_BYTES)
+            return
         body = b""
         while True:
             message = await receive()
             if message["type"] != "http.request":
                 return  # the client went away before sending its request
             body += message.get("body", b"")
+            if len(body) > MAX_BODY_BYTES:
+                await too_large(send, MAX_BODY_BYTES)
+                return
             if not message.get("more_body", False):
-                break
-        api_key = None
-        for name, value in scope["headers"]:
-            if name == b"x-mbx-apikey":
-                api_key = value.decode("latin-1")
                 break
         client = scope.get("client")
         call = Call(scope["method"], scope["path"], scope["query_string"], body, api_key, client[0] if client else "")
@@ -99,9 +108,12 @@ class MockApp:
     def __init__(self, exchange: Exchange, admin_token: str | None) -> None:
         self.exchange = exchange
         self.binance = BinanceEndpoint(exchange)
-        self.control = Starlette(routes=control_routes(exchange, admin_token))
-        self.control.state.exchange = exchange
-        self.state = self.control.state
+        control = Starlette(routes=control_routes(exchange, admin_token))
+        # Binance never redirects; a trailing slash is just another unknown path.
+        control.router.redirect_slashes = False
+        control.state.exchange = exchange
+        self.state = control.state
+        self.control = BodyLimit(control, limit=MAX_CONTROL_BODY_BYTES)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not scope["path"].startswith("/_mock/"):

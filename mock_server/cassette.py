@@ -1,6 +1,6 @@
 """Cassettes: recorded Binance answers, their file format, matching on replay, import to a fixture.
 
-A cassette is JSON (docs/cassettes.md has the full description and an example):
+A cassette is JSON (README "Recording and replay" has the full description and an example):
 
     {"format": "binance-mock/cassette", "version": 1, "recordedAt": "...", "upstream": "https://...",
      "interactions": [{"request": {"method": "GET", "path": "/sapi/v1/margin/transfer",
@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mock_server import errors
 from mock_server.data import FIXTURE_FORMAT, FIXTURE_VERSION, dump_fixture, parse_rows
-from mock_server.errors import ErrorSpec
 
 CASSETTE_FORMAT = "binance-mock/cassette"
 CASSETTE_VERSION = 1
@@ -45,8 +45,8 @@ MISS_POLICIES = ("error", "ledger")
 
 # A miss is -1099 with 404: a Binance code clients already treat as a final, non-retryable
 # client error (a 5xx would be retried by some clients and hide the mistake); the message
-# names the nearest recording and what differs. Proposed for errors.py, kept here meanwhile.
-CASSETTE_MISS = ErrorSpec(-1099, "CASSETTE_MISS", 404, "No recorded response for %s; %s")
+# names the nearest recording and what differs (F36; the message lives in errors.py).
+CASSETTE_MISS = errors.CASSETTE_MISS
 
 Pair = tuple[str, str]
 Key = tuple[str, str, tuple[Pair, ...]]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -103,6 +104,9 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     app = create_app(exchange=exchange, admin_token=args.admin_token)
     print(f"binance-mock serving on http://{args.host}:{args.port}", file=sys.stderr, flush=True)
+    # uvicorn re-raises the SIGTERM it handled once it has drained (exit 128+15); with a no-op
+    # as the handler it restores, a drained stop exits 0.
+    signal.signal(signal.SIGTERM, lambda signum, frame: None)
     uvicorn.Server(server_config(app, args.host, args.port, args.log_level)).run()
     return 0
 

@@ -57,6 +57,11 @@ def control_routes(ex: Exchange, admin_token: str | None) -> list[Route]:
     def guarded(handler: Handler, open_route: bool = False) -> Handler:
         async def endpoint(request: Request) -> Response:
             if not open_route:
+                # A web page the developer visits may POST here ("simple" requests need no
+                # preflight): a call from another origin is refused.
+                origin = request.headers.get("origin")
+                if origin is not None and origin != f"{request.url.scheme}://{request.headers.get('host', '')}":
+                    return JSONResponse({"error": "the control API does not answer pages of other origins"}, 403)
                 if admin_token is not None:
                     given = request.headers.get("authorization", "")
                     expected = f"Bearer {admin_token}"
@@ -74,7 +79,8 @@ def control_routes(ex: Exchange, admin_token: str | None) -> list[Route]:
         return endpoint
 
     async def health(request: Request) -> Response:
-        return JSONResponse({"status": "ok", "version": __version__})
+        # The profile lets a contract run expect this mock's own fidelity choices.
+        return JSONResponse({"status": "ok", "version": __version__, "profile": ex.profile.to_dict()})
 
     async def add_fault(request: Request) -> Response:
         rule = ex.faults.add(await _json(request))
@@ -130,12 +136,16 @@ def control_routes(ex: Exchange, admin_token: str | None) -> list[Route]:
         added = ex.add_transfers(data["rows"], api_key)
         return JSONResponse({"added": added, "total": ex.ledger.count(api_key)}, 201)
 
+    def key_of(request: Request) -> str | None:
+        # The header first: a key in a URL ends up in logs.
+        return request.headers.get("x-mbx-apikey") or request.query_params.get("apiKey")
+
     async def list_transfers(request: Request) -> Response:
-        api_key = account_key(request.query_params.get("apiKey"))
+        api_key = account_key(key_of(request))
         return JSONResponse({"rows": ex.ledger.rows(api_key)})
 
     async def clear_transfers(request: Request) -> Response:
-        key = request.query_params.get("apiKey")
+        key = key_of(request)
         ex.ledger.clear(account_key(key) if key is not None else None)
         return Response(status_code=204)
 

@@ -60,6 +60,8 @@ TIMESTAMP_AHEAD = _e(
 )
 INVALID_SIGNATURE = _e(-1022, "INVALID_SIGNATURE", "Signature for this request is not valid.")
 NOT_FOUND = _e(-1099, "NOT_FOUND", "Not found, authenticated, or authorized", 404)
+# F36: replay (--cassette) of a request that was never recorded; ours, not Binance's wording.
+CASSETTE_MISS = _e(-1099, "CASSETTE_MISS", "No recorded response for %s; %s", 404)
 ILLEGAL_CHARS = _e(-1100, "ILLEGAL_CHARS", "Illegal characters found in a parameter.")
 ILLEGAL_CHARS_PARAM = _e(
     -1100, "ILLEGAL_CHARS", "Illegal characters found in parameter '%s'; legal range is '%s'."

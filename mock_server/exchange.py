@@ -50,7 +50,7 @@ class Settings:
     min_interval_ms: int = 0
     journal_size: int = DEFAULT_SIZE
     scenario: Scenario | None = None
-    cassette: Cassette | None = None  # replay recorded answers (docs/cassettes.md)
+    cassette: Cassette | None = None  # replay recorded answers (README "Recording and replay")
     on_miss: str = "error"  # a request the cassette lacks: "error" (-1099) or "ledger"
 
 
@@ -261,7 +261,7 @@ class Exchange:
             return self._error_reply(
                 err, SAPI_JSON, headers, "window" if err.code in _WINDOW_CODES else "parameter"
             )
-        outcome = self.faults.decide(call.path, api_key, {p.name: p.value for p in auth.params.items})
+        outcome = self.faults.decide(call.path, api_key, auth.params.first)
         faulted = self._faulted(outcome, SAPI_JSON, headers)
         if faulted is not None:
             return faulted

@@ -18,8 +18,9 @@ the mock answers these limits outside the exchange, with a clean status, a short
 Without these, uvicorn's httptools parser buffers any header section whole (a 100 MB header
 was accepted, and held in memory) and waits forever for a header that trickles in.
 
-Wiring: `uvicorn.Config(app, http=LimitedHttpToolsProtocol, ...)` and `BodyLimit(app)` as the
-outermost ASGI middleware (see `UVICORN_OPTIONS`).
+Wiring: `server.server_config` passes `http=LimitedHttpToolsProtocol` and `UVICORN_OPTIONS`;
+the exchange's endpoint checks `MAX_BODY_BYTES` as it reads a body (the hot path takes no
+extra middleware), and `BodyLimit` wraps the control API.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ UVICORN_OPTIONS: dict[str, Any] = {
     "timeout_keep_alive": 5,
     "timeout_graceful_shutdown": 3,
     "limit_concurrency": None,
-    "server_header": False,
+    "server_header": False,  # Binance's edge sends its own; ours would only mislead
 }
 
 
@@ -164,22 +165,18 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
 class BodyLimit:
     """Refuses a request body over the limit with 413, before the app reads any of it."""
 
-    def __init__(
-        self, app: ASGIApp, limit: int = MAX_BODY_BYTES, control_limit: int = MAX_CONTROL_BODY_BYTES
-    ) -> None:
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
         self.app = app
         self.limit = limit
-        self.control_limit = control_limit
-        self.state = getattr(app, "state", None)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.control_limit if scope["path"].startswith("/_mock/") else self.limit
+        limit = self.limit
         declared = _content_length(scope)
         if declared is not None and declared > limit:
-            await _too_large(send, limit)
+            await too_large(send, limit)
             return
         # Read the body here, up to the limit, and hand the app a replay of it.
         chunks: list[bytes] = []
@@ -191,7 +188,7 @@ class BodyLimit:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                await _too_large(send, limit)
+                await too_large(send, limit)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -219,7 +216,7 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-async def _too_large(send: Send, limit: int) -> None:
+async def too_large(send: Send, limit: int) -> None:
     body = edge_response(413, f"Request body over {limit} bytes.").partition(b"\r\n\r\n")[2]
     headers = [
         (b"content-type", b"text/html"),

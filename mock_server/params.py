@@ -25,16 +25,24 @@ class Param:
     raw: bytes  # the `name=value` piece exactly as sent, for the signature payload
 
 
-@dataclass(frozen=True, slots=True)
 class Params:
-    items: tuple[Param, ...]
+    """The parameters in the order sent, with the first value of each name at hand."""
+
+    __slots__ = ("duplicates", "first", "items")
+
+    def __init__(self, items: tuple[Param, ...]) -> None:
+        self.items = items
+        self.first: dict[str, str] = {}
+        self.duplicates: list[str] = []  # names sent more than once, in order of repetition
+        for p in items:
+            if p.name in self.first:
+                self.duplicates.append(p.name)
+            else:
+                self.first[p.name] = p.value
 
     def get(self, name: str) -> str | None:
         """The first value of `name`, or None when absent."""
-        for p in self.items:
-            if p.name == name:
-                return p.value
-        return None
+        return self.first.get(name)
 
     def count(self, name: str) -> int:
         return sum(1 for p in self.items if p.name == name)
@@ -43,15 +51,7 @@ class Params:
         return [p.name for p in self.items]
 
     def first_duplicate(self) -> str | None:
-        seen: set[str] = set()
-        for p in self.items:
-            if p.name in seen:
-                return p.name
-            seen.add(p.name)
-        return None
-
-    def redacted(self, secret_names: frozenset[str] = frozenset({"signature"})) -> list[list[str]]:
-        return [[p.name, "<redacted>" if p.name in secret_names else p.value] for p in self.items]
+        return self.duplicates[0] if self.duplicates else None
 
 
 def _decode(component: bytes) -> str:

@@ -52,6 +52,7 @@ DEMO_SECRET = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
 # 1..128 so that users' own test keys of other lengths work.
 _API_KEY_FORMAT = re.compile(r"[A-Za-z0-9]{1,128}")
 
+_SECURITY_PARAMS = frozenset({"timestamp", "signature", "recvWindow"})
 MARGIN_PERMISSION = "margin"
 DEFAULT_PERMISSIONS = frozenset({"reading", MARGIN_PERMISSION})
 
@@ -207,9 +208,8 @@ def authenticate(
 
     # 3: timestamp and signature present (F15, F10 for a malformed timestamp).
     params = parse_query(raw_query)
-    for name in ("timestamp", "signature", "recvWindow"):
-        if params.count(name) > 1:
-            raise BinanceError(errors.DUPLICATE_PARAM)  # F28
+    if params.duplicates and not _SECURITY_PARAMS.isdisjoint(params.duplicates):
+        raise BinanceError(errors.DUPLICATE_PARAM)  # F28
     ts_text = params.get("timestamp")
     if not ts_text or not ts_text.isascii() or not ts_text.isdigit() or len(ts_text) > 20:
         raise BinanceError(errors.MANDATORY_PARAM, "timestamp")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import uvicorn
 from starlette.types import ASGIApp
 
+from mock_server.limits_http import UVICORN_OPTIONS, LimitedHttpToolsProtocol
+
 
 def server_config(app: ASGIApp, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning") -> uvicorn.Config:
     return uvicorn.Config(
@@ -15,6 +17,8 @@ def server_config(app: ASGIApp, host: str = "127.0.0.1", port: int = 0, log_leve
         # The access log prints the query string, and with it the signature; the journal
         # (GET /_mock/requests) is the request log, with secrets redacted.
         access_log=False,
-        server_header=False,  # Binance's edge sends its own; ours would only mislead
         lifespan="off",
+        # The edge's size and time limits (limits_http.py), answered as CloudFront would.
+        http=LimitedHttpToolsProtocol,
+        **UVICORN_OPTIONS,
     )
