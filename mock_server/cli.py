@@ -48,6 +48,7 @@ def _serve_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument(
         "--journal-size", type=int, default=1000, help="requests kept in the journal (default 1000)"
     )
+    p.add_argument("--workers", type=int, default=1, help="must be 1: the mock's state lives in one process")
     p.add_argument("--log-level", default="warning")
     p.add_argument("--cassette", metavar="PATH", help="replay recorded answers (see `binance-mock record`)")
     p.add_argument(
@@ -91,6 +92,15 @@ def _serve(args: argparse.Namespace) -> int:
     from mock_server.app import create_app
     from mock_server.server import server_config
 
+    if args.workers != 1:
+        # Ledger, faults, journal, pacing and weights are per process: N workers would each
+        # answer from their own copy and disagree. Refuse rather than diverge silently.
+        print(
+            "binance-mock: --workers must be 1 (the state lives in one process); "
+            "for more throughput run several mocks on several ports",
+            file=sys.stderr,
+        )
+        return 2
     if not is_loopback_host(args.host) and not args.admin_token:
         print(
             f"binance-mock: binding {args.host} exposes the control API; pass --admin-token", file=sys.stderr

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -97,3 +104,47 @@ def asgi_request(app, method: str, path: str, query: bytes = b"", headers=(), bo
     import asyncio
 
     return asyncio.run(_asgi_call(app, method, path, query, list(headers), body))
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serve_process(*args: str, log: Path | None = None) -> Iterator[str]:
+    """`binance-mock serve` as its own process on a free port; yields its base URL.
+
+    Its output goes to `log` when given (tests that grep it for secrets), else to a
+    temporary file that is shown if the server does not come up.
+    """
+    import requests
+
+    port = free_port()
+    with (log.open("wb") if log is not None else tempfile.TemporaryFile()) as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mock_server", "serve", "--port", str(port), *args],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 90  # generous: a loaded CI machine starts Python slowly
+            while True:
+                try:
+                    if requests.get(f"{base}/_mock/health", timeout=0.5).ok:
+                        break
+                except requests.ConnectionError:
+                    pass
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    out.seek(0)
+                    raise RuntimeError(f"server did not start: {out.read().decode(errors='replace')[-2000:]}")
+                time.sleep(0.05)
+            yield base
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)

@@ -191,6 +191,16 @@ def test_a_recorded_error_replays_the_error(replay: tuple[Exchange, Signer]) -> 
     assert (entry.code, entry.check) == (-1130, "replay")
 
 
+def test_injected_faults_and_pacing_apply_to_replayed_answers(replay: tuple[Exchange, Signer]) -> None:
+    exchange, signer = replay
+    exchange.faults.add({"code": -21003, "times": 1})
+    assert signer.get([("asset", "BNB"), ("size", "5")]).json()["code"] == -21003
+    assert signer.get([("asset", "BNB"), ("size", "5")]).content == ROWS_BODY
+    exchange.pacer.reset(500)
+    assert signer.get([("asset", "BNB"), ("size", "5")]).content == ROWS_BODY
+    assert signer.get([("asset", "BNB"), ("size", "5")]).json()["code"] == -21003  # same instant
+
+
 @pytest.mark.parametrize(
     ("how", "code"),
     [("signature", -1022), ("timestamp", -1021), ("key", -2015)],

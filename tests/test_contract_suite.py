@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 import uvicorn
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from helpers import serve_process as serve
 
 from contracts.facts import Profile
 from contracts.registry import all_checks
@@ -31,42 +31,6 @@ from mock_server.testing import MockBinance
 
 ROOT = Path(__file__).resolve().parent.parent
 ALTERNATIVES = {name: Profile.choices(name)[1] for name in Profile.names()}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def serve(*args: str) -> Iterator[str]:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mock_server", "serve", "--port", str(port), *args],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60  # a shared 2-core machine can be slow to start Python
-        while True:
-            try:
-                if requests.get(f"{base}/_mock/health", timeout=0.5).ok:
-                    break
-            except requests.ConnectionError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                _out, err = proc.communicate(timeout=10)
-                raise RuntimeError(f"server did not start: {err.decode(errors='replace')[-2000:]}")
-            time.sleep(0.05)
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        if proc.stderr is not None:
-            proc.stderr.close()
 
 
 def contract(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

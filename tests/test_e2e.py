@@ -4,59 +4,23 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from helpers import free_port, serve_process
 
 from mock_server.security import DEMO_API_KEY, DEMO_SECRET, sign_hmac
 
 ANCHOR = 1_790_000_000_000
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def serve(*args: str) -> Iterator[str]:
-    port = _free_port()
-    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mock_server", "serve", "--port", str(port), *args],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90  # generous: CI machines can be loaded
-        while True:
-            try:
-                if requests.get(f"{base}/_mock/health", timeout=0.5).ok:
-                    break
-            except requests.ConnectionError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                out = log.read().decode(errors="replace")
-                raise RuntimeError(f"server did not start: {out}")
-            time.sleep(0.05)
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        log.close()
+serve = serve_process
 
 
 def test_signed_request_with_requests() -> None:
@@ -106,7 +70,7 @@ def test_bad_fixture_refused_naming_row_and_field(tmp_path: Path) -> None:
         )
     )
     out = subprocess.run(
-        [sys.executable, "-m", "mock_server", "serve", "--fixture", str(bad), "--port", str(_free_port())],
+        [sys.executable, "-m", "mock_server", "serve", "--fixture", str(bad), "--port", str(free_port())],
         capture_output=True,
         text=True,
         timeout=30,
@@ -190,3 +154,23 @@ def test_binance_connector_with_asymmetric_keys(tmp_path: Path, key_type: str) -
 
 if os.environ.get("BINANCE_MOCK_SKIP_E2E"):
     pytestmark = pytest.mark.skip("BINANCE_MOCK_SKIP_E2E set")
+
+
+def test_more_than_one_worker_is_refused() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "mock_server", "serve", "--workers", "2", "--port", str(free_port())],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 2 and "--workers must be 1" in out.stderr
+
+
+def test_binding_off_loopback_needs_an_admin_token() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "mock_server", "serve", "--host", "0.0.0.0", "--port", str(free_port())],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 2 and "--admin-token" in out.stderr

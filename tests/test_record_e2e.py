@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit
 
 import pytest
 import requests
+from helpers import serve_process
 
 from mock_server import recorder
 from mock_server.cassette import load_cassette
@@ -69,38 +69,14 @@ def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MockBinance]:
         yield mock
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+
 
 
 @contextmanager
 def serve(log: Path, *args: str) -> Iterator[str]:
     """`binance-mock serve` as its own process, its output kept in `log` for the leak check."""
-    port = _free_port()
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "mock_server", "serve", "--port", str(port), *args],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=ROOT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 20
-            while True:
-                try:
-                    if requests.get(f"{base}/_mock/health", timeout=0.5).ok:
-                        break
-                except requests.ConnectionError:
-                    pass
-                assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
-                time.sleep(0.05)
-            yield base
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+    with serve_process(*args, log=log) as base:
+        yield base
 
 
 def signed_get(
