@@ -136,6 +136,20 @@ class Context:
                 f"(or write it with --write-profile FILE)"
             )
 
+    def observe_accepted_or_refused(
+        self, answer: Answer, decision: str, accepted: str, refused: str, spec: ErrorSpec, what: str
+    ) -> None:
+        """Profile discovery for a request that one alternative accepts and the other refuses
+        with `spec`: anything else matches no known alternative."""
+        body = answer.json if isinstance(answer.json, dict) else {}
+        if answer.status == 200:
+            self.observe(decision, accepted, f"{what} was accepted")
+        elif body.get("code") == spec.code:
+            self.observe(decision, refused, f"{what} got {spec.code}")
+            self.expect_error(answer, spec)
+        else:
+            self.observe(decision, None, answer.describe())
+
     # --- control API ---
 
     def need_control(self, what: str) -> Control:

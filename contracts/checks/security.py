@@ -127,14 +127,9 @@ def missing(ctx: Context) -> None:
 def position(ctx: Context) -> None:
     q = _query(ctx, [("size", 1)])
     answer = ctx.target.raw_get("/sapi/v1/margin/transfer", f"signature={ctx.target.signature_for(q)}&{q}")
-    body = answer.json if isinstance(answer.json, dict) else {}
-    if answer.status == 200:
-        ctx.observe("signature_position", "anywhere", "a leading signature was accepted")
-    elif body.get("code") == errors.INVALID_SIGNATURE.code:
-        ctx.observe("signature_position", "last", "a leading signature was refused with -1022")
-        ctx.expect_error(answer, errors.INVALID_SIGNATURE)
-    else:
-        ctx.observe("signature_position", None, answer.describe())
+    ctx.observe_accepted_or_refused(
+        answer, "signature_position", "anywhere", "last", errors.INVALID_SIGNATURE, "a leading signature"
+    )
 
 
 # --- the API key (F16 steps 1-2, F17: HTTP 401) ---

@@ -100,14 +100,9 @@ def boundary_window(ctx: Context) -> None:
 )
 def microseconds(ctx: Context) -> None:
     answer = ctx.get([("size", 1)], ts=ctx.now_ms() * 1000)
-    body = answer.json if isinstance(answer.json, dict) else {}
-    if answer.status == 200:
-        ctx.observe("microsecond_timestamp", "accept", "a µs timestamp was accepted")
-    elif body.get("code") == errors.TIMESTAMP_AHEAD.code:
-        ctx.observe("microsecond_timestamp", "reject", "a µs timestamp got -1021")
-        ctx.expect_error(answer, errors.TIMESTAMP_AHEAD)
-    else:
-        ctx.observe("microsecond_timestamp", None, answer.describe())
+    ctx.observe_accepted_or_refused(
+        answer, "microsecond_timestamp", "accept", "reject", errors.TIMESTAMP_AHEAD, "a µs timestamp"
+    )
 
 
 @check("rw.max_accepted", "recvWindow=60000 (the maximum) is accepted.", "page: cannot be greater than 60000")
