@@ -44,9 +44,6 @@ class Params:
         """The first value of `name`, or None when absent."""
         return self.first.get(name)
 
-    def count(self, name: str) -> int:
-        return sum(1 for p in self.items if p.name == name)
-
     def names(self) -> list[str]:
         return [p.name for p in self.items]
 
