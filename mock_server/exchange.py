@@ -26,7 +26,7 @@ from mock_server.errors import BinanceError
 from mock_server.faults import FaultBook, Outcome, Pacer
 from mock_server.fidelity import API_IP_WEIGHT_LIMIT, SAPI_IP_WEIGHT_LIMIT, Profile
 from mock_server.journal import DEFAULT_SIZE, Journal
-from mock_server.ledger import Ledger, Transfer
+from mock_server.ledger import AccountLedger, Ledger, Transfer
 from mock_server.limits import MINUTE_MS, WeightCounter
 from mock_server.params import parse_query
 from mock_server.scenario import Scenario
@@ -34,6 +34,7 @@ from mock_server.security import Authenticated, KeyStore, authenticate, demo_acc
 from mock_server.wire import Call, Reply
 
 SAPI_JSON = "application/json"  # F19
+SNAPSHOT_MAX_ROWS = 200_000  # a copy of the start ledger is kept for fast resets up to this size
 API_JSON = "application/json;charset=UTF-8"  # F19
 
 # Which check answered, by the code authenticate() raised (the journal shows it).
@@ -76,6 +77,7 @@ class Exchange:
         self.pacer = Pacer(self.settings.min_interval_ms)
         self.journal = Journal(self.settings.journal_size)
         self._start_clock = self.clock.state()
+        self._start_rows: dict[str, AccountLedger] | None = None
         self.anchor_ms = (
             self.settings.anchor_ms if self.settings.anchor_ms is not None else self.clock.now_ms()
         )
@@ -104,7 +106,13 @@ class Exchange:
         self.journal.clear()
         self.sapi_weight.reset()
         self.api_weight.reset()
-        self._load_initial_data()
+        if self._start_rows is not None:
+            self.ledger.restore(self._start_rows)
+        else:
+            self._load_initial_data()
+            if sum(self.ledger.count(a.api_key) for a in self.keys.accounts()) <= SNAPSHOT_MAX_ROWS:
+                # Resets are per test (the pytest fixture): copying beats regenerating 10x.
+                self._start_rows = self.ledger.snapshot()
         if self.settings.scenario is not None:
             self.apply_scenario(self.settings.scenario)
 

@@ -10,6 +10,7 @@ in (F24: ties by txId descending).
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import threading
@@ -341,6 +342,15 @@ class AccountLedger:
     def has_symbol(self, symbol: str) -> bool:
         return symbol in self._symbols
 
+    def copy(self) -> AccountLedger:
+        """An independent copy (rows are immutable bytes, so only the containers are copied)."""
+        other = AccountLedger.__new__(AccountLedger)
+        for name, value in vars(self).items():
+            setattr(other, name, copy.copy(value))
+        other._indexes = {k: v if v is self._all else copy.copy(v) for k, v in self._indexes.items()}
+        other._indexes[ALL] = other._all
+        return other
+
     def rows(self) -> list[dict[str, Any]]:
         """Every row, newest first, as Binance shows it."""
         ids = self._all
@@ -383,6 +393,14 @@ class Ledger:
         with self._lock:
             acct = self._accounts.get(api_key)
             return acct.rows() if acct is not None else []
+
+    def snapshot(self) -> dict[str, AccountLedger]:
+        with self._lock:
+            return {k: v.copy() for k, v in self._accounts.items()}
+
+    def restore(self, snapshot: dict[str, AccountLedger]) -> None:
+        with self._lock:
+            self._accounts = {k: v.copy() for k, v in snapshot.items()}
 
     def clear(self, api_key: str | None = None) -> None:
         with self._lock:

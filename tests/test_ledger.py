@@ -142,3 +142,18 @@ def test_row_validation_names_the_field(field: str, value: object, message: str)
     data = {"amount": "1.00000000", "asset": "BNB", "timestamp": 1, "txId": 1, "type": "ROLL_IN", field: value}
     with pytest.raises(ValueError, match=message):
         Transfer.from_dict(data, "rows[3]")
+
+
+def test_snapshot_and_restore_are_independent_copies() -> None:
+    ledger = Ledger()
+    ledger.add(K, [row(1, 100, asset="BTC"), row(2, 200)])
+    q = Query(0, 1000, 1, 10, asset="BTC")
+    assert answer(ledger, q) == (1, [1])  # builds the BTC index before the snapshot
+    snap = ledger.snapshot()
+    ledger.add(K, [row(3, 150, asset="BTC"), row(4, 50)])
+    assert answer(ledger, q) == (2, [3, 1])
+    ledger.restore(snap)
+    assert answer(ledger, q) == (1, [1]) and ledger.count(K) == 2
+    ledger.add(K, [row(5, 300, asset="BTC")])  # writing after a restore leaves the snapshot alone
+    ledger.restore(snap)
+    assert answer(ledger, q) == (1, [1]) and answer(ledger, Query(0, 1000, 1, 10)) == (2, [2, 1])
