@@ -9,8 +9,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import deque
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import unquote_to_bytes
 
 DEFAULT_SIZE = 1_000
@@ -18,8 +17,7 @@ REDACTED = "<redacted>"
 SECRET_PARAMS = frozenset({"signature"})
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(NamedTuple):  # immutable, and cheaper to build than a frozen dataclass
     id: int
     time_ms: int
     method: str

@@ -8,13 +8,12 @@ never escalates to a 418 ban (facts §4).
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from typing import NamedTuple
 
 MINUTE_MS = 60_000
 
 
-@dataclass(frozen=True, slots=True)
-class Spend:
+class Spend(NamedTuple):  # immutable, and cheaper to build than a frozen dataclass
     used: int
     limit: int
     retry_after_s: int

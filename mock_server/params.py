@@ -7,7 +7,7 @@ of Python's own, because any byte sequence can arrive in a query string.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import unquote_to_bytes
 
 from mock_server import errors
@@ -18,8 +18,7 @@ _LONG = re.compile(r"[0-9]{1,20}")
 _INT64_MAX = 2**63 - 1
 
 
-@dataclass(frozen=True, slots=True)
-class Param:
+class Param(NamedTuple):  # immutable, and cheaper to build than a frozen dataclass
     name: str
     value: str
     raw: bytes  # the `name=value` piece exactly as sent, for the signature payload

@@ -7,7 +7,7 @@ ledger. The exchange runs injected and paced faults between the two.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from mock_server import errors
 from mock_server.errors import BinanceError
@@ -29,8 +29,7 @@ PARAMETERS = ("asset", "type", "startTime", "endTime", "current", "size", "isola
 _TYPE_LEGAL_RANGE = "^(ROLL_IN|ROLL_OUT)$"
 
 
-@dataclass(frozen=True, slots=True)
-class Request:
+class Request(NamedTuple):  # immutable, and cheaper to build than a frozen dataclass
     query: Query
     empty: bool = False  # F8 alternative, F13 with an unknown symbol: answer an empty page
 
