@@ -109,9 +109,13 @@ class Scrubber:
             low = form.lower()
             if len(low) >= _PREFIX and _RUN.fullmatch(low):
                 self._tokens.setdefault(low[:_PREFIX], set()).add(low)
-            elif low not in self._plain:
-                self._plain.add(low)
-                self._dirty = True
+            else:
+                # Matched ignoring case, but some letters change length when their case does
+                # ("İ".lower() is two code points): keep every casing of the form.
+                variants = {form, low, form.upper()} - self._plain
+                if variants:
+                    self._plain |= variants
+                    self._dirty = True
 
     def text(self, s: str) -> str:
         if self._tokens:
