@@ -13,7 +13,8 @@ from starlette.types import Receive, Scope, Send
 
 from mock_server import errors
 from mock_server.control import control_routes
-from mock_server.exchange import Exchange, Settings, error_body
+from mock_server.errors import error_body
+from mock_server.exchange import Exchange, Settings
 from mock_server.limits_http import MAX_BODY_BYTES, MAX_CONTROL_BODY_BYTES, BodyLimit, too_large
 from mock_server.wire import Call, Reply
 

@@ -189,9 +189,8 @@ class Cassette:
             return None
         sent = RecordedRequest(method, path, tuple((n, v) for n, v in params if n not in VOLATILE_PARAMS))
         msg = CASSETTE_MISS.format(sent.show(), self.explain_miss(sent))
-        body = json.dumps({"code": CASSETTE_MISS.code, "msg": msg}, separators=(",", ":"), ensure_ascii=False)
         return Replay(
-            CASSETTE_MISS.status, body.encode(), {}, "application/json", CASSETTE_MISS.code, msg, "cassette"
+            CASSETTE_MISS.status, errors.error_body(CASSETTE_MISS.code, msg), {}, "application/json", CASSETTE_MISS.code, msg, "cassette"
         )
 
     def explain_miss(self, sent: RecordedRequest) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import signal
 import sys
 from collections.abc import Sequence
@@ -77,19 +76,11 @@ def build_settings(args: argparse.Namespace) -> Settings:
     return settings
 
 
-def is_loopback_host(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from mock_server.app import create_app
+    from mock_server.control import is_loopback
     from mock_server.server import server_config
 
     if args.workers != 1:
@@ -101,7 +92,7 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    if not is_loopback_host(args.host) and not args.admin_token:
+    if not is_loopback(args.host) and not args.admin_token:
         print(
             f"binance-mock: binding {args.host} exposes the control API; pass --admin-token", file=sys.stderr
         )

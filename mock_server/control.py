@@ -32,10 +32,11 @@ class ControlError(Exception):
         self.message = message
 
 
-def _is_loopback(host: str | None) -> bool:
+def is_loopback(host: str | None) -> bool:
+    """A loopback address or name; also Starlette's in-process TestClient."""
     if host is None:
         return False
-    if host in ("testclient", "localhost"):  # Starlette's TestClient: in-process
+    if host in ("testclient", "localhost"):
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -67,7 +68,7 @@ def control_routes(ex: Exchange, admin_token: str | None) -> list[Route]:
                     expected = f"Bearer {admin_token}"
                     if not hmac.compare_digest(given.encode(), expected.encode()):
                         return JSONResponse({"error": "admin token required"}, 401)
-                elif not _is_loopback(request.client.host if request.client else None):
+                elif not is_loopback(request.client.host if request.client else None):
                     return JSONResponse({"error": "the control API answers loopback callers only"}, 403)
             try:
                 return await handler(request)

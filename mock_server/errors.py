@@ -7,6 +7,7 @@ so the facts are shared but the code paths that decide behaviour are not.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 
@@ -115,6 +116,11 @@ def status_for(code: int) -> int:
     if code in (-2014, -2015):
         return 401
     return 400
+
+
+def error_body(code: int, msg: str) -> bytes:
+    """The body of every Binance error answer."""
+    return json.dumps({"code": code, "msg": msg}, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 class BinanceError(Exception):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +21,7 @@ from mock_server.clock import Clock
 from mock_server.data import DEFAULT_ROWS, generate_chunks, load_fixture, parse_rows
 from mock_server.endpoints import margin_transfer
 from mock_server.endpoints.margin_transfer import Request
-from mock_server.errors import BinanceError
+from mock_server.errors import BinanceError, error_body
 from mock_server.faults import FaultBook, Outcome, Pacer
 from mock_server.fidelity import API_IP_WEIGHT_LIMIT, SAPI_IP_WEIGHT_LIMIT, Profile
 from mock_server.journal import DEFAULT_SIZE, Journal
@@ -57,10 +56,6 @@ class Settings:
     scenario: Scenario | None = None
     cassette: Cassette | None = None  # replay recorded answers (README "Recording and replay")
     on_miss: str = "error"  # a request the cassette lacks: "error" (-1099) or "ledger"
-
-
-def error_body(code: int, msg: str) -> bytes:
-    return json.dumps({"code": code, "msg": msg}, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 class Exchange:

@@ -77,10 +77,6 @@ class Journal:
         self._entries: deque[Entry] = deque(maxlen=max(1, size))
         self._ids = itertools.count(1)
 
-    @property
-    def size(self) -> int:
-        return self._entries.maxlen or 0
-
     def record(self, **fields: Any) -> None:
         if len(fields.get("query", b"")) > 16_384:
             fields["query"] = fields["query"][:16_384]

@@ -85,9 +85,6 @@ class Account:
             return False
         return True
 
-    def masked_key(self) -> str:
-        return mask_key(self.api_key)
-
 
 def mask_key(api_key: str) -> str:
     if len(api_key) <= 8:

@@ -25,7 +25,7 @@ from urllib.parse import urlencode
 
 import pytest
 import requests
-from helpers import NOW
+from helpers import NOW, free_port
 from reliability_helpers import connect, read_response
 
 from mock_server.security import DEMO_SECRET, sign_hmac
@@ -264,15 +264,9 @@ def test_loaded_fixture_file_is_never_modified(tmp_path: Path) -> None:
     assert fixture.stat().st_mtime_ns == mtime
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def start_server(*args: str, log_path: Path | None = None) -> tuple[subprocess.Popen[bytes], str]:
     """`binance-mock serve` in a child process on a free port; returns it and its base URL."""
-    port = _free_port()
+    port = free_port()
     cmd = [sys.executable, "-m", "mock_server", "serve", "--port", str(port), "--rows", "10", *args]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     if log_path is None:
