@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mock_server.server import server_config
+from mock_server.http.server import server_config
 
 
 def build(responses: dict[str, dict]) -> Starlette:

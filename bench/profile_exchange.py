@@ -13,10 +13,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.run import ANCHOR, signed
-from mock_server.clock import Clock
 from mock_server.exchange import Exchange, Settings
-from mock_server.security import DEMO_API_KEY
-from mock_server.wire import Call
+from mock_server.exchange.wire import Call
+from mock_server.state.accounts import DEMO_API_KEY
+from mock_server.state.clock import Clock
 
 
 def main() -> None:

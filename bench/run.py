@@ -31,7 +31,8 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mock_server.security import DEMO_API_KEY, DEMO_SECRET, sign_hmac  # noqa: E402
+from mock_server.rules.security import sign_hmac  # noqa: E402
+from mock_server.state.accounts import DEMO_API_KEY, DEMO_SECRET  # noqa: E402
 
 PY = sys.executable
 MOCK = [PY, "-m", "mock_server", "serve"]
@@ -265,9 +266,9 @@ def start_time() -> float:
 
 def domain_cost() -> dict:
     """Microseconds per request spent in the exchange alone (no HTTP), for the profile notes."""
-    from mock_server.clock import Clock
     from mock_server.exchange import Exchange, Settings
-    from mock_server.wire import Call
+    from mock_server.exchange.wire import Call
+    from mock_server.state.clock import Clock
 
     clock = Clock()
     clock.freeze(ANCHOR)
@@ -355,7 +356,7 @@ def report(t: dict, s: dict, build: float, start: float, dom: dict, peer: dict, 
         f"Machine: {os.cpu_count()} cores ({_cpu()}), Python {platform.python_version()}, {_versions()}, "
         f"wrk {subprocess.run(['wrk', '-v'], capture_output=True, text=True).stdout.split()[1]}.",
         "Servers pinned to core 0 with `taskset -c 0`, wrk to core 1; one uvicorn worker; the same",
-        "uvicorn settings (`mock_server/server.py`) for the mock and the bare app. Each wrk run:",
+        "uvicorn settings (`mock_server/http/server.py`) for the mock and the bare app. Each wrk run:",
         f"`wrk -t1 -c16 -d{DURATION}s --latency`, two interleaved rounds per side, best of each.",
         "",
         "## Throughput against the stack's own limit",

@@ -7,12 +7,9 @@ import os
 import sys
 from typing import Any
 
-from contracts.facts import Profile
+from contracts.facts import DEMO_API_KEY, DEMO_SECRET, Profile
 from contracts.target import Credentials, Safety
 
-# Binance's documented example pair (DESIGN.md "Demo account"): public, so a safe default.
-DEMO_API_KEY = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
-DEMO_SECRET = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
 DEFAULT_BASE_URL = "http://127.0.0.1:8900"
 
 
@@ -60,7 +57,7 @@ def credentials(args: argparse.Namespace) -> Credentials:
 
 
 def expected_profile(args: argparse.Namespace) -> Profile | None:
-    from mock_server.fidelity import load_profile, parse_assignments
+    from mock_server.rules.fidelity import load_profile, parse_assignments
 
     if not args.profile and not args.fidelity:
         return None
@@ -69,7 +66,7 @@ def expected_profile(args: argparse.Namespace) -> Profile | None:
 
 
 def list_checks() -> str:
-    from contracts.registry import all_checks
+    from contracts.checks import all_checks
 
     rows = [f"{c.id:40} {'[control] ' if c.needs_control else ''}{c.rule} ({c.source})" for c in all_checks()]
     return "\n".join(rows)

@@ -8,7 +8,7 @@ from typing import Any
 
 from contracts import dataset
 from contracts.facts import DECISION_REF, MAX_SIZE, MAX_WINDOW_MS, SAPI_MEDIA_TYPE, ErrorSpec, Profile
-from contracts.registry import Failed, Skipped, expect
+from contracts.outcomes import Failed, Skipped, expect
 from contracts.target import PATH, Answer, Control, Params, Target
 
 NO_CONTROL = "target has no control API (live mode)"

@@ -7,9 +7,9 @@ request is answered; the checks derive every expected answer themselves.
 
 from __future__ import annotations
 
-from mock_server import errors
-from mock_server.errors import ErrorSpec
-from mock_server.fidelity import (
+from mock_server.rules import errors
+from mock_server.rules.errors import ErrorSpec
+from mock_server.rules.fidelity import (
     DAY_MS,
     DEFAULT_RECV_WINDOW_MS,
     DEFAULT_SIZE,
@@ -22,11 +22,17 @@ from mock_server.fidelity import (
     Profile,
 )
 
+# Binance's documented example pair (docs/fidelity.md, "The demo account"): public, so a
+# safe default for a contract run against the mock.
+from mock_server.state.accounts import DEMO_API_KEY, DEMO_SECRET
+
 __all__ = [
     "DAY_MS",
     "DEFAULT_RECV_WINDOW_MS",
     "DEFAULT_SIZE",
     "DEFAULT_WINDOW_MS",
+    "DEMO_API_KEY",
+    "DEMO_SECRET",
     "FUTURE_TOLERANCE_MS",
     "LONG_LEGAL_RANGE",
     "MAX_RECV_WINDOW_MS",

@@ -22,7 +22,7 @@ from typing import Any
 import requests
 from requests.models import RequestEncodingMixin
 
-from contracts.cli import DEMO_API_KEY, DEMO_SECRET
+from contracts.facts import DEMO_API_KEY, DEMO_SECRET
 
 MODES = ("signed", "signed", "signed", "signed", "signed", "wrong_signature", "stale", "no_key")
 SIGNED_PATH = "/sapi/v1/margin/transfer"
@@ -147,7 +147,7 @@ def _seeded(test: Callable[[], None], seed: int) -> Callable[[], None]:
 
 @contextmanager
 def _mock() -> Iterator[str]:
-    from mock_server.testing import MockBinance
+    from mock_server import MockBinance
 
     with MockBinance(rows=2_000) as mock:
         yield mock.base_url

@@ -9,22 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from contracts.context import Context
+from contracts.context import Context
+from contracts.outcomes import Aborted, Failed, Skipped, expect
 
-
-class Failed(AssertionError):
-    """The target broke the check's rule; the message says how (never with a secret in it)."""
-
-
-class Skipped(Exception):
-    """The check cannot run against this target; the message is the reason."""
-
-
-class Aborted(Exception):
-    """Live safety stopped the run (429/418, request budget, weight watermark)."""
+__all__ = ["CHECKS", "Aborted", "Check", "Failed", "Skipped", "check", "expect"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,16 +46,3 @@ def check(
         return fn
 
     return register
-
-
-def all_checks() -> list[Check]:
-    # Importing the modules registers their checks; order of the list is the report's order.
-    from contracts.checks import load
-
-    load()
-    return list(CHECKS.values())
-
-
-def expect(condition: bool, message: str) -> None:
-    if not condition:
-        raise Failed(message)

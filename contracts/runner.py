@@ -15,9 +15,11 @@ from typing import Any
 
 import requests
 
+from contracts.checks import all_checks
 from contracts.context import NO_CONTROL, Context
 from contracts.facts import DECISION_REF, Profile
-from contracts.registry import Aborted, Check, Failed, Skipped, all_checks
+from contracts.outcomes import Aborted, Failed, Skipped
+from contracts.registry import Check
 from contracts.target import Control, Credentials, Safety, Target
 
 PASSED, FAILED, SKIPPED, ERROR, NOT_RUN = "passed", "failed", "skipped", "error", "not run"

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from contracts.registry import Aborted, all_checks
+from contracts.checks import all_checks
+from contracts.outcomes import Aborted
 from contracts.runner import ERROR, FAILED, SKIPPED, run_check
 
 CHECKS = all_checks()

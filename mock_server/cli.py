@@ -7,11 +7,11 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from mock_server.cassette import load_cassette
-from mock_server.data import DEFAULT_ROWS
 from mock_server.exchange import Exchange, Settings
-from mock_server.fidelity import Profile, load_profile, parse_assignments
-from mock_server.scenario import load_scenario
+from mock_server.injection.scenario import load_scenario
+from mock_server.replay.cassette import load_cassette
+from mock_server.rules.fidelity import Profile, load_profile, parse_assignments
+from mock_server.state.data import DEFAULT_ROWS
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8900
@@ -79,9 +79,9 @@ def build_settings(args: argparse.Namespace) -> Settings:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from mock_server.app import create_app
-    from mock_server.control import is_loopback
-    from mock_server.server import server_config
+    from mock_server.http.app import create_app
+    from mock_server.http.control import is_loopback
+    from mock_server.http.server import server_config
 
     if args.workers != 1:
         # Ledger, faults, journal, pacing and weights are per process: N workers would each
@@ -114,7 +114,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 # Other subcommands live beside what they run: each module named here has
 # `register(subparsers)`, which adds its parser with `set_defaults(run=callable)`.
-SUBCOMMANDS: tuple[str, ...] = ("contracts.cli", "mock_server.cassette_cli")
+SUBCOMMANDS: tuple[str, ...] = ("contracts.cli", "mock_server.replay.cli")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -10,9 +10,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from helpers import NOW, Signer
 
-from mock_server.app import create_app
-from mock_server.clock import Clock
 from mock_server.exchange import Exchange, Settings
+from mock_server.http.app import create_app
+from mock_server.state.clock import Clock
 
 
 @pytest.fixture

@@ -11,8 +11,10 @@ import pytest
 from helpers import NOW, PATH, Signer
 from starlette.testclient import TestClient
 
-from mock_server.app import create_app
-from mock_server.cassette import (
+from mock_server.cli import main
+from mock_server.exchange import Exchange, Settings
+from mock_server.http.app import create_app
+from mock_server.replay.cassette import (
     CASSETTE_FORMAT,
     Cassette,
     Interaction,
@@ -24,17 +26,16 @@ from mock_server.cassette import (
     parse_cassette,
     to_fixture,
 )
-from mock_server.cli import main
-from mock_server.clock import Clock
-from mock_server.data import load_fixture
-from mock_server.exchange import Exchange, Settings
-from mock_server.security import DEMO_API_KEY
+from mock_server.state.accounts import DEMO_API_KEY
+from mock_server.state.clock import Clock
+from mock_server.state.data import load_fixture
 
 ROWS_BODY = (
     b'{"rows":[{"amount":"0.10000000","asset":"BNB","status":"CONFIRMED","timestamp":1566898617000,'
     b'"txId":5240372201,"type":"ROLL_IN","transFrom":"SPOT","transTo":"ISOLATED_MARGIN"}],"total":1}'
 )
 ERROR_BODY = b'{"code":-1130,"msg":"Data sent for parameter \'size\' is not valid."}'
+BUSY_BODY = b'{"code":-3044,"msg":"System busy."}'
 
 
 def interaction(
@@ -159,6 +160,7 @@ def replay() -> tuple[Exchange, Signer]:
                 [("asset", "BNB"), ("size", "5")], **{"content-type": "application/json;charset=UTF-8"}
             ),
             interaction([("size", "500")], 400, ERROR_BODY),
+            interaction([("asset", "LUNA")], 400, BUSY_BODY),
         ]
     )
     clock = Clock()
@@ -185,10 +187,25 @@ def test_a_recorded_request_replays_its_bytes_whatever_the_order_timestamp_or_re
 
 def test_a_recorded_error_replays_the_error(replay: tuple[Exchange, Signer]) -> None:
     exchange, signer = replay
+    r = signer.get({"asset": "LUNA"})
+    assert r.status_code == 400 and r.content == BUSY_BODY
+    entry = exchange.journal.entries()[-1]
+    assert (entry.code, entry.check) == (-3044, "replay")
+
+
+def test_the_mocks_own_parameter_rules_answer_before_a_recording(replay: tuple[Exchange, Signer]) -> None:
+    # size=500 is on file, but parameters are checked before any source answers (F16).
+    exchange, signer = replay
     r = signer.get({"size": 500})
     assert r.status_code == 400 and r.content == ERROR_BODY
-    entry = exchange.journal.entries()[-1]
-    assert (entry.code, entry.check) == (-1130, "replay")
+    assert exchange.journal.entries()[-1].check == "parameter"
+
+
+def test_paths_the_cassette_never_recorded_are_answered_by_the_mock(replay: tuple[Exchange, Signer]) -> None:
+    exchange, signer = replay
+    r = signer.client.get("/api/v3/time")
+    assert r.status_code == 200 and r.json() == {"serverTime": NOW}
+    assert exchange.journal.entries()[-1].check == "ok"
 
 
 def test_injected_faults_and_pacing_apply_to_replayed_answers(replay: tuple[Exchange, Signer]) -> None:

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from client_under_test import HmacSigner, MarginClient
 from client_under_test.cli import main, parse_moment
-from mock_server.testing import MockBinance
+from mock_server import MockBinance
 
 D0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 END = 1_782_863_999_999  # 2026-06-30T23:59:59.999Z

@@ -33,7 +33,7 @@ from client_under_test import (
 )
 from client_under_test.fakes import FakeClock
 from client_under_test.history import DAY_MS, MAX_WINDOW_MS
-from mock_server.testing import MockBinance
+from mock_server import MockBinance
 
 PATH = "/sapi/v1/margin/transfer"
 Y0 = 1_735_689_600_000  # 2025-01-01T00:00:00Z

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -9,8 +10,8 @@ from typing import Any
 import pytest
 
 from contracts.fuzz import SIGNED_PATH, run_schemathesis
+from mock_server import MockBinance
 from mock_server.endpoints import margin_transfer
-from mock_server.testing import MockBinance
 
 EXAMPLES = {SIGNED_PATH: 1_000, "/api/v3/ping": 20, "/api/v3/time": 20, "/sapi/v1/system/status": 20}
 
@@ -31,15 +32,17 @@ def test_schemathesis_finds_no_failure_in_a_thousand_examples(mock: MockBinance)
     assert {"wrong_signature", "stale", "no_key"} <= set(stats.by_mode)
 
 
-def test_schemathesis_catches_a_response_off_its_schema(mock: MockBinance, monkeypatch: pytest.MonkeyPatch) -> None:
-    orig = margin_transfer.respond
-
+def test_schemathesis_catches_a_response_off_its_schema(mock: MockBinance) -> None:
     def amount_as_number(*a: Any) -> bytes:
-        body = json.loads(orig(*a))
+        body = json.loads(margin_transfer.respond(*a))
         for row in body.get("rows", []):
             row["amount"] = float(row["amount"])
         return json.dumps(body).encode()
 
-    monkeypatch.setattr(margin_transfer, "respond", amount_as_number)
-    stats = run_schemathesis(mock.base_url, {SIGNED_PATH: 150}, mock.api_key, mock.secret or "", seed=1)
+    broken = dataclasses.replace(margin_transfer.ENDPOINT, answer=amount_as_number)
+    original = mock.exchange.registry.replace(broken)
+    try:
+        stats = run_schemathesis(mock.base_url, {SIGNED_PATH: 150}, mock.api_key, mock.secret or "", seed=1)
+    finally:
+        mock.exchange.registry.replace(original)
     assert stats.failures and all(SIGNED_PATH in f for f in stats.failures)

@@ -1,12 +1,13 @@
 """The contract suite against deliberately broken variants of the mock, one rule each.
 
 Each mutant patches the running mock in-process (the `MockBinance` thread shares this
-process) at a stable seam: the endpoint's `validate`/`respond`, the exchange's
-`authenticate`, `Ledger.query`, a fidelity constant, the fault rule. It never edits the
-error catalog: the catalog is the shared *fact*, so changing it would change the expected
+process) at a stable seam: a step function of `rules/security.py`, the endpoint's declaration
+(its `rules`, `answer` or parameters, swapped in the mock's registry), `Ledger.query`, a
+fidelity constant, the pipeline's profile or weight counting, the fault rule. It never edits
+the error catalog: the catalog is the shared *fact*, so changing it would change the expected
 answer too. Each test asserts that its mutant fails the named check.
 `python tests/test_contract_mutants.py` runs every mutant against the full suite and prints the
-kill ratio (the README's number); the tests below run only the named check, to stay fast.
+kill ratio (docs/contracts.md's number); the tests below run only the named check, to stay fast.
 """
 
 from __future__ import annotations
@@ -22,32 +23,43 @@ from typing import Any
 
 import pytest
 
-from contracts.registry import all_checks
+from contracts.checks import all_checks
 from contracts.runner import FAILED, Config, run, summary
 from contracts.target import Credentials
-from mock_server import errors, exchange, faults, security
-from mock_server.endpoints import margin_transfer
-from mock_server.errors import BinanceError
-from mock_server.params import Params, parse_query, signed_payload
-from mock_server.testing import MockBinance
+from mock_server import MockBinance
+from mock_server.endpoints import declaration, margin_transfer
+from mock_server.exchange import pipeline
+from mock_server.injection import faults
+from mock_server.rules import errors, security
+from mock_server.rules.errors import BinanceError
+from mock_server.rules.params import Long, Params
+from mock_server.state import accounts, pacing
 
 DAY_MS = 86_400_000
 
 
 class Patcher:
-    """A tiny monkeypatch that undoes itself (usable outside pytest, for the CLI run)."""
+    """A tiny monkeypatch that undoes itself (usable outside pytest, for the CLI run), which
+    can also swap the margin endpoint's declaration in the running mock."""
 
-    def __init__(self) -> None:
-        self._undo: list[tuple[Any, str, Any]] = []
+    def __init__(self, mock: MockBinance) -> None:
+        self.mock = mock
+        self._undo: list[Callable[[], None]] = []
 
     def setattr(self, target: Any, name: str, value: Any) -> None:
-        self._undo.append((target, name, getattr(target, name)))
+        old = getattr(target, name)
+        self._undo.append(lambda: setattr(target, name, old))
         setattr(target, name, value)
+
+    def endpoint(self, **changes: Any) -> None:
+        registry = self.mock.exchange.registry
+        current = registry.find("GET", margin_transfer.PATH)
+        old = registry.replace(dataclasses.replace(current, **changes))
+        self._undo.append(lambda: registry.replace(old))
 
     def undo(self) -> None:
         while self._undo:
-            target, name, value = self._undo.pop()
-            setattr(target, name, value)
+            self._undo.pop()()
 
 
 Patch = Callable[[Patcher], None]
@@ -64,32 +76,46 @@ class Mutant:
 # --- seams ---
 
 
-def _wrap(p: Patcher, target: Any, name: str, make: Callable[[Callable[..., Any]], Callable[..., Any]]) -> None:
-    p.setattr(target, name, make(getattr(target, name)))
+def _current(p: Patcher, name: str) -> Any:
+    return getattr(p.mock.exchange.registry.find("GET", margin_transfer.PATH), name)
 
 
 def _on_error(target: Any, name: str, change: Callable[[BinanceError, tuple[Any, ...]], BinanceError | None]) -> Patch:
+    """Rewrite the errors a function raises (a security step, the parameter reader)."""
+
     def patch(p: Patcher) -> None:
-        def make(orig: Callable[..., Any]) -> Callable[..., Any]:
-            def wrapped(*a: Any, **kw: Any) -> Any:
-                try:
-                    return orig(*a, **kw)
-                except BinanceError as err:
-                    raise (change(err, a) or err) from None
+        orig = getattr(target, name)
 
-            return wrapped
+        def wrapped(*a: Any, **kw: Any) -> Any:
+            try:
+                return orig(*a, **kw)
+            except BinanceError as err:
+                raise (change(err, a) or err) from None
 
-        _wrap(p, target, name, make)
+        p.setattr(target, name, wrapped)
 
     return patch
 
 
-def _auth_error(change: Callable[[BinanceError, tuple[Any, ...]], BinanceError | None]) -> Patch:
-    return _on_error(exchange, "authenticate", change)
+def _step_error(step: str, change: Callable[[BinanceError, tuple[Any, ...]], BinanceError | None]) -> Patch:
+    return _on_error(security, step, change)
 
 
-def _validate_error(change: Callable[[BinanceError, tuple[Any, ...]], BinanceError | None]) -> Patch:
-    return _on_error(margin_transfer, "validate", change)
+def _rules_error(change: Callable[[BinanceError, tuple[Any, ...]], BinanceError | None]) -> Patch:
+    """Rewrite the errors of the endpoint's own rules (the window)."""
+
+    def patch(p: Patcher) -> None:
+        orig = _current(p, "rules")
+
+        def wrapped(*a: Any) -> Any:
+            try:
+                return orig(*a)
+            except BinanceError as err:
+                raise (change(err, a) or err) from None
+
+        p.endpoint(rules=wrapped)
+
+    return patch
 
 
 def _when(code: int, new: Callable[[BinanceError], BinanceError]) -> Callable[[BinanceError, Any], BinanceError | None]:
@@ -100,59 +126,58 @@ def _const(target: Any, name: str, value: Any) -> Patch:
     return lambda p: p.setattr(target, name, value)
 
 
+def _size(**changes: Any) -> Patch:
+    """Change the declared `size` parameter (its maximum, its default)."""
+
+    def patch(p: Patcher) -> None:
+        rules = tuple(dataclasses.replace(r, **changes) if r.name == "size" and isinstance(r, Long) else r
+                      for r in _current(p, "params"))  # fmt: skip
+        p.endpoint(params=rules)
+
+    return patch
+
+
 def _query(map_query: Callable[[Any], Any]) -> Patch:
-    """Change the ledger query the endpoint built (filters, bounds)."""
+    """Change the ledger query the endpoint's rules built (filters, bounds)."""
 
-    def make(orig: Callable[..., Any]) -> Callable[..., Any]:
-        def wrapped(*a: Any, **kw: Any) -> Any:
-            req = orig(*a, **kw)
-            return dataclasses.replace(req, query=map_query(req.query))
+    def patch(p: Patcher) -> None:
+        orig = _current(p, "rules")
+        p.endpoint(rules=lambda values, ctx: (r := orig(values, ctx))._replace(query=map_query(r.query)))
 
-        return wrapped
-
-    return lambda p: _wrap(p, margin_transfer, "validate", make)
+    return patch
 
 
 def _page(map_page: Callable[[Callable[[Any], dict[str, Any]], Any], dict[str, Any]]) -> Patch:
     """Change an answer: map_page(answer, query) -> body, where answer(q) is the true body for q."""
 
-    def make(orig: Callable[..., Any]) -> Callable[..., Any]:
-        def wrapped(request: Any, led: Any, api_key: str, profile: Any) -> bytes:
+    def patch(p: Patcher) -> None:
+        orig = _current(p, "answer")
+
+        def wrapped(request: Any, ctx: Any) -> bytes:
             def answer(q: Any) -> dict[str, Any]:
-                return json.loads(orig(dataclasses.replace(request, query=q), led, api_key, profile))
+                return json.loads(orig(request._replace(query=q), ctx))
 
             return json.dumps(map_page(answer, request.query)).encode()
 
-        return wrapped
+        p.endpoint(answer=wrapped)
 
-    return lambda p: _wrap(p, margin_transfer, "respond", make)
+    return patch
 
 
 def _body(map_body: Callable[[dict[str, Any]], dict[str, Any]]) -> Patch:
-    def make(orig: Callable[..., Any]) -> Callable[..., Any]:
-        def wrapped(*a: Any, **kw: Any) -> bytes:
-            return json.dumps(map_body(json.loads(orig(*a, **kw)))).encode()
+    def patch(p: Patcher) -> None:
+        orig = _current(p, "answer")
+        p.endpoint(answer=lambda request, ctx: json.dumps(map_body(json.loads(orig(request, ctx)))).encode())
 
-        return wrapped
-
-    return lambda p: _wrap(p, margin_transfer, "respond", make)
+    return patch
 
 
 def _profile(**values: str) -> Patch:
     """The mock claims the default profile but shows an alternative (profile discovery must say so)."""
 
     def patch(p: Patcher) -> None:
-        for target, name, pos in ((margin_transfer, "validate", 2), (margin_transfer, "respond", 3),
-                                  (exchange, "authenticate", 5)):  # fmt: skip
-            def make(orig: Callable[..., Any], pos: int = pos) -> Callable[..., Any]:
-                def wrapped(*a: Any, **kw: Any) -> Any:
-                    args = list(a)
-                    args[pos] = dataclasses.replace(args[pos], **values)
-                    return orig(*args, **kw)
-
-                return wrapped
-
-            _wrap(p, target, name, make)
+        shown = p.mock.exchange.pipeline
+        p.setattr(shown, "profile", dataclasses.replace(shown.profile, **values))
 
     return patch
 
@@ -221,25 +246,39 @@ def _past_end_repeats(answer: Any, q: Any) -> dict[str, Any]:
 
 
 def _verify_refuses_upper(p: Patcher) -> None:
-    orig = security.Account.verify
-    p.setattr(security.Account, "verify", lambda self, payload, sig: sig == sig.lower() and orig(self, payload, sig))
+    orig = accounts.Account.verify
+    p.setattr(accounts.Account, "verify", lambda self, payload, sig: sig == sig.lower() and orig(self, payload, sig))
 
 
-def _signature_before_timestamp(err: BinanceError, a: tuple[Any, ...]) -> BinanceError | None:
-    if err.code != errors.TIMESTAMP_OUTSIDE_WINDOW.code:
-        return None
-    account = a[3].get(a[0])
-    sig = parse_query(a[1]).get("signature") or ""
-    if account is not None and not account.verify(signed_payload(a[1], a[2]), sig):
-        return BinanceError(errors.INVALID_SIGNATURE)
-    return None
+def _signature_before_timestamp(p: Patcher) -> None:
+    """The timestamp step deferred until after the signature step."""
+    deferred: list[tuple[Any, ...]] = []
+    check_timestamp, check_signature = security.check_timestamp, security.check_signature
+
+    def timestamp(*a: Any) -> int:
+        deferred.append(a)
+        return int(a[0])
+
+    def signature(*a: Any) -> None:
+        try:
+            check_signature(*a)
+        finally:
+            later = deferred.pop() if deferred else None
+        if later is not None:
+            check_timestamp(*later)
+
+    p.setattr(security, "check_timestamp", timestamp)
+    p.setattr(security, "check_signature", signature)
 
 
-def _timestamp_before_recv_window(err: BinanceError, a: tuple[Any, ...]) -> BinanceError | None:
-    if err.code != errors.BAD_RECV_WINDOW.code:
-        return None
-    ts = int(parse_query(a[1]).get("timestamp") or 0)
-    return BinanceError(errors.TIMESTAMP_OUTSIDE_WINDOW) if a[4] - ts > 5_000 else None
+def _timestamp_before_recv_window(p: Patcher) -> None:
+    def change(err: BinanceError, a: tuple[Any, ...]) -> BinanceError | None:
+        if err.code != errors.BAD_RECV_WINDOW.code:
+            return None
+        ts = int(a[0].get("timestamp") or 0)
+        return BinanceError(errors.TIMESTAMP_OUTSIDE_WINDOW) if p.mock.now_ms() - ts > 5_000 else None
+
+    _step_error("recv_window", change)(p)
 
 
 def _msg(err: BinanceError, msg: str) -> BinanceError:
@@ -274,14 +313,20 @@ def _ignore_args(rule: Any, err: BinanceError) -> BinanceError:
 
 
 def _weight_header(change: Callable[[dict[str, str]], dict[str, str]]) -> Patch:
-    def make(orig: Callable[..., Any]) -> Callable[..., Any]:
-        def wrapped(self: Any, call: Any, weight: int) -> Any:
-            headers, over = orig(self, call, weight)
-            return change(headers), over
+    def patch(p: Patcher) -> None:
+        orig = pipeline.Pipeline._weigh
 
-        return wrapped
+        def wrapped(self: Any, endpoint: Any, call: Any, headers: dict[str, str]) -> None:
+            try:
+                orig(self, endpoint, call, headers)
+            finally:
+                changed = change(dict(headers))
+                headers.clear()
+                headers.update(changed)
 
-    return lambda p: _wrap(p, exchange.Exchange, "_weigh", make)
+        p.setattr(pipeline.Pipeline, "_weigh", wrapped)
+
+    return patch
 
 
 def _amount_4dp(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -323,28 +368,28 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("max_window_29d", "a 30-day window refused", "window.max_accepted",
            _const(margin_transfer, "MAX_WINDOW_MS", 29 * DAY_MS)),
     Mutant("window_error_hours", "-1127 says 744 hours", "window.over_max",
-           _validate_error(_when(-1127, lambda e: _msg(e, errors.MORE_THAN_HOURS.format(744))))),
+           _rules_error(_when(-1127, lambda e: _msg(e, errors.MORE_THAN_HOURS.format(744))))),
     Mutant("bad_date_status_500", "-3011 answered with HTTP 500", "window.start_after_end",
-           _validate_error(_when(-3011, lambda e: _status(e, 500)))),
+           _rules_error(_when(-3011, lambda e: _status(e, 500)))),
     # the security layer
     Mutant("hmac_uppercase_refused", "upper-case hex refused", "sig.hmac_uppercase", _verify_refuses_upper),
     Mutant("signature_unchecked", "any signature accepted", "sig.tampered_payload",
-           lambda p: p.setattr(security.Account, "verify", lambda self, payload, sig: True)),
+           lambda p: p.setattr(accounts.Account, "verify", lambda self, payload, sig: True)),
     Mutant("invalid_signature_401", "-1022 answered with HTTP 401", "sig.wrong_key",
-           _auth_error(_when(-1022, lambda e: _status(e, 401)))),
+           _step_error("check_signature", _when(-1022, lambda e: _status(e, 401)))),
     Mutant("missing_signature_is_1022", "a missing signature is -1022", "sig.missing",
-           _auth_error(lambda e, a: BinanceError(errors.INVALID_SIGNATURE)
+           _step_error("require_signed", lambda e, a: BinanceError(errors.INVALID_SIGNATURE)
                        if e.code == -1102 and "signature" in e.msg else None)),
     Mutant("missing_key_is_2015", "no API key answered -2015", "key.missing",
-           _auth_error(lambda e, a: BinanceError(errors.REJECTED_MBX_KEY) if a[0] is None else None)),
+           _step_error("check_key", lambda e, a: BinanceError(errors.REJECTED_MBX_KEY) if a[0] is None else None)),
     Mutant("key_format_lax", "any API key is well-formed", "key.malformed",
-           _const(security, "_API_KEY_FORMAT", re.compile(r".{1,128}"))),
+           _const(security, "API_KEY_FORMAT", re.compile(r".{1,128}"))),
     Mutant("unknown_key_status_400", "-2015 answered with HTTP 400", "key.unknown",
-           _auth_error(_when(-2015, lambda e: _status(e, 400)))),
+           _step_error("check_key", _when(-2015, lambda e: _status(e, 400)))),
     Mutant("signature_before_timestamp", "the signature checked before the timestamp",
-           "precedence.timestamp_before_signature", _auth_error(_signature_before_timestamp)),
+           "precedence.timestamp_before_signature", _signature_before_timestamp),
     Mutant("timestamp_before_recv_window", "the timestamp checked before recvWindow",
-           "precedence.recv_window_before_timestamp", _auth_error(_timestamp_before_recv_window)),
+           "precedence.recv_window_before_timestamp", _timestamp_before_recv_window),
     # timestamp and recvWindow
     Mutant("future_tolerance_2000", "2000 ms ahead tolerated", "ts.boundary_ahead",
            _const(security, "FUTURE_TOLERANCE_MS", 2_000)),
@@ -353,26 +398,26 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("max_recv_window_100000", "recvWindow up to 100000 accepted", "rw.over_max",
            _const(security, "MAX_RECV_WINDOW_MS", 100_000)),
     Mutant("recv_window_message", "-1131 with the /api wording", "rw.over_max",
-           _auth_error(_when(-1131, lambda e: _msg(e, "'recvWindow' must be less than 60000.")))),
+           _step_error("recv_window", _when(-1131, lambda e: _msg(e, "'recvWindow' must be less than 60000.")))),
     Mutant("ahead_message_swapped", "a future timestamp gets the recvWindow message", "ts.ahead",
-           _auth_error(_when(-1021, lambda e: BinanceError(errors.TIMESTAMP_OUTSIDE_WINDOW)))),
+           _step_error("check_timestamp", _when(-1021, lambda e: BinanceError(errors.TIMESTAMP_OUTSIDE_WINDOW)))),
     Mutant("mandatory_message_generic", "-1102 without the parameter's name", "ts.missing",
-           _auth_error(_when(-1102, lambda e: _msg(e, "A mandatory parameter was not sent, was empty/null, "
+           _step_error("require_signed", _when(-1102, lambda e: _msg(e, "A mandatory parameter was not sent, was empty/null, "
                                                       "or malformed.")))),
     # parameters
     Mutant("duplicates_allowed", "a parameter sent twice accepted", "param.duplicate",
            lambda p: p.setattr(Params, "first_duplicate", lambda self: None)),
-    Mutant("max_size_50", "size capped at 50", "param.size_max", _const(margin_transfer, "MAX_SIZE", 50)),
-    Mutant("default_size_20", "default size 20", "param.size_default", _const(margin_transfer, "DEFAULT_SIZE", 20)),
+    Mutant("max_size_50", "size capped at 50", "param.size_max", _size(maximum=50)),
+    Mutant("default_size_20", "default size 20", "param.size_default", _size(default=20)),
     Mutant("long_range_message", "-1100 with another legal range", "param.long_malformed",
-           _validate_error(_when(-1100, lambda e: _msg(e, e.msg.replace("{1,20}", "{1,19}"))))),
+           _on_error(pipeline, "read_params", _when(-1100, lambda e: _msg(e, e.msg.replace("{1,20}", "{1,19}"))))),
     # shape and headers
     Mutant("amount_4dp", "amount with 4 decimals", "shape.amount_8dp", _body(_rows(_amount_4dp))),
     Mutant("txid_string", "txId as a string", "shape.row_fields", _body(_rows(_txid_string))),
     Mutant("extra_body_key", "the body gains a 'success' key", "shape.body",
            _body(lambda b: {**b, "success": True})),
     Mutant("content_type_text", "/sapi answers text/plain", "hdr.content_type",
-           _const(exchange, "SAPI_JSON", "text/plain")),
+           _const(declaration, "SAPI_JSON", "text/plain")),
     Mutant("weight_header_missing", "no X-SAPI-USED-IP-WEIGHT-1M", "hdr.weight", _weight_header(lambda h: {})),
     Mutant("weight_not_counted", "the weight header stays at 1", "hdr.weight_counts",
            _weight_header(lambda h: {k: "1" for k in h})),
@@ -383,7 +428,7 @@ MUTANTS: tuple[Mutant, ...] = (
            _fault_error(_default_status_400)),
     Mutant("fault_args_ignored", "-3065 keeps its %s", "fault.args", _fault_error(_ignore_args)),
     Mutant("pacing_off", "no -21003 under pacing", "fault.pacing",
-           lambda p: p.setattr(faults.Pacer, "check", lambda self, key, now: None)),
+           lambda p: p.setattr(pacing.Pacer, "check", lambda self, key, now: None)),
     # the target shows an alternative of facts §11 while the default is expected
     Mutant("shows_seconds", "rows[].timestamp in seconds (F1)", "shape.timestamp_unit",
            _profile(row_timestamp_unit="s")),
@@ -407,9 +452,9 @@ MUTANTS: tuple[Mutant, ...] = (
 
 
 @contextmanager
-def applied(mutant: Mutant) -> Iterator[None]:
+def applied(mutant: Mutant, mock: MockBinance) -> Iterator[None]:
     """The mutant's patches for the duration of the block (works outside pytest too)."""
-    p = Patcher()
+    p = Patcher(mock)
     try:
         mutant.patch(p)
         yield
@@ -442,7 +487,7 @@ def test_at_least_twenty_mutants_each_breaking_one_named_rule() -> None:
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
 def test_mutant_is_caught_by_its_check(mock: MockBinance, mutant: Mutant) -> None:
-    with applied(mutant):
+    with applied(mutant, mock):
         report = _run(mock, [mutant.check])
     (result,) = report.results
     assert result.status == FAILED, f"{mutant.name} ({mutant.breaks}) survived: {result.status} {result.message}"
@@ -463,7 +508,7 @@ def main() -> int:
             print("the unbroken mock fails the suite; no kill ratio")
             return 1
         for m in MUTANTS:
-            with applied(m):
+            with applied(m, mock):
                 report = run(Config(mock.base_url, creds))
             failed = sorted(r.check.id for r in report.results if r.status == FAILED)
             named = m.check in failed

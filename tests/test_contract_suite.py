@@ -21,13 +21,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from helpers import serve_process as serve
 
+from contracts.checks import all_checks
 from contracts.facts import Profile
-from contracts.registry import all_checks
 from contracts.runner import FAILED, NOT_RUN, Config, run
 from contracts.target import Credentials, Redactor, Safety
-from mock_server.app import create_app
+from mock_server import MockBinance
 from mock_server.exchange import Exchange, Settings
-from mock_server.testing import MockBinance
+from mock_server.http.app import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 ALTERNATIVES = {name: Profile.choices(name)[1] for name in Profile.names()}

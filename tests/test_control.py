@@ -5,10 +5,10 @@ from __future__ import annotations
 from helpers import NOW, Signer, assert_error
 from starlette.testclient import TestClient
 
-from mock_server.app import create_app
-from mock_server.clock import Clock
 from mock_server.exchange import Exchange, Settings
-from mock_server.security import DEMO_API_KEY, DEMO_SECRET
+from mock_server.http.app import create_app
+from mock_server.state.accounts import DEMO_API_KEY, DEMO_SECRET
+from mock_server.state.clock import Clock
 
 ROW = {"amount": "2.50000000", "asset": "ETH", "timestamp": NOW - 1000, "txId": 1, "type": "ROLL_OUT"}
 

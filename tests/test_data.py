@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from mock_server.data import HISTORY_DAYS, generate, load_fixture
-from mock_server.fidelity import DAY_MS
+from mock_server.rules.fidelity import DAY_MS
+from mock_server.state.data import HISTORY_DAYS, generate, load_fixture
 
 ANCHOR = 1_790_000_000_000
 ROOT = Path(__file__).resolve().parent.parent

@@ -15,7 +15,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from helpers import free_port, serve_process
 
-from mock_server.security import DEMO_API_KEY, DEMO_SECRET, sign_hmac
+from mock_server.rules.security import sign_hmac
+from mock_server.state.accounts import DEMO_API_KEY, DEMO_SECRET
 
 ANCHOR = 1_790_000_000_000
 
@@ -99,7 +100,7 @@ def _page_all(client, asset: str, start: int, end: int) -> list[dict]:
 
 
 def test_binance_connector_pages_through_history(tmp_path: Path) -> None:
-    from mock_server.data import generate
+    from mock_server.state.data import generate
 
     now = int(time.time() * 1000)
     rows = 3000

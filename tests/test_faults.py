@@ -6,8 +6,9 @@ import threading
 
 import pytest
 
-from mock_server import errors
-from mock_server.faults import FaultBook, Pacer, parse_rule
+from mock_server.injection.faults import FaultBook, parse_rule
+from mock_server.rules import errors
+from mock_server.state.pacing import Pacer
 
 
 def test_error_rule_uses_catalog_message_and_status() -> None:

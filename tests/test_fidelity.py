@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mock_server.fidelity import Profile, load_profile, parse_assignments
+from mock_server.rules.fidelity import Profile, load_profile, parse_assignments
 
 
 def test_every_decision_has_a_default_and_an_alternative() -> None:

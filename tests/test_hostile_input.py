@@ -10,10 +10,11 @@ from helpers import NOW, asgi_request
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mock_server.app import create_app
-from mock_server.clock import Clock
 from mock_server.exchange import Exchange, Settings
-from mock_server.security import DEMO_API_KEY, DEMO_SECRET, sign_hmac
+from mock_server.http.app import create_app
+from mock_server.rules.security import sign_hmac
+from mock_server.state.accounts import DEMO_API_KEY, DEMO_SECRET
+from mock_server.state.clock import Clock
 
 PATH = "/sapi/v1/margin/transfer"
 TS = b"timestamp=%d" % NOW

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from mock_server.ledger import Ledger, Query, Transfer
+from mock_server.state.ledger import Ledger, Query, Transfer
 
 K = "acct"
 

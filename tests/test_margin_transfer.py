@@ -6,13 +6,13 @@ import pytest
 from helpers import NOW, Signer, assert_error
 from starlette.testclient import TestClient
 
-from mock_server import errors
-from mock_server.app import create_app
-from mock_server.clock import Clock
 from mock_server.exchange import Exchange, Settings
-from mock_server.fidelity import DAY_MS, Profile
-from mock_server.ledger import Transfer
-from mock_server.security import DEMO_API_KEY
+from mock_server.http.app import create_app
+from mock_server.rules import errors
+from mock_server.rules.fidelity import DAY_MS, Profile
+from mock_server.state.accounts import DEMO_API_KEY
+from mock_server.state.clock import Clock
+from mock_server.state.ledger import Transfer
 
 HOUR = 3_600_000
 

@@ -9,7 +9,7 @@ import pytest
 from helpers import NOW, Signer
 from starlette.testclient import TestClient
 
-from mock_server.openapi import openapi_document
+from mock_server.http.openapi import openapi_document
 
 
 def _resolve(node: Any, doc: dict[str, Any]) -> Any:
@@ -71,7 +71,8 @@ def test_public_endpoints_match(client: TestClient, path: str) -> None:
 
 
 def test_document_follows_the_empty_rows_profile() -> None:
-    from mock_server.fidelity import Profile
+    from mock_server.endpoints.registry import DEFAULT_ENDPOINTS
+    from mock_server.rules.fidelity import Profile
 
-    schema = openapi_document(Profile(empty_rows="absent"))["paths"]["/sapi/v1/margin/transfer"]["get"]
+    schema = openapi_document(DEFAULT_ENDPOINTS, Profile(empty_rows="absent"))["paths"]["/sapi/v1/margin/transfer"]["get"]
     assert schema["responses"]["200"]["content"]["application/json"]["schema"]["required"] == ["total"]

@@ -20,13 +20,14 @@ import pytest
 import requests
 from helpers import serve_process
 
-from mock_server import recorder
-from mock_server.cassette import load_cassette
+from mock_server import MockBinance
 from mock_server.cli import main
-from mock_server.fidelity import DAY_MS, MAX_WINDOW_MS
-from mock_server.recorder import WRITE_PAUSE_ENV
-from mock_server.security import DEMO_API_KEY, DEMO_SECRET, sign_hmac
-from mock_server.testing import MockBinance
+from mock_server.replay import recorder
+from mock_server.replay.cassette import load_cassette
+from mock_server.replay.recorder import WRITE_PAUSE_ENV
+from mock_server.rules.fidelity import DAY_MS, MAX_WINDOW_MS
+from mock_server.rules.security import sign_hmac
+from mock_server.state.accounts import DEMO_API_KEY, DEMO_SECRET
 
 ANCHOR = 1_700_000_000_000
 KEY = "CANARYKEY" + "q7w8e9r0t1y2u3i4" * 3 + "CANARY1"

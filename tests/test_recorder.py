@@ -17,11 +17,11 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from mock_server import recorder
-from mock_server.cassette import Cassette, load_cassette
+from mock_server import MockBinance
 from mock_server.cli import main
-from mock_server.fidelity import DAY_MS, MAX_WINDOW_MS
-from mock_server.recorder import (
+from mock_server.replay import recorder
+from mock_server.replay.cassette import Cassette, load_cassette
+from mock_server.replay.recorder import (
     Credentials,
     Plan,
     Recorder,
@@ -35,7 +35,7 @@ from mock_server.recorder import (
     windows,
     write_atomic,
 )
-from mock_server.testing import MockBinance
+from mock_server.rules.fidelity import DAY_MS, MAX_WINDOW_MS
 
 ANCHOR = 1_700_000_000_000
 KEY = "CANARYKEY" + "0123456789abcdef" * 3 + "ZZZZZZZ"
@@ -241,7 +241,7 @@ def test_scrubber_catches_plain_percent_encoded_upper_case_and_json_escaped_form
 def test_scrubber_stays_linear_with_thousands_of_signatures_and_prefers_the_longest_form() -> None:
     import time
 
-    from mock_server.security import sign_hmac
+    from mock_server.rules.security import sign_hmac
 
     s = Scrubber()
     sigs = [sign_hmac("k", str(i).encode()) for i in range(3_000)]
@@ -264,7 +264,7 @@ _secret = st.text(st.characters(min_codepoint=33, max_codepoint=0x2FF), min_size
 @given(_secret, st.lists(st.text(max_size=30), max_size=4))
 @example(secret="00000\u0130", noise=[])  # "İ" lower-cases to two code points
 def test_no_form_of_a_secret_survives_render(secret: str, noise: list[str]) -> None:
-    from mock_server.cassette import Interaction, RecordedRequest, RecordedResponse
+    from mock_server.replay.cassette import Interaction, RecordedRequest, RecordedResponse
 
     s = Scrubber()
     s.add(secret)
@@ -286,7 +286,7 @@ def test_no_form_of_a_secret_survives_render(secret: str, noise: list[str]) -> N
 
 
 def test_render_refuses_to_return_bytes_that_still_leak(monkeypatch: pytest.MonkeyPatch) -> None:
-    from mock_server.cassette import Interaction, RecordedRequest, RecordedResponse
+    from mock_server.replay.cassette import Interaction, RecordedRequest, RecordedResponse
 
     s = Scrubber()
     s.add(SECRET)

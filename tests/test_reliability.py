@@ -28,9 +28,10 @@ import requests
 from helpers import NOW, free_port
 from reliability_helpers import connect, read_response
 
-from mock_server.security import DEMO_SECRET, sign_hmac
-from mock_server.testing import MockBinance
-from mock_server.wire import Call
+from mock_server import MockBinance
+from mock_server.exchange.wire import Call
+from mock_server.rules.security import sign_hmac
+from mock_server.state.accounts import DEMO_SECRET
 
 PATH = "/sapi/v1/margin/transfer"
 ROOT = Path(__file__).resolve().parent.parent

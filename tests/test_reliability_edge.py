@@ -15,8 +15,8 @@ import requests
 from reliability_helpers import asgi_call, connect, read_response
 from test_reliability import start_server
 
-from mock_server.app import create_app
 from mock_server.exchange import Exchange, Settings
+from mock_server.http.app import create_app
 
 
 def _port(base: str) -> int:

@@ -1,5 +1,5 @@
 """Issue 8, item 1 (limits): request line, headers and body over the edge's limits get a clean
-414/431/413/408 and a closed connection (mock_server/limits_http.py), never a crash or a hang;
+414/431/413/408 and a closed connection (mock_server/http/edge.py), never a crash or a hang;
 the server goes on answering others."""
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ import pytest
 from helpers import NOW
 from reliability_helpers import connect, http_get, read_response, served
 
-from mock_server import limits_http
-from mock_server.app import create_app
-from mock_server.clock import Clock
 from mock_server.exchange import Exchange, Settings
-from mock_server.limits_http import MAX_BODY_BYTES, MAX_HEAD_BYTES, MAX_URL_BYTES
+from mock_server.http import edge
+from mock_server.http.app import create_app
+from mock_server.http.edge import MAX_BODY_BYTES, MAX_HEAD_BYTES, MAX_URL_BYTES
+from mock_server.state.clock import Clock
 
 Addr = tuple[str, int]
 
@@ -26,7 +26,7 @@ def addr() -> Iterator[Addr]:
     clock = Clock()
     clock.freeze(NOW)
     app = create_app(exchange=Exchange(Settings(anchor_ms=NOW, rows=50), clock=clock))
-    with served(app, http=limits_http.LimitedHttpToolsProtocol, timeout_keep_alive=5) as where:
+    with served(app, http=edge.LimitedHttpToolsProtocol, timeout_keep_alive=5) as where:
         yield where
 
 
@@ -103,7 +103,7 @@ def test_control_api_takes_bodies_larger_than_binance_paths(addr: Addr) -> None:
 
 
 def test_slow_header_gets_408_and_close(addr: Addr, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(limits_http, "HEAD_TIMEOUT_S", 0.3)
+    monkeypatch.setattr(edge, "HEAD_TIMEOUT_S", 0.3)
     with connect(addr) as s:
         s.sendall(b"GET /api/v3/ping HTTP/1.1\r\nHost: x\r\n")  # and never the blank line
         started = time.monotonic()
@@ -113,7 +113,7 @@ def test_slow_header_gets_408_and_close(addr: Addr, monkeypatch: pytest.MonkeyPa
 
 
 def test_silent_connection_is_closed_without_a_response(addr: Addr, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(limits_http, "HEAD_TIMEOUT_S", 0.3)
+    monkeypatch.setattr(edge, "HEAD_TIMEOUT_S", 0.3)
     with connect(addr) as s:
         assert s.recv(1) == b""  # closed by the server, nothing sent
 
@@ -121,7 +121,7 @@ def test_silent_connection_is_closed_without_a_response(addr: Addr, monkeypatch:
 def test_keep_alive_requests_are_each_timed_from_their_own_start(
     addr: Addr, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(limits_http, "HEAD_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(edge, "HEAD_TIMEOUT_S", 0.5)
     with connect(addr) as s:
         for _ in range(3):  # 3 x 0.3 s > one timeout: the timer restarts per request
             time.sleep(0.3)
@@ -130,7 +130,7 @@ def test_keep_alive_requests_are_each_timed_from_their_own_start(
 
 
 def test_edge_response_is_well_formed() -> None:
-    raw = limits_http.edge_response(414, "Too long.")
+    raw = edge.edge_response(414, "Too long.")
     head, _, body = raw.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 414 ") and b"connection: close" in head
     assert f"content-length: {len(body)}".encode() in head

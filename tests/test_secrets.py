@@ -29,11 +29,12 @@ from helpers import NOW
 from reliability_helpers import asgi_call
 from test_reliability import ROOT, start_server
 
-from mock_server import security
-from mock_server.app import create_app
-from mock_server.clock import Clock
 from mock_server.exchange import Exchange, Settings
-from mock_server.security import DEMO_API_KEY, DEMO_SECRET, sign_hmac
+from mock_server.http.app import create_app
+from mock_server.rules.security import sign_hmac
+from mock_server.state import accounts
+from mock_server.state.accounts import DEMO_API_KEY, DEMO_SECRET
+from mock_server.state.clock import Clock
 
 PATH = "/sapi/v1/margin/transfer"
 _ALNUM = string.ascii_letters + string.digits
@@ -145,8 +146,8 @@ def test_signatures_are_compared_in_constant_time(monkeypatch: pytest.MonkeyPatc
         calls.append((a, b))
         return real(a, b)
 
-    monkeypatch.setattr(security.hmac, "compare_digest", spy)
-    account = security.demo_account()
+    monkeypatch.setattr(accounts.hmac, "compare_digest", spy)
+    account = accounts.demo_account()
     payload = b"size=1&timestamp=1"
     good = sign_hmac(DEMO_SECRET, payload)
     assert account.verify(payload, good) and not account.verify(payload, "0" * 64)

@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 import base64
+from typing import NamedTuple
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
-from mock_server import errors
-from mock_server.errors import BinanceError
-from mock_server.fidelity import Profile
-from mock_server.params import signed_payload
-from mock_server.security import (
+from mock_server.rules import errors, security
+from mock_server.rules.errors import BinanceError
+from mock_server.rules.fidelity import Profile
+from mock_server.rules.params import parse_query, signed_payload
+from mock_server.rules.security import sign_hmac, sign_with_private_key
+from mock_server.state.accounts import (
     DEMO_API_KEY,
     DEMO_SECRET,
+    MARGIN_PERMISSION,
     Account,
     KeyStore,
-    authenticate,
     demo_account,
-    sign_hmac,
-    sign_with_private_key,
 )
 
 # facts §9, each documented vector.
@@ -93,7 +93,7 @@ def test_ed25519_signature_verifies() -> None:
 
 
 def test_pem_keys_load_from_keys_file(tmp_path) -> None:
-    from mock_server.security import load_keys
+    from mock_server.state.accounts import load_keys
 
     key = ed25519.Ed25519PrivateKey.generate()
     pem = key.public_key().public_bytes(
@@ -125,7 +125,7 @@ def test_pem_keys_load_from_keys_file(tmp_path) -> None:
     ],
 )
 def test_bad_keys_file_is_refused_naming_the_field(tmp_path, doc: str, message: str) -> None:
-    from mock_server.security import load_keys
+    from mock_server.state.accounts import load_keys
 
     (tmp_path / "k.json").write_text(doc)
     with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
@@ -135,8 +135,22 @@ def test_bad_keys_file_is_refused_naming_the_field(tmp_path, doc: str, message: 
 NOW = 1_700_000_000_000
 
 
-def _auth(query: bytes, api_key: str | None = DEMO_API_KEY, profile: Profile | None = None):
-    return authenticate(api_key, query, b"", KeyStore([demo_account()]), NOW, profile or Profile())
+class _Auth(NamedTuple):
+    account: Account
+    timestamp: int
+    recv_window: int
+
+
+def _auth(query: bytes, api_key: str | None = DEMO_API_KEY, profile: Profile | None = None) -> _Auth:
+    """The signed steps in the pipeline's order (test_pipeline_order.py checks that order)."""
+    profile = profile or Profile()
+    account = security.check_key(api_key, KeyStore([demo_account()]), MARGIN_PERMISSION)
+    params = parse_query(query)
+    signed = security.require_signed(params)
+    window = security.recv_window(params)
+    timestamp = security.check_timestamp(signed.timestamp, window, NOW, profile)
+    security.check_signature(account, query, b"", signed.signature, profile)
+    return _Auth(account, timestamp, window)
 
 
 def _signed(q: str) -> bytes:

@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 import pytest
 import requests
 
-from mock_server.security import sign_hmac
-from mock_server.testing import MockBinance
+from mock_server import MockBinance
+from mock_server.rules.security import sign_hmac
 
 
 def signed_get(mock: MockBinance, **params: object) -> requests.Response:

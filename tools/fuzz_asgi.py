@@ -29,10 +29,11 @@ from urllib.parse import quote, urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mock_server.app import create_app
-from mock_server.clock import Clock
 from mock_server.exchange import Exchange, Settings
-from mock_server.security import DEMO_API_KEY, DEMO_SECRET, sign_hmac
+from mock_server.http.app import create_app
+from mock_server.rules.security import sign_hmac
+from mock_server.state.accounts import DEMO_API_KEY, DEMO_SECRET
+from mock_server.state.clock import Clock
 
 NOW = 1_790_000_000_000
 BINANCE_PATHS = ["/sapi/v1/margin/transfer", "/api/v3/ping", "/api/v3/time", "/sapi/v1/system/status"]

@@ -1,32 +1,23 @@
-"""GET /sapi/v1/margin/transfer: Get Cross Margin Transfer History (USER_DATA).
+"""GET /sapi/v1/margin/transfer: Get Cross Margin Transfer History (USER_DATA), exact tier.
 
-`validate` is steps 7-8 of F16 (parameters, then the time window); `respond` reads the
-ledger. The exchange runs injected and paced faults between the two.
+Parameters as on the page's table, in its order; `rules` is the time window (F6-F8, F25) and
+the isolated symbol (F13); `respond` reads one page off the ledger, newest first.
 """
 
 from __future__ import annotations
 
 import json
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from mock_server import errors
-from mock_server.errors import BinanceError
-from mock_server.fidelity import (
-    DEFAULT_SIZE,
-    DEFAULT_WINDOW_MS,
-    MAX_SIZE,
-    MAX_WINDOW_MS,
-    Profile,
-)
-from mock_server.ledger import TYPES, Ledger, Page, Query
-from mock_server.params import Params, parse_long
+from mock_server.endpoints.declaration import Context, Endpoint, Security, Values
+from mock_server.rules import errors
+from mock_server.rules.errors import BinanceError
+from mock_server.rules.fidelity import DEFAULT_SIZE, DEFAULT_WINDOW_MS, MAX_SIZE, MAX_WINDOW_MS, Profile
+from mock_server.rules.params import Choice, Long, Text
+from mock_server.state.accounts import MARGIN_PERMISSION
+from mock_server.state.ledger import STATUSES, TYPES, WALLETS, Page, Query
 
 PATH = "/sapi/v1/margin/transfer"
-WEIGHT = 1
-# The page's parameter table, in its order: validation reports the first bad one.
-PARAMETERS = ("asset", "type", "startTime", "endTime", "current", "size", "isolatedSymbol",
-              "recvWindow", "timestamp", "signature")  # fmt: skip
-_TYPE_LEGAL_RANGE = "^(ROLL_IN|ROLL_OUT)$"
 
 
 class Request(NamedTuple):  # immutable, and cheaper to build than a frozen dataclass
@@ -34,64 +25,20 @@ class Request(NamedTuple):  # immutable, and cheaper to build than a frozen data
     empty: bool = False  # F8 alternative, F13 with an unknown symbol: answer an empty page
 
 
-def _optional(params: Params, name: str) -> str | None:
-    # F29: an empty value counts as not sent.
-    value = params.get(name)
-    return value if value else None
-
-
-def _page_number(params: Params, name: str, default: int, profile: Profile) -> int:
-    text = _optional(params, name)
-    if text is None:
-        return default
-    value = parse_long(name, text)
-    if value < 1:
-        if profile.below_min == "default":
-            return default
-        raise BinanceError(errors.INVALID_PARAMETER, name)  # F4
-    if name == "size" and value > MAX_SIZE:
-        if profile.size_over_max == "clamp":
-            return MAX_SIZE
-        raise BinanceError(errors.INVALID_PARAMETER, name)  # F3
-    return value
-
-
-def validate(params: Params, now_ms: int, profile: Profile, ledger: Ledger, api_key: str) -> Request:
-    # F11: a repeated parameter.
-    if params.first_duplicate() is not None:
-        raise BinanceError(errors.DUPLICATE_PARAM)
-    # F12: unknown parameters.
-    if profile.unknown_param == "error":
-        read = [n for n in params.names() if n in PARAMETERS]
-        if len(read) != len(params.items):
-            raise BinanceError(errors.UNREAD_PARAMETERS, len(read), len(params.items))
-
-    asset = _optional(params, "asset")
-    type_ = _optional(params, "type")
-    if type_ is not None and type_ not in TYPES:  # F9
-        if profile.bad_type == "-1100":
-            raise BinanceError(errors.ILLEGAL_CHARS_PARAM, "type", _TYPE_LEGAL_RANGE)
-        raise BinanceError(errors.INVALID_PARAMETER, "type")
-    start_text = _optional(params, "startTime")
-    end_text = _optional(params, "endTime")
-    start = parse_long("startTime", start_text) if start_text is not None else None
-    end = parse_long("endTime", end_text) if end_text is not None else None
-    current = _page_number(params, "current", 1, profile)
-    size = _page_number(params, "size", DEFAULT_SIZE, profile)
-    symbol = _optional(params, "isolatedSymbol")
-
-    # F6-F8, F25: the window.
+def window(values: Values, ctx: Context) -> Request:
+    """F6-F8, F25: the window's bounds; F13: an isolated symbol this account never used."""
+    profile = ctx.profile
+    start, end = values["startTime"], values["endTime"]
     if end is None:
         end = (
             start + DEFAULT_WINDOW_MS
             if start is not None and profile.missing_end == "start_plus_7d"
-            else now_ms
+            else ctx.now_ms
         )
     if start is None:
         start = end - DEFAULT_WINDOW_MS
-    query = Query(
-        start_ms=start, end_ms=end, current=current, size=size, asset=asset, type=type_, symbol=symbol
-    )
+    symbol = values["isolatedSymbol"]
+    query = Query(start, end, values["current"], values["size"], values["asset"], values["type"], symbol)
     if start > end:
         if profile.start_after_end == "empty":
             return Request(query, empty=True)
@@ -100,17 +47,18 @@ def validate(params: Params, now_ms: int, profile: Profile, ledger: Ledger, api_
         if profile.window_too_long == "-3011":
             raise BinanceError(errors.BAD_DATE_RANGE)
         raise BinanceError(errors.MORE_THAN_HOURS, MAX_WINDOW_MS // 3_600_000)
-
-    # F13: an isolated symbol this account never used.
-    if symbol is not None and not ledger.has_symbol(api_key, symbol):
+    assert ctx.account is not None  # a SIGNED endpoint
+    if symbol is not None and not ctx.ledger.has_symbol(ctx.account.api_key, symbol):
         if profile.unknown_isolated_symbol == "error":
             raise BinanceError(errors.ISOLATED_ACCOUNT_MISSING)
         return Request(query, empty=True)
     return Request(query)
 
 
-def respond(request: Request, ledger: Ledger, api_key: str, profile: Profile) -> bytes:
-    page = Page(0) if request.empty else ledger.query(api_key, request.query)
+def respond(request: Request, ctx: Context) -> bytes:
+    assert ctx.account is not None
+    profile = ctx.profile
+    page = Page(0) if request.empty else ctx.ledger.query(ctx.account.api_key, request.query)
     body = page.body
     if page.count and profile.row_timestamp_unit == "s":  # F1 alternative
         rows = page.rows()
@@ -120,3 +68,57 @@ def respond(request: Request, ledger: Ledger, api_key: str, profile: Profile) ->
     if not page.count and profile.empty_rows == "absent":  # F2
         return b'{"total":%d}' % page.total
     return b'{"rows":[' + body + b'],"total":%d}' % page.total
+
+
+def schema(profile: Profile) -> dict[str, Any]:
+    wallet = {"type": "string", "enum": list(WALLETS)}
+    row = {
+        "type": "object",
+        "required": ["amount", "asset", "status", "timestamp", "txId", "type"],
+        "properties": {
+            "amount": {"type": "string", "pattern": r"^[0-9]+\.[0-9]{8}$"},
+            "asset": {"type": "string"},
+            "status": {"type": "string", "enum": list(STATUSES)},
+            "timestamp": {"type": "integer", "format": "int64"},
+            "txId": {"type": "integer", "format": "int64"},
+            "type": {"type": "string", "enum": list(TYPES)},
+            "transFrom": wallet,
+            "transTo": wallet,
+            "fromSymbol": {"type": "string"},
+            "toSymbol": {"type": "string"},
+        },
+        "additionalProperties": False,
+    }
+    return {
+        "type": "object",
+        "required": ["total"] if profile.empty_rows == "absent" else ["rows", "total"],
+        "properties": {"rows": {"type": "array", "items": row}, "total": {"type": "integer", "minimum": 0}},
+        "additionalProperties": False,
+    }
+
+
+ENDPOINT = Endpoint(
+    method="GET",
+    path=PATH,
+    summary="Get Cross Margin Transfer History (USER_DATA)",
+    operation_id="getCrossMarginTransferHistory",
+    security=Security.SIGNED,
+    weight=1,
+    weight_kind="IP",
+    permission=MARGIN_PERMISSION,
+    margin_account=True,
+    paced=True,
+    params=(
+        Text("asset"),
+        Choice("type", TYPES, invalid="bad_type"),
+        Long("startTime", description="UTC ms, inclusive"),
+        Long("endTime", description="UTC ms, inclusive"),
+        Long("current", default=1, minimum=1, below="below_min", description="page, from 1"),
+        Long("size", default=DEFAULT_SIZE, minimum=1, maximum=MAX_SIZE, below="below_min",
+             above="size_over_max", description="rows a page, default 10"),
+        Text("isolatedSymbol"),
+    ),
+    rules=window,
+    answer=respond,
+    schema=schema,
+)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from binance.spot import Spot
 
-from mock_server.testing import MockBinance
+from mock_server import MockBinance
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 import pytest
 from binance.error import ClientError
 
-from mock_server.testing import MockBinance
+from mock_server import MockBinance
 
 
 def test_injected_429(binance_mock, spot):

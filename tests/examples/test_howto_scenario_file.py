@@ -7,7 +7,7 @@ import pytest
 from binance.error import ClientError
 from binance.spot import Spot
 
-from mock_server.testing import MockBinance
+from mock_server import MockBinance
 
 
 def test_scenario(tmp_path):

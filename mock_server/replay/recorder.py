@@ -24,7 +24,8 @@ from urllib.parse import quote, quote_plus, urlencode, urlsplit
 
 import requests
 
-from mock_server.cassette import (
+from mock_server.endpoints import margin_transfer
+from mock_server.replay.cassette import (
     REDACTED,
     VOLATILE_PARAMS,
     Cassette,
@@ -34,9 +35,8 @@ from mock_server.cassette import (
     dumps,
     is_client_header,
 )
-from mock_server.endpoints import margin_transfer
-from mock_server.fidelity import DAY_MS, MAX_SIZE, MAX_WINDOW_MS
-from mock_server.security import sign_hmac, sign_with_private_key
+from mock_server.rules.fidelity import DAY_MS, MAX_SIZE, MAX_WINDOW_MS
+from mock_server.rules.security import sign_hmac, sign_with_private_key
 
 # 2 requests per second at most, plus 50 ms so network jitter never brings two calls closer
 # than 500 ms at the server (a mock with --min-interval-ms 500 would answer -21003).

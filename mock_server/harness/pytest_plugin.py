@@ -12,11 +12,12 @@ Override `binance_mock_options` in a conftest.py to change how it starts:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from mock_server.testing import MockBinance
+if TYPE_CHECKING:
+    from mock_server.harness.mock import MockBinance
 
 
 @pytest.fixture(scope="session")
@@ -26,6 +27,10 @@ def binance_mock_options() -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def binance_mock_server(binance_mock_options: dict[str, Any]) -> Iterator[MockBinance]:
+    # Imported here: pytest loads this plugin in every run of every project that installs
+    # binance-mock, and the server's dependencies cost about 160 ms to import.
+    from mock_server.harness.mock import MockBinance
+
     with MockBinance(**binance_mock_options) as mock:
         yield mock
 

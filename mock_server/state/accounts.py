@@ -1,16 +1,7 @@
-"""Accounts, API keys, signatures and the timestamp window: Binance's SIGNED rules.
+"""The mock's accounts: API keys, how each one signs, what it may do.
 
-`authenticate` runs the first six checks of F16, in Binance's order, and is the only
-place that order is written down:
-
-1. API key present and well-formed ........ -2014
-2. key known and permitted ................ -2015
-3. timestamp and signature present ........ -1102 (duplicates of either: -1101)
-4. recvWindow valid ....................... -1100 / -1131
-5. timestamp inside the window ............ -1021 (two messages)
-6. signature valid ........................ -1022
-
-The endpoint's own parameter and business rules follow in the endpoint module.
+Loaded from a keys file (`--keys`) or, by default, the demo account: Binance's own
+signed-endpoint example pair, so that examples from Binance's documentation work as they are.
 """
 
 from __future__ import annotations
@@ -25,34 +16,23 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
-from mock_server import errors
-from mock_server.errors import BinanceError
-from mock_server.fidelity import (
-    DEFAULT_RECV_WINDOW_MS,
-    FUTURE_TOLERANCE_MS,
-    MAX_RECV_WINDOW_MS,
-    Profile,
-)
-from mock_server.params import Params, parse_long, parse_query, signature_is_last, signed_payload
-
 KeyType = Literal["hmac", "rsa", "ed25519"]
 KEY_TYPES: tuple[KeyType, ...] = ("hmac", "rsa", "ed25519")
 
-# Binance's own signed-endpoint example pair (DESIGN.md: the demo account).
+# Binance's own signed-endpoint example pair (docs/fidelity.md, "The demo account").
 DEMO_API_KEY = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
 DEMO_SECRET = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
 
 # F27: what "well-formed" means for -2014. Real keys are 64 alphanumerics; we accept
 # 1..128 so that users' own test keys of other lengths work.
-_API_KEY_FORMAT = re.compile(r"[A-Za-z0-9]{1,128}")
+API_KEY_FORMAT = re.compile(r"[A-Za-z0-9]{1,128}")
 
-_SECURITY_PARAMS = frozenset({"timestamp", "signature", "recvWindow"})
 MARGIN_PERMISSION = "margin"
 DEFAULT_PERMISSIONS = frozenset({"reading", MARGIN_PERMISSION})
 
@@ -70,7 +50,7 @@ class Account:
         if self.key_type == "hmac":
             assert self.secret is not None
             expected = hmac.new(self.secret.encode(), payload, hashlib.sha256).hexdigest().encode()
-            # HMAC hex is case-insensitive (facts §1.2); compare in constant time.
+            # HMAC hex is case-insensitive (docs/fidelity.md, "Signatures"); compare in constant time.
             return hmac.compare_digest(expected, signature.lower().encode("utf-8"))
         try:
             raw = base64.b64decode(signature.encode("ascii"), validate=True)
@@ -110,7 +90,7 @@ def _load_public_key(pem: str, key_type: KeyType, where: str) -> Any:
 def account_from_dict(data: Mapping[str, Any], where: str, base: Path | None = None) -> Account:
     """One account of a keys file, validated with messages that name the field."""
     api_key = data.get("apiKey")
-    if not isinstance(api_key, str) or not _API_KEY_FORMAT.fullmatch(api_key):
+    if not isinstance(api_key, str) or not API_KEY_FORMAT.fullmatch(api_key):
         raise ValueError(f"{where}: apiKey must be 1 to 128 letters and digits")
     key_type = data.get("keyType", "hmac")
     if key_type not in KEY_TYPES:
@@ -176,81 +156,3 @@ class KeyStore:
 
     def first(self) -> Account:
         return next(iter(self._by_key.values()))
-
-
-class Authenticated(NamedTuple):  # immutable, and cheaper to build than a frozen dataclass
-    account: Account
-    params: Params
-    timestamp: int
-    recv_window: int
-
-
-def authenticate(
-    api_key: str | None,
-    raw_query: bytes,
-    body: bytes,
-    keys: KeyStore,
-    now_ms: int,
-    profile: Profile,
-    permission: str = MARGIN_PERMISSION,
-) -> Authenticated:
-    """Checks 1-6 of F16, in order; the first broken rule is the answer."""
-    # 1-2: the key.
-    if api_key is None or not _API_KEY_FORMAT.fullmatch(api_key):
-        raise BinanceError(errors.BAD_API_KEY_FMT)
-    account = keys.get(api_key)
-    if account is None or permission not in account.permissions:
-        raise BinanceError(errors.REJECTED_MBX_KEY)
-
-    # 3: timestamp and signature present (F15, F10 for a malformed timestamp).
-    params = parse_query(raw_query)
-    if params.duplicates and not _SECURITY_PARAMS.isdisjoint(params.duplicates):
-        raise BinanceError(errors.DUPLICATE_PARAM)  # F28
-    ts_text = params.get("timestamp")
-    if not ts_text or not ts_text.isascii() or not ts_text.isdigit() or len(ts_text) > 20:
-        raise BinanceError(errors.MANDATORY_PARAM, "timestamp")
-    signature = params.get("signature")
-    if not signature:
-        raise BinanceError(errors.MANDATORY_PARAM, "signature")
-    timestamp = int(ts_text)
-
-    # 4: recvWindow.
-    rw_text = params.get("recvWindow")
-    recv_window = DEFAULT_RECV_WINDOW_MS
-    if rw_text:
-        recv_window = parse_long("recvWindow", rw_text)
-        if recv_window > MAX_RECV_WINDOW_MS:
-            raise BinanceError(errors.BAD_RECV_WINDOW)
-
-    # 5: the timestamp window (facts §2; F20 for microseconds).
-    ts_ms = timestamp
-    if profile.microsecond_timestamp == "accept" and timestamp >= 10**15:
-        ts_ms = timestamp // 1000
-    if ts_ms >= now_ms + FUTURE_TOLERANCE_MS:
-        raise BinanceError(errors.TIMESTAMP_AHEAD)
-    if now_ms - ts_ms > recv_window:
-        raise BinanceError(errors.TIMESTAMP_OUTSIDE_WINDOW)
-
-    # 6: the signature (F14).
-    if profile.signature_position == "last" and not signature_is_last(raw_query, body):
-        raise BinanceError(errors.INVALID_SIGNATURE)
-    if not account.verify(signed_payload(raw_query, body), signature):
-        raise BinanceError(errors.INVALID_SIGNATURE)
-    return Authenticated(account, params, ts_ms, recv_window)
-
-
-# --- signing, for tests, the contract suite and the recorder (the same maths a client does) ---
-
-
-def sign_hmac(secret: str, payload: bytes) -> str:
-    return hmac.new(secret.encode(), payload, hashlib.sha256).hexdigest()
-
-
-def sign_with_private_key(private_key: Any, payload: bytes) -> str:
-    if isinstance(private_key, rsa.RSAPrivateKey):
-        raw = private_key.sign(payload, padding.PKCS1v15(), hashes.SHA256())
-    elif isinstance(private_key, ed25519.Ed25519PrivateKey):
-        raw = private_key.sign(payload)
-    else:
-        raise TypeError("private key must be RSA or Ed25519")
-    return base64.b64encode(raw).decode()

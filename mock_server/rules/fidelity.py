@@ -27,7 +27,8 @@ DEFAULT_SIZE = 10
 MAX_SIZE = 100
 LONG_LEGAL_RANGE = "^[0-9]{1,20}$"  # F10
 SAPI_IP_WEIGHT_LIMIT = 12_000  # F18, per IP per minute for this endpoint
-API_IP_WEIGHT_LIMIT = 6_000  # facts §4, /api/* shared limit
+API_IP_WEIGHT_LIMIT = 6_000  # /api/* shares one limit per IP
+SAPI_UID_WEIGHT_LIMIT = 180_000  # each UID-limited /sapi endpoint, per account per minute
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,8 +20,8 @@ from typing import Any
 
 from faker import Faker
 
-from mock_server.fidelity import DAY_MS
-from mock_server.ledger import Transfer
+from mock_server.rules.fidelity import DAY_MS
+from mock_server.state.ledger import Transfer
 
 FIXTURE_FORMAT = "binance-mock/transfers"
 FIXTURE_VERSION = 1

@@ -16,10 +16,10 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
-from mock_server import recorder
-from mock_server.cassette import dumps, load_cassette, to_fixture
 from mock_server.endpoints import margin_transfer
-from mock_server.recorder import (
+from mock_server.replay import recorder
+from mock_server.replay.cassette import dumps, load_cassette, to_fixture
+from mock_server.replay.recorder import (
     Credentials,
     Plan,
     Recorder,

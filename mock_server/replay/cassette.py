@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mock_server import errors
-from mock_server.data import FIXTURE_FORMAT, FIXTURE_VERSION, dump_fixture, parse_rows
+from mock_server.rules import errors
+from mock_server.state.data import FIXTURE_FORMAT, FIXTURE_VERSION, dump_fixture, parse_rows
 
 CASSETTE_FORMAT = "binance-mock/cassette"
 CASSETTE_VERSION = 1
@@ -150,12 +150,14 @@ class Cassette:
     source: str = "cassette"
     _index: dict[Key, Interaction] = field(default_factory=dict, init=False, repr=False)
     _wild: list[Interaction] = field(default_factory=list, init=False, repr=False)
+    _routes: set[tuple[str, str]] = field(default_factory=set, init=False, repr=False)
 
     def __post_init__(self) -> None:
         for i in self.interactions:
             self._add_to_index(i)
 
     def _add_to_index(self, interaction: Interaction) -> None:
+        self._routes.add(interaction.request.key()[:2])
         # The first recording of a request wins: a re-recorded duplicate never changes a replay.
         if interaction.request.wildcards():
             self._wild.append(interaction)
@@ -167,6 +169,10 @@ class Cassette:
         self._add_to_index(interaction)
 
     # --- replay ---
+
+    def records(self, method: str, path: str) -> bool:
+        """Whether any recording has this method and path: the mock answers the others itself."""
+        return canonical_key(method, path, ())[:2] in self._routes
 
     def find(self, method: str, path: str, params: Sequence[Pair]) -> Interaction | None:
         key = canonical_key(method, path, params)

@@ -17,10 +17,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from mock_server import __version__
 from mock_server.exchange import Exchange
-from mock_server.openapi import openapi_document
-from mock_server.security import mask_key
+from mock_server.http.openapi import openapi_document
+from mock_server.state.accounts import mask_key
+from mock_server.version import __version__
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -162,7 +162,7 @@ def control_routes(ex: Exchange, admin_token: str | None) -> list[Route]:
         return JSONResponse({"status": "reset"})
 
     async def openapi(request: Request) -> Response:
-        return JSONResponse(openapi_document(ex.profile))
+        return JSONResponse(openapi_document(ex.registry.endpoints(), ex.profile))
 
     table: list[tuple[str, str, Handler, bool]] = [
         ("/_mock/health", "GET", health, True),

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mock_server.data import parse_rows
-from mock_server.faults import parse_rule
-from mock_server.ledger import Transfer
+from mock_server.injection.faults import parse_rule
+from mock_server.state.data import parse_rows
+from mock_server.state.ledger import Transfer
 
 _FIELDS = frozenset({"clock", "pacing", "faults", "transfers", "rows"})
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uvicorn
 from starlette.types import ASGIApp
 
-from mock_server.limits_http import UVICORN_OPTIONS, LimitedHttpToolsProtocol
+from mock_server.http.edge import UVICORN_OPTIONS, LimitedHttpToolsProtocol
 
 
 def server_config(app: ASGIApp, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning") -> uvicorn.Config:
@@ -18,7 +18,7 @@ def server_config(app: ASGIApp, host: str = "127.0.0.1", port: int = 0, log_leve
         # (GET /_mock/requests) is the request log, with secrets redacted.
         access_log=False,
         lifespan="off",
-        # The edge's size and time limits (limits_http.py), answered as CloudFront would.
+        # The edge's size and time limits (edge.py), answered as CloudFront would.
         http=LimitedHttpToolsProtocol,
         **UVICORN_OPTIONS,
     )

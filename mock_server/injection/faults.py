@@ -1,4 +1,4 @@
-"""Fault injection rules and pacing: what a user asks the mock to get wrong, on purpose.
+"""Fault injection rules: what a user asks the mock to get wrong, on purpose.
 
 A rule matches calls (path, API key, parameter values) and, each time it fires, does one of:
 - answers a Binance error (`code`, with the catalog's message and status, or explicit ones),
@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
-from mock_server import errors
-from mock_server.errors import BinanceError, ErrorSpec
+from mock_server.rules import errors
+from mock_server.rules.errors import BinanceError, ErrorSpec
 
 FaultKind = Literal["error", "delay", "empty_reply", "reset"]
 CONNECTION_FAULTS = ("empty_reply", "reset")
@@ -247,29 +247,3 @@ class FaultBook:
                     return Outcome(delay, rule.error(), None, rule.id, rule.retry_after)
                 return Outcome(delay, None, rule.kind, rule.id)
         return Outcome(delay)
-
-
-class Pacer:
-    """F23: a call of one account closer than `min_interval_ms` to the last accepted call
-    gets -21003, and does not start a new interval."""
-
-    def __init__(self, min_interval_ms: int = 0) -> None:
-        self.min_interval_ms = min_interval_ms
-        self._lock = threading.Lock()
-        self._last: dict[str, int] = {}
-
-    def check(self, api_key: str, now_ms: int) -> BinanceError | None:
-        if self.min_interval_ms <= 0:
-            return None
-        with self._lock:
-            last = self._last.get(api_key)
-            if last is not None and now_ms - last < self.min_interval_ms:
-                return BinanceError(errors.NET_ASSET_MUST_LTE_RATIO)
-            self._last[api_key] = now_ms
-        return None
-
-    def reset(self, min_interval_ms: int | None = None) -> None:
-        with self._lock:
-            self._last.clear()
-            if min_interval_ms is not None:
-                self.min_interval_ms = min_interval_ms

@@ -11,12 +11,12 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.types import Receive, Scope, Send
 
-from mock_server import errors
-from mock_server.control import control_routes
-from mock_server.errors import error_body
 from mock_server.exchange import Exchange, Settings
-from mock_server.limits_http import MAX_BODY_BYTES, MAX_CONTROL_BODY_BYTES, BodyLimit, too_large
-from mock_server.wire import Call, Reply
+from mock_server.exchange.wire import Call, Reply
+from mock_server.http.control import control_routes
+from mock_server.http.edge import MAX_BODY_BYTES, MAX_CONTROL_BODY_BYTES, BodyLimit, too_large
+from mock_server.rules import errors
+from mock_server.rules.errors import error_body
 
 log = logging.getLogger("binance_mock")
 

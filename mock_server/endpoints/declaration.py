@@ -1,0 +1,86 @@
+"""What an endpoint is: one declaration that the pipeline runs and the OpenAPI document shows.
+
+An endpoint module holds one `Endpoint(...)` with its method and path, security type, weight,
+permission, parameters and two functions: `rules` (the endpoint's own checks after the
+parameters, e.g. a time window; returns the request the answer needs) and `answer` (the 200
+body). Everything else (keys, signatures, weights, faults, pacing, journal) the pipeline does
+the same way for every endpoint. docs/adding-an-endpoint.md walks through one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Literal, NamedTuple
+
+from mock_server.rules.fidelity import Profile
+from mock_server.rules.params import ParamRule
+from mock_server.rules.security import SECURITY_PARAMS
+from mock_server.state.accounts import Account
+from mock_server.state.ledger import Ledger
+
+SAPI_JSON = "application/json"  # F19
+API_JSON = "application/json;charset=UTF-8"  # F19
+
+
+class Security(StrEnum):
+    """Binance's security types, by what the mock checks (USER_STREAM and MARKET_DATA are API_KEY)."""
+
+    NONE = "NONE"  # no key needed
+    API_KEY = "API_KEY"  # X-MBX-APIKEY checked, no signature
+    SIGNED = "SIGNED"  # key, timestamp, recvWindow and signature checked
+
+
+class Context(NamedTuple):  # immutable, and cheaper to build than a frozen dataclass
+    """What an endpoint's `rules` and `answer` may read: the mock's state at this call."""
+
+    now_ms: int
+    profile: Profile
+    ledger: Ledger
+    account: Account | None  # None for Security.NONE
+
+
+Values = dict[str, Any]  # the declared parameters' values, None where absent without a default
+Rules = Callable[[Values, Context], Any]
+Answer = Callable[[Any, Context], bytes]
+Schema = Callable[[Profile], dict[str, Any]]
+
+
+def no_rules(values: Values, ctx: Context) -> Values:
+    """An endpoint without checks of its own: its answer gets the parameters' values."""
+    return values
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    method: str
+    path: str
+    summary: str
+    answer: Answer
+    schema: Schema  # the 200 body's JSON schema, for /_mock/openapi.json
+    security: Security = Security.NONE
+    weight: int = 1
+    weight_kind: Literal["IP", "UID"] = "IP"
+    permission: str | None = None  # a key without it gets -2015
+    params: tuple[ParamRule, ...] = ()
+    rules: Rules = no_rules
+    margin_account: bool = False  # F21: a key without a margin account gets -3003
+    paced: bool = False  # F23: under pacing, calls of one account too close get -21003
+    tier: Literal["exact", "spec"] = "exact"
+    operation_id: str = ""
+    # Derived once, read on every call.
+    known: frozenset[str] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        names = frozenset(p.name for p in self.params)
+        signed = SECURITY_PARAMS if self.security is Security.SIGNED else frozenset()
+        object.__setattr__(self, "known", names | signed)
+
+    @property
+    def content_type(self) -> str:
+        return API_JSON if self.path.startswith("/api/") else SAPI_JSON
+
+    @property
+    def signed(self) -> bool:
+        return self.security is Security.SIGNED

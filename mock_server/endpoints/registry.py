@@ -1,0 +1,52 @@
+"""The endpoints the mock serves, and the route table built from their declarations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from mock_server.endpoints import margin_transfer, ping, server_time, system_status
+from mock_server.endpoints.declaration import Endpoint
+from mock_server.rules import errors
+from mock_server.rules.errors import BinanceError
+
+DEFAULT_ENDPOINTS: tuple[Endpoint, ...] = (
+    ping.ENDPOINT,
+    server_time.ENDPOINT,
+    system_status.ENDPOINT,
+    margin_transfer.ENDPOINT,
+)
+
+
+class Registry:
+    """Method and path to declaration; refuses two declarations of one route."""
+
+    def __init__(self, endpoints: Iterable[Endpoint] = DEFAULT_ENDPOINTS) -> None:
+        self._routes: dict[str, dict[str, Endpoint]] = {}
+        for endpoint in endpoints:
+            methods = self._routes.setdefault(endpoint.path, {})
+            if endpoint.method in methods:
+                raise ValueError(f"{endpoint.method} {endpoint.path} is declared twice")
+            methods[endpoint.method] = endpoint
+
+    def find(self, method: str, path: str) -> Endpoint:
+        """The declaration, or Binance's -1099 (404 for a path, 405 for a method it lacks)."""
+        methods = self._routes.get(path)
+        if methods is None:
+            raise BinanceError(errors.NOT_FOUND)
+        endpoint = methods.get(method) or (methods.get("GET") if method == "HEAD" else None)
+        if endpoint is None:
+            raise BinanceError(errors.NOT_FOUND, status=405)
+        return endpoint
+
+    def replace(self, endpoint: Endpoint) -> Endpoint:
+        """Serve `endpoint` in place of the declaration of its route; returns the one it replaced
+        (a test swaps an answer or a rule this way, and puts the old one back)."""
+        old = self.find(endpoint.method, endpoint.path)
+        self._routes[endpoint.path][endpoint.method] = endpoint
+        return old
+
+    def endpoints(self) -> list[Endpoint]:
+        return [e for methods in self._routes.values() for e in methods.values()]
+
+    def serves(self, path: str) -> bool:
+        return path in self._routes

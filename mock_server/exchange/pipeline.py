@@ -1,0 +1,163 @@
+"""Binance's order of checks (F16), written once: every endpoint, every source of an answer.
+
+`Pipeline.run` reads top to bottom as the order Binance answers in. Each step either passes
+or raises the BinanceError of its rule; the first broken rule answers, and the journal names
+the step (`STEPS`). An injected fault, the pacing rule and a cassette replay are steps of the
+same list, so a request that breaks an earlier rule gets that rule's answer whatever comes
+later: a bad signature is -1022 even with a fault armed or a recording on file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mock_server.endpoints.declaration import SAPI_JSON, Context, Endpoint, Security
+from mock_server.endpoints.registry import Registry
+from mock_server.exchange.wire import Call, Reply
+from mock_server.injection.faults import FaultBook, Outcome
+from mock_server.replay.cassette import Cassette
+from mock_server.rules import errors, security
+from mock_server.rules.errors import BinanceError, error_body
+from mock_server.rules.fidelity import Profile
+from mock_server.rules.params import Params, parse_query, read_params
+from mock_server.state.accounts import Account, KeyStore
+from mock_server.state.clock import Clock
+from mock_server.state.ledger import Ledger
+from mock_server.state.pacing import Pacer
+from mock_server.state.weights import MINUTE_MS, WeightCounter
+
+# The steps in Binance's order; the journal's `check` names the one that answered
+# ("ok", "replay" or "cassette" for an answer: the ledger's, a recording, a cassette miss).
+STEPS = (
+    "route",  # method and path: -1099 (404, or 405 for a method the path lacks)
+    "weight",  # request weight this minute: -1003 (429) with Retry-After
+    "key",  # X-MBX-APIKEY: -2014, -2015 (also a missing permission)
+    "mandatory",  # timestamp and signature sent: -1102 (-1101 sent twice)
+    "recv_window",  # -1100, -1131
+    "timestamp",  # -1021
+    "signature",  # -1022
+    "parameter",  # the declared parameters: -1100, -1101, -1102, -1104, -1130
+    "rules",  # the endpoint's own rules (a time window, a symbol): -1127, -3011, -11001
+    "fault",  # an injected rule: its error, latency or a broken connection
+    "pacing",  # calls of one account too close: -21003
+    "account",  # the account the endpoint needs: -3003
+    "answer",  # a cassette's recording (or its miss), else the endpoint's own answer
+)
+
+
+@dataclass
+class Weights:
+    """Per-minute weight counters (F18): /api shares one per IP, each /sapi endpoint has its own."""
+
+    api_ip: WeightCounter
+    sapi_ip: WeightCounter
+    sapi_uid: WeightCounter
+
+    def reset(self) -> None:
+        for counter in (self.api_ip, self.sapi_ip, self.sapi_uid):
+            counter.reset()
+
+
+@dataclass
+class Pipeline:
+    registry: Registry
+    keys: KeyStore
+    clock: Clock
+    profile: Profile
+    ledger: Ledger
+    weights: Weights
+    faults: FaultBook
+    pacer: Pacer
+    cassette: Cassette | None = None
+    on_miss: str = "error"
+
+    def run(self, call: Call) -> Reply:
+        step, content_type, headers, delay_ms = "route", SAPI_JSON, {}, 0
+        try:
+            endpoint = self.registry.find(call.method, call.path)
+            content_type = endpoint.content_type
+            step = "weight"
+            self._weigh(endpoint, call, headers)
+            now = self.clock.now_ms()
+            account: Account | None = None
+            params: Params | None = None
+            if endpoint.security is not Security.NONE:
+                step = "key"
+                account = security.check_key(call.api_key, self.keys, endpoint.permission)
+            if account is not None and endpoint.security is Security.SIGNED:
+                step = "mandatory"
+                params = parse_query(call.query)
+                signed = security.require_signed(params)
+                step = "recv_window"
+                window = security.recv_window(params)
+                step = "timestamp"
+                security.check_timestamp(signed.timestamp, window, now, self.profile)
+                step = "signature"
+                security.check_signature(account, call.query, call.body, signed.signature, self.profile)
+            step = "parameter"
+            if params is None:
+                params = parse_query(call.query)
+            values = read_params(params, endpoint.params, endpoint.known, self.profile)
+            step = "rules"
+            ctx = Context(now, self.profile, self.ledger, account)
+            request = endpoint.rules(values, ctx)
+            step = "fault"
+            outcome = self.faults.decide(call.path, call.api_key, params.first)
+            delay_ms = outcome.delay_ms
+            if outcome.drop is not None or outcome.error is not None:
+                return self._fault_reply(outcome, content_type, headers)
+            step = "pacing"
+            if endpoint.paced and account is not None:
+                paced = self.pacer.check(account.api_key, now)
+                if paced is not None:
+                    raise paced
+            step = "account"
+            if endpoint.margin_account and account is not None and not account.margin_account:
+                raise BinanceError(errors.NO_MARGIN_ACCOUNT)  # F21
+            step = "answer"
+            if self.cassette is not None and self.cassette.records(call.method, call.path):
+                pairs = [(p.name, p.value) for p in params.items]
+                hit = self.cassette.answer(call.method, call.path, pairs, self.on_miss)
+                if hit is not None:
+                    return Reply(hit.status, hit.body, {**hit.headers, **headers}, hit.content_type,
+                                 delay_ms, code=hit.code, msg=hit.msg, check=hit.check)  # fmt: skip
+            return Reply(200, endpoint.answer(request, ctx), headers, content_type, delay_ms)
+        except BinanceError as err:
+            return _refusal(err, content_type, headers, step, delay_ms)
+
+    def _weigh(self, endpoint: Endpoint, call: Call, headers: dict[str, str]) -> None:
+        """F18: count the call's weight into `headers`; every answer on the path reports it."""
+        now = self.clock.now_ms()
+        if not call.path.startswith("/sapi/"):
+            spend = self.weights.api_ip.spend(call.client_ip, endpoint.weight, now)
+            headers["X-MBX-USED-WEIGHT"] = headers["X-MBX-USED-WEIGHT-1M"] = str(spend.used)
+        elif endpoint.weight_kind == "UID":
+            # Counted before the key is checked, so by the key as sent (else by the IP).
+            who = call.api_key or call.client_ip
+            spend = self.weights.sapi_uid.spend(f"{who} {call.path}", endpoint.weight, now)
+            headers["X-SAPI-USED-UID-WEIGHT-1M"] = str(spend.used)
+        else:
+            spend = self.weights.sapi_ip.spend(f"{call.client_ip} {call.path}", endpoint.weight, now)
+            headers["X-SAPI-USED-IP-WEIGHT-1M"] = str(spend.used)
+        if spend.over:
+            headers["Retry-After"] = str(spend.retry_after_s)
+            raise BinanceError(errors.TOO_MUCH_WEIGHT, spend.limit, "1 MINUTE")
+
+    def _fault_reply(self, outcome: Outcome, content_type: str, headers: dict[str, str]) -> Reply:
+        if outcome.drop is not None:
+            return Reply(0, b"", headers, content_type, outcome.delay_ms, outcome.drop, check="fault",
+                         rule_id=outcome.rule_id)  # fmt: skip
+        err = outcome.error
+        assert err is not None
+        if err.status == 429 and "Retry-After" not in headers:
+            default = -(-(MINUTE_MS - self.clock.now_ms() % MINUTE_MS) // 1000)
+            headers["Retry-After"] = str(outcome.retry_after if outcome.retry_after is not None else default)
+        return _refusal(err, content_type, headers, "fault", outcome.delay_ms, outcome.rule_id)
+
+
+def _refusal(
+    err: BinanceError, content_type: str, headers: dict[str, str], step: str, delay_ms: int = 0,
+    rule_id: int | None = None,
+) -> Reply:  # fmt: skip
+    return Reply(err.status, error_body(err.code, err.msg), headers, content_type, delay_ms,
+                 code=err.code, msg=err.msg, check=step, rule_id=rule_id)  # fmt: skip

@@ -1,0 +1,235 @@
+"""`MockBinance`: a real mock server in a background thread, driven from Python.
+
+    with MockBinance(seed=7) as mock:
+        mock.inject(-21003, times=2)          # the next two calls fail, then it succeeds
+        client = Spot(api_key=mock.api_key, api_secret=mock.secret, base_url=mock.base_url)
+
+The server is uvicorn on a free loopback port; every helper acts on the exchange directly
+(same process), so nothing here goes over HTTP but the client under test.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import uvicorn
+
+from mock_server.endpoints.declaration import Endpoint
+from mock_server.endpoints.registry import DEFAULT_ENDPOINTS
+from mock_server.exchange import Exchange, Settings
+from mock_server.http.app import create_app
+from mock_server.http.server import server_config
+from mock_server.injection.scenario import load_scenario
+from mock_server.replay.cassette import load_cassette
+from mock_server.rules.fidelity import Profile
+from mock_server.state.journal import Entry
+
+
+class MockBinance:
+    def __init__(
+        self,
+        seed: int = 7,
+        rows: int = 2_000,
+        anchor_ms: int | None = None,
+        fixtures: Iterable[str] = (),
+        keys_path: str | None = None,
+        profile: Profile | Mapping[str, str] | None = None,
+        min_interval_ms: int = 0,
+        ip_weight_limit: int | None = None,
+        scenario: str | None = None,
+        journal_size: int = 1_000,
+        cassette: str | None = None,
+        on_miss: str = "error",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        endpoints: Iterable[Endpoint] = DEFAULT_ENDPOINTS,
+    ) -> None:
+        if profile is None or isinstance(profile, Mapping):
+            profile = Profile().with_values(dict(profile or {}))
+        settings = Settings(
+            seed=seed,
+            anchor_ms=anchor_ms,
+            rows=rows,
+            fixtures=list(fixtures),
+            keys_path=keys_path,
+            profile=profile,
+            min_interval_ms=min_interval_ms,
+            journal_size=journal_size,
+            scenario=load_scenario(scenario) if scenario else None,
+            cassette=load_cassette(cassette) if cassette else None,
+            on_miss=on_miss,
+            endpoints=tuple(endpoints),
+        )
+        if ip_weight_limit is not None:
+            settings.sapi_weight_limit = ip_weight_limit
+        self.exchange = Exchange(settings)
+        self._host = host
+        self._port = port
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._sock: socket.socket | None = None
+
+    # --- lifecycle ---
+
+    def start(self) -> MockBinance:
+        if self._server is not None:
+            return self
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self._host, self._port))
+        self._sock = sock
+        self._server = uvicorn.Server(server_config(create_app(exchange=self.exchange)))
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, name="binance-mock", daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("binance-mock server did not start")
+            time.sleep(0.005)
+        return self
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        if self._sock is not None:
+            self._sock.close()
+        self._server = self._thread = self._sock = None
+
+    def __enter__(self) -> MockBinance:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- where and who ---
+
+    @property
+    def base_url(self) -> str:
+        if self._sock is None:
+            raise RuntimeError("the mock is not running: use `with MockBinance() as mock:` or start()")
+        host, port = self._sock.getsockname()[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def api_key(self) -> str:
+        return self.exchange.default_api_key
+
+    @property
+    def secret(self) -> str | None:
+        """The HMAC secret of the default account (None for an RSA or Ed25519 key)."""
+        account = self.exchange.keys.get(self.api_key)
+        return account.secret if account is not None else None
+
+    # --- faults ---
+
+    def inject(self, code: int | None = None, **rule: Any) -> int:
+        """Add a fault rule (the control API's shape); returns its id.
+
+        `inject(-3020)`, `inject(-3065, args=["LUNA", "10", "LUNA"])`, `inject(-1003, times=3)`,
+        `inject(delay_ms=300, times=None)`, `inject(fault="reset")`, `inject(..., match={"params": {...}})`.
+        """
+        if code is not None:
+            rule["code"] = code
+        return self.exchange.faults.add(rule).id
+
+    def faults(self) -> list[dict[str, Any]]:
+        return [r.to_dict() for r in self.exchange.faults.rules()]
+
+    def clear_faults(self) -> None:
+        self.exchange.faults.clear()
+
+    def set_pacing(self, min_interval_ms: int) -> None:
+        self.exchange.pacer.reset(min_interval_ms)
+
+    # --- data ---
+
+    def add_transfers(self, rows: list[dict[str, Any]], api_key: str | None = None) -> int:
+        return self.exchange.add_transfers(rows, api_key)
+
+    def clear_transfers(self, api_key: str | None = None) -> None:
+        self.exchange.ledger.clear(api_key)
+
+    def transfers(self, api_key: str | None = None) -> list[dict[str, Any]]:
+        """Every row of the account, newest first, as Binance shows it."""
+        return self.exchange.ledger.rows(api_key or self.api_key)
+
+    # --- clock ---
+
+    def now_ms(self) -> int:
+        return self.exchange.clock.now_ms()
+
+    def freeze_clock(self, now_ms: int) -> None:
+        self.exchange.clock.freeze(now_ms)
+
+    def shift_clock(self, offset_ms: int) -> None:
+        self.exchange.clock.shift(offset_ms)
+
+    def advance_clock(self, ms: int) -> None:
+        self.exchange.clock.advance(ms)
+
+    def real_clock(self) -> None:
+        self.exchange.clock.real()
+
+    # --- journal ---
+
+    def requests(self, path: str | None = None) -> list[dict[str, Any]]:
+        return [e.to_dict() for e in self._entries(path)]
+
+    def clear_requests(self) -> None:
+        self.exchange.journal.clear()
+
+    def _entries(self, path: str | None) -> list[Entry]:
+        return [e for e in self.exchange.journal.entries() if path is None or e.path == path]
+
+    def assert_request_made(
+        self,
+        path: str = "/sapi/v1/margin/transfer",
+        params: Mapping[str, Any] | None = None,
+        status: int = 200,
+    ) -> dict[str, Any]:
+        """The newest journal entry with this path, parameter values and status; when none
+        is there, an AssertionError that shows the nearest requests and what refused them."""
+        wanted = {k: str(v) for k, v in (params or {}).items()}
+        entries = self.exchange.journal.entries()
+        for e in reversed(entries):
+            if e.path == path and e.status == status and all(e.param(k) == v for k, v in wanted.items()):
+                return e.to_dict()
+        raise AssertionError(_explain_miss(path, wanted, status, entries))
+
+    def reset(self) -> None:
+        self.exchange.reset()
+
+
+def _explain_miss(path: str, wanted: dict[str, str], status: int, entries: list[Entry]) -> str:
+    def distance(e: Entry) -> int:
+        d = 0 if e.path == path else 10
+        d += sum(1 for k, v in wanted.items() if e.param(k) != v)
+        return d + (0 if e.status == status else 1)
+
+    nearest = sorted(entries, key=lambda e: (distance(e), -e.id))[:5]
+    lines = [
+        f"no {status} request to {path} with {wanted or 'any parameters'}; {len(entries)} in the journal."
+    ]
+    if nearest:
+        lines.append("Nearest:")
+    for e in nearest:
+        differs = [f"{k}={e.param(k)!r} (wanted {v!r})" for k, v in wanted.items() if e.param(k) != v]
+        why = (
+            f"refused by the {e.check} check: {e.code} {e.msg}"
+            if e.code is not None
+            else f"status {e.status}"
+        )
+        lines.append(
+            f"  #{e.id} {e.method} {e.path} -> {why}"
+            + (f"; differs: {', '.join(differs)}" if differs else "")
+        )
+    return "\n".join(lines)

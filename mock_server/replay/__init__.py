@@ -1,0 +1,1 @@
+"""Cassettes: recording from an upstream, the file format, replay and import."""

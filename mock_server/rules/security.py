@@ -1,0 +1,112 @@
+"""Binance's rules for keys and signed requests, one function a step of F16.
+
+The pipeline (`mock_server/exchange/pipeline.py`) calls them in Binance's order; each raises
+the BinanceError of its own rule and nothing else:
+
+1. key: present and well-formed ............ -2014; known and permitted ....... -2015
+2. mandatory: timestamp and signature sent . -1102 (either sent twice: -1101)
+3. recvWindow: a LONG, at most 60000 ....... -1100 / -1131
+4. timestamp: inside the window ............ -1021 (two messages)
+5. signature: valid for the payload ........ -1022
+
+The signing helpers at the end do the maths a client does (for tests and the recorder).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from typing import Any, NamedTuple
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
+
+from mock_server.rules import errors
+from mock_server.rules.errors import BinanceError
+from mock_server.rules.fidelity import (
+    DEFAULT_RECV_WINDOW_MS,
+    FUTURE_TOLERANCE_MS,
+    MAX_RECV_WINDOW_MS,
+    Profile,
+)
+from mock_server.rules.params import Params, parse_long, signature_is_last, signed_payload
+from mock_server.state.accounts import API_KEY_FORMAT, Account, KeyStore
+
+SECURITY_PARAMS = frozenset({"timestamp", "signature", "recvWindow"})
+
+
+class Signed(NamedTuple):  # immutable, and cheaper to build than a frozen dataclass
+    timestamp: int
+    signature: str
+
+
+def check_key(api_key: str | None, keys: KeyStore, permission: str | None) -> Account:
+    """Step 1: the X-MBX-APIKEY header."""
+    if api_key is None or not API_KEY_FORMAT.fullmatch(api_key):
+        raise BinanceError(errors.BAD_API_KEY_FMT)
+    account = keys.get(api_key)
+    if account is None or (permission is not None and permission not in account.permissions):
+        raise BinanceError(errors.REJECTED_MBX_KEY)
+    return account
+
+
+def require_signed(params: Params) -> Signed:
+    """Step 2: timestamp and signature present (F15, F10 for a malformed timestamp, F28)."""
+    if params.duplicates and not SECURITY_PARAMS.isdisjoint(params.duplicates):
+        raise BinanceError(errors.DUPLICATE_PARAM)
+    ts_text = params.get("timestamp")
+    if not ts_text or not ts_text.isascii() or not ts_text.isdigit() or len(ts_text) > 20:
+        raise BinanceError(errors.MANDATORY_PARAM, "timestamp")
+    signature = params.get("signature")
+    if not signature:
+        raise BinanceError(errors.MANDATORY_PARAM, "signature")
+    return Signed(int(ts_text), signature)
+
+
+def recv_window(params: Params) -> int:
+    """Step 3: recvWindow, 5000 when absent."""
+    text = params.get("recvWindow")
+    if not text:
+        return DEFAULT_RECV_WINDOW_MS
+    value = parse_long("recvWindow", text)
+    if value > MAX_RECV_WINDOW_MS:
+        raise BinanceError(errors.BAD_RECV_WINDOW)
+    return value
+
+
+def check_timestamp(timestamp: int, window_ms: int, now_ms: int, profile: Profile) -> int:
+    """Step 4: the timestamp window (F20 for microseconds); returns the timestamp in ms."""
+    ts_ms = timestamp
+    if profile.microsecond_timestamp == "accept" and timestamp >= 10**15:
+        ts_ms = timestamp // 1000
+    if ts_ms >= now_ms + FUTURE_TOLERANCE_MS:
+        raise BinanceError(errors.TIMESTAMP_AHEAD)
+    if now_ms - ts_ms > window_ms:
+        raise BinanceError(errors.TIMESTAMP_OUTSIDE_WINDOW)
+    return ts_ms
+
+
+def check_signature(account: Account, raw_query: bytes, body: bytes, signature: str, profile: Profile) -> None:
+    """Step 5: the signature over the raw query and body (F14)."""
+    if profile.signature_position == "last" and not signature_is_last(raw_query, body):
+        raise BinanceError(errors.INVALID_SIGNATURE)
+    if not account.verify(signed_payload(raw_query, body), signature):
+        raise BinanceError(errors.INVALID_SIGNATURE)
+
+
+# --- signing, for tests, the contract suite and the recorder (the same maths a client does) ---
+
+
+def sign_hmac(secret: str, payload: bytes) -> str:
+    return hmac.new(secret.encode(), payload, hashlib.sha256).hexdigest()
+
+
+def sign_with_private_key(private_key: Any, payload: bytes) -> str:
+    if isinstance(private_key, rsa.RSAPrivateKey):
+        raw = private_key.sign(payload, padding.PKCS1v15(), hashes.SHA256())
+    elif isinstance(private_key, ed25519.Ed25519PrivateKey):
+        raw = private_key.sign(payload)
+    else:
+        raise TypeError("private key must be RSA or Ed25519")
+    return base64.b64encode(raw).decode()

@@ -1,0 +1,162 @@
+"""Binance's order of checks, table-driven: break two rules at once, for every adjacent pair of
+pipeline steps, and the earlier step answers. Run for the margin endpoint without a cassette,
+with one in both --on-miss modes, and for the endpoint declared in test_adding_an_endpoint.py."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from helpers import NOW
+from test_adding_an_endpoint import COUNT, ENDPOINTS
+
+from mock_server.exchange import Exchange, Settings
+from mock_server.exchange.pipeline import STEPS
+from mock_server.exchange.wire import Call
+from mock_server.replay.cassette import Cassette, Interaction, RecordedRequest, RecordedResponse
+from mock_server.rules.security import sign_hmac
+from mock_server.state.accounts import DEMO_API_KEY, DEMO_SECRET
+from mock_server.state.clock import Clock
+
+MARGIN = "/sapi/v1/margin/transfer"
+NO_MARGIN_KEY = "NoMarginAccount1"
+ROWS = b'{"rows":[],"total":0}'
+
+
+@dataclass
+class Request:
+    """One call, built up by breakers; signed last, like a client does."""
+
+    path: str
+    params: dict[str, Any]
+    method: str = "GET"
+    api_key: str = DEMO_API_KEY
+    ts: int = NOW
+    signature: str | None = "valid"  # "valid": computed; None: not sent; else sent as is
+
+    def call(self) -> Call:
+        query = urlencode({**self.params, "timestamp": self.ts})
+        if self.signature is not None:
+            sig = sign_hmac(DEMO_SECRET, query.encode()) if self.signature == "valid" else self.signature
+            query += f"&signature={sig}"
+        return Call(self.method, self.path, query.encode(), b"", self.api_key, "127.0.0.1")
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    path: str
+    params: dict[str, Any]  # a request every step passes
+    bad_param: dict[str, Any]  # breaks "parameter"
+    bad_rule: dict[str, Any]  # breaks "rules"
+    codes: dict[str, int]  # the code each step answers
+    cassette: bool = False
+    on_miss: str = "error"
+    unbreakable: frozenset[str] = field(default_factory=frozenset)  # steps with no way to fail
+
+
+CODES = {"route": -1099, "weight": -1003, "key": -2015, "mandatory": -1102, "recv_window": -1131,
+         "timestamp": -1021, "signature": -1022, "parameter": -1130, "fault": -3044, "pacing": -21003,
+         "account": -3003, "answer": -1099}  # fmt: skip
+MARGIN_CASE = {"path": MARGIN, "params": {"asset": "BNB"}, "bad_param": {"size": 1000},
+               "bad_rule": {"startTime": NOW - 40 * 86_400_000, "endTime": NOW},
+               "codes": {**CODES, "rules": -1127}}  # fmt: skip
+TARGETS = [
+    Target("margin", **MARGIN_CASE, unbreakable=frozenset({"answer"})),
+    Target("margin+cassette(on-miss error)", **MARGIN_CASE, cassette=True),
+    Target("margin+cassette(on-miss ledger)", **MARGIN_CASE, cassette=True, on_miss="ledger",
+           unbreakable=frozenset({"answer"})),
+    Target("declared", COUNT.path, {"asset": "BTC"}, {"asset": "BTC", "limit": 501}, {"asset": "DOGE"},
+           {**CODES, "rules": -3027}, unbreakable=frozenset({"answer"})),
+]  # fmt: skip
+
+
+def _exchange(target: Target, tmp_path: Path) -> Exchange:
+    keys = tmp_path / "keys.json"
+    keys.write_text(json.dumps({"accounts": [
+        {"apiKey": DEMO_API_KEY, "secret": DEMO_SECRET},
+        {"apiKey": NO_MARGIN_KEY, "secret": DEMO_SECRET, "marginAccount": False},
+    ]}))  # fmt: skip
+    recorded = Interaction(RecordedRequest("GET", MARGIN, (("asset", "BNB"),)), RecordedResponse(200, {}, ROWS))
+    clock = Clock()
+    clock.freeze(NOW)
+    settings = Settings(
+        anchor_ms=NOW, rows=100, keys_path=str(keys), endpoints=ENDPOINTS,
+        cassette=Cassette([recorded]) if target.cassette else None, on_miss=target.on_miss,
+    )  # fmt: skip
+    return Exchange(settings, clock=clock)
+
+
+# Each breaker changes the request, or the mock's state just before the call.
+Breaker = Callable[[Request, Exchange, Target], None]
+
+
+def _prime_pacing(req: Request, ex: Exchange, target: Target) -> None:
+    ex.pacer.reset(60_000)
+    ex.handle(Request(target.path, dict(target.params), api_key=req.api_key).call())
+
+
+BREAKERS: dict[str, Breaker] = {
+    "route": lambda req, ex, t: setattr(req, "method", "POST"),
+    "weight": lambda req, ex, t: setattr(ex.weights.sapi_ip, "limit", 0) or setattr(ex.weights.sapi_uid, "limit", 0),
+    "key": lambda req, ex, t: setattr(req, "api_key", "UnknownKey42"),
+    "mandatory": lambda req, ex, t: setattr(req, "signature", None),
+    "recv_window": lambda req, ex, t: req.params.update(recvWindow=60_001),
+    "timestamp": lambda req, ex, t: setattr(req, "ts", NOW - 600_000),
+    "signature": lambda req, ex, t: setattr(req, "signature", "0" * 64),
+    "parameter": lambda req, ex, t: req.params.update(t.bad_param),
+    "rules": lambda req, ex, t: req.params.update(t.bad_rule),
+    "fault": lambda req, ex, t: ex.faults.add({"code": -3044, "times": None}) and None,
+    "pacing": _prime_pacing,
+    "account": lambda req, ex, t: setattr(req, "api_key", NO_MARGIN_KEY),
+    "answer": lambda req, ex, t: req.params.update(asset="ETH"),  # not on file: a cassette miss
+}  # fmt: skip
+# Request-level breakers first, then pacing's priming call (made with the final key), then the
+# breakers of the mock's state, which would otherwise stop the priming call.
+_STATE_BREAKERS = ("weight", "fault")
+
+
+def _answer(target: Target, tmp_path: Path, broken: list[str]) -> tuple[str, int | None]:
+    ex = _exchange(target, tmp_path)
+    req = Request(target.path, dict(target.params))
+    ordered = sorted(broken, key=lambda s: (s in _STATE_BREAKERS, s == "pacing"))
+    for step in ordered:
+        BREAKERS[step](req, ex, target)
+    reply = ex.handle(req.call())
+    assert ex.journal.entries()[-1].check == reply.check
+    return reply.check, reply.code
+
+
+def test_the_steps_are_the_issue_order() -> None:
+    assert set(BREAKERS) == set(STEPS)
+
+
+@pytest.mark.parametrize("target", TARGETS, ids=[t.name for t in TARGETS])
+def test_an_unbroken_request_is_answered(target: Target, tmp_path: Path) -> None:
+    check, code = _answer(target, tmp_path, [])
+    assert (check, code) == ("replay" if target.cassette else "ok", None)
+
+
+@pytest.mark.parametrize("target", TARGETS, ids=[t.name for t in TARGETS])
+@pytest.mark.parametrize("step", STEPS)
+def test_each_rule_broken_alone_answers_its_step(target: Target, step: str, tmp_path: Path) -> None:
+    if step in target.unbreakable:
+        pytest.skip(f"{target.name}: no way to fail the {step} step")
+    expected = "cassette" if step == "answer" else step
+    assert _answer(target, tmp_path, [step]) == (expected, target.codes[step])
+
+
+PAIRS = list(zip(STEPS, STEPS[1:], strict=False))
+
+
+@pytest.mark.parametrize("target", TARGETS, ids=[t.name for t in TARGETS])
+@pytest.mark.parametrize(("earlier", "later"), PAIRS, ids=[f"{a}-before-{b}" for a, b in PAIRS])
+def test_two_rules_broken_the_earlier_step_answers(target: Target, earlier: str, later: str, tmp_path: Path) -> None:
+    if later in target.unbreakable:
+        pytest.skip(f"{target.name}: no way to fail the {later} step")
+    assert _answer(target, tmp_path, [earlier, later]) == (earlier, target.codes[earlier])
