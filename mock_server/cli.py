@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import signal
+import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from mock_server.exchange import Exchange, Settings
 from mock_server.injection.scenario import load_scenario
@@ -17,16 +19,37 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8900
 
 
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+
+
+def _int_in(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: an integer from low to high, else a usage error naming the range."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is not between {low} and {high}")
+        return value
+
+    return parse
+
+
 def _serve_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("serve", help="run the mock exchange")
     p.add_argument("--host", default=DEFAULT_HOST)
-    p.add_argument("--port", type=int, default=DEFAULT_PORT)
+    p.add_argument("--port", type=_int_in(0, 65535), default=DEFAULT_PORT, help="0 picks a free port")
     p.add_argument("--seed", type=int, default=7, help="seed of the generated data (default 7)")
     p.add_argument(
         "--anchor-ms", type=int, default=None, help="newest moment of the generated data (default now)"
     )
     p.add_argument(
-        "--rows", type=int, default=DEFAULT_ROWS, help=f"generated rows per account (default {DEFAULT_ROWS})"
+        "--rows",
+        type=_int_in(0, 10**8),
+        default=DEFAULT_ROWS,
+        help=f"generated rows per account (default {DEFAULT_ROWS})",
     )
     p.add_argument(
         "--fixture", action="append", default=[], metavar="PATH", help="load rows from a fixture file"
@@ -36,19 +59,27 @@ def _serve_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument(
         "--fidelity", action="append", default=[], metavar="NAME=VALUE", help="one fidelity decision"
     )
-    p.add_argument("--ip-weight-limit", type=int, default=None, help="per-minute IP weight limit of /sapi")
     p.add_argument(
-        "--min-interval-ms", type=int, default=0, help="pacing: closer calls of one account get -21003"
+        "--ip-weight-limit", type=_int_in(1, 10**12), default=None, help="per-minute IP weight limit of /sapi"
+    )
+    p.add_argument(
+        "--min-interval-ms",
+        type=_int_in(0, 86_400_000),
+        default=0,
+        help="pacing: closer calls of one account get -21003",
     )
     p.add_argument(
         "--scenario", metavar="PATH", help="faults, clock, pacing and rows at start (JSON or TOML)"
     )
     p.add_argument("--admin-token", default=None, help="required by the control API (mandatory off loopback)")
     p.add_argument(
-        "--journal-size", type=int, default=1000, help="requests kept in the journal (default 1000)"
+        "--journal-size",
+        type=_int_in(1, 10**7),
+        default=1000,
+        help="requests kept in the journal (default 1000)",
     )
     p.add_argument("--workers", type=int, default=1, help="must be 1: the mock's state lives in one process")
-    p.add_argument("--log-level", default="warning")
+    p.add_argument("--log-level", default="warning", choices=LOG_LEVELS)
     p.add_argument("--cassette", metavar="PATH", help="replay recorded answers (see `binance-mock record`)")
     p.add_argument(
         "--on-miss", choices=("error", "ledger"), default="error", help="a request the cassette lacks"
@@ -77,11 +108,10 @@ def build_settings(args: argparse.Namespace) -> Settings:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
 
     from mock_server.http.app import create_app
     from mock_server.http.control import is_loopback
-    from mock_server.http.server import server_config
+    from mock_server.http.server import AnnouncingServer, server_config
 
     if args.workers != 1:
         # Ledger, faults, journal, pacing and weights are per process: N workers would each
@@ -103,13 +133,35 @@ def _serve(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"binance-mock: {exc}", file=sys.stderr)
         return 2
+    try:
+        sock = _listen(args.host, args.port)
+    except OSError as exc:
+        print(f"binance-mock: {exc}", file=sys.stderr)
+        return 2
     app = create_app(exchange=exchange, admin_token=args.admin_token)
-    print(f"binance-mock serving on http://{args.host}:{args.port}", file=sys.stderr, flush=True)
     # uvicorn re-raises the SIGTERM it handled once it has drained (exit 128+15); with a no-op
     # as the handler it restores, a drained stop exits 0.
     signal.signal(signal.SIGTERM, lambda signum, frame: None)
-    uvicorn.Server(server_config(app, args.host, args.port, args.log_level)).run()
+    AnnouncingServer(server_config(app, args.host, args.port, args.log_level)).run(sockets=[sock])
     return 0
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before anything is printed (`--port 0` picks a free port)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise OSError(
+                exc.errno, f"{host}:{port} is in use; pick another --port (0 for any free one)"
+            ) from None
+        raise OSError(exc.errno, f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.listen(2048)
+    return sock
 
 
 # Other subcommands live beside what they run: each module named here has

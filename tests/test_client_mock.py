@@ -266,7 +266,7 @@ def test_rsa_and_ed25519_keys_read_generated_history(
 def test_server_clock_ahead_is_resynced_through_api_v3_time(
     binance_mock: MockBinance, client: MarginClient
 ) -> None:
-    binance_mock.shift_clock(90_000)  # the server is 90 s ahead: our timestamps are stale
+    binance_mock.shift_clock(90_000, strict=True)  # the server is 90 s ahead: our timestamps are stale
     now = binance_mock.now_ms()
     got = list(client.history(now - 7 * DAY_MS, now))
     assert raw(got) == in_range(binance_mock.transfers(), now - 7 * DAY_MS, now) and got
@@ -277,7 +277,7 @@ def test_server_clock_ahead_is_resynced_through_api_v3_time(
 
 
 def test_without_resync_a_skewed_clock_is_a_typed_error(binance_mock: MockBinance, clock: FakeClock) -> None:
-    binance_mock.shift_clock(-90_000)  # the server is behind: our timestamps are from its future
+    binance_mock.shift_clock(-90_000, strict=True)  # the server is behind: our timestamps are from its future
     assert binance_mock.secret is not None
     client = MarginClient(binance_mock.api_key, HmacSigner(binance_mock.secret), binance_mock.base_url,
                           clock=clock, resync_on_1021=False)  # fmt: skip

@@ -316,9 +316,9 @@ def _weight_header(change: Callable[[dict[str, str]], dict[str, str]]) -> Patch:
     def patch(p: Patcher) -> None:
         orig = pipeline.Pipeline._weigh
 
-        def wrapped(self: Any, endpoint: Any, call: Any, headers: dict[str, str]) -> None:
+        def wrapped(self: Any, endpoint: Any, call: Any, now: int, headers: dict[str, str]) -> None:
             try:
-                orig(self, endpoint, call, headers)
+                orig(self, endpoint, call, now, headers)
             finally:
                 changed = change(dict(headers))
                 headers.clear()

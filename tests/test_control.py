@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from helpers import NOW, Signer, assert_error
+import pytest
+from helpers import NOW, PATH, Signer, assert_error
 from starlette.testclient import TestClient
 
 from mock_server.exchange import Exchange, Settings
@@ -52,7 +53,7 @@ def test_injected_429_has_retry_after(client: TestClient, signer: Signer) -> Non
 
 
 def test_clock_freeze_offset_real(client: TestClient, signer: Signer) -> None:
-    assert client.get("/_mock/clock").json() == {"mode": "frozen", "now_ms": NOW, "offset_ms": 0}
+    assert client.get("/_mock/clock").json() == {"mode": "frozen", "now_ms": NOW, "offset_ms": 0, "strict": False}
     assert client.put("/_mock/clock", json={"now_ms": NOW + 60_000}).json()["now_ms"] == NOW + 60_000
     assert client.get("/api/v3/time").json() == {"serverTime": NOW + 60_000}
     assert signer.get(ts=NOW).json()["code"] == -1021  # the timestamp check reads the same clock
@@ -146,3 +147,78 @@ def test_openapi_served(client: TestClient) -> None:
     doc = client.get("/_mock/openapi.json").json()
     assert doc["openapi"].startswith("3.")
     assert "/sapi/v1/margin/transfer" in doc["paths"] and "/_mock/faults" in doc["paths"]
+
+
+# --- what a new user hit in their first hour ---
+
+
+def test_a_rule_without_a_path_fires_on_signed_calls_only(client: TestClient, signer: Signer) -> None:
+    client.post("/_mock/faults", json={"code": -21003, "times": 2})
+    assert client.get("/api/v3/time").status_code == 200  # a client reading the time first
+    assert client.get("/api/v3/ping").status_code == 200
+    assert [signer.get().json().get("code") for _ in range(3)] == [-21003, -21003, None]
+
+
+def test_a_rule_naming_a_public_path_fires_there(client: TestClient) -> None:
+    client.post("/_mock/faults", json={"code": -1001, "match": {"path": "/api/v3/ping"}})
+    r = client.get("/api/v3/ping")
+    assert (r.status_code, r.json()["code"]) == (503, -1001)
+    assert client.get("/api/v3/ping").status_code == 200
+
+
+def test_a_rule_for_a_path_the_mock_does_not_serve_is_refused(client: TestClient) -> None:
+    r = client.post("/_mock/faults", json={"code": -3020, "match": {"path": "/sapi/v1/margin/transfers"}})
+    assert r.status_code == 400
+    assert "/sapi/v1/margin/transfers" in r.json()["error"] and "/sapi/v1/margin/transfer" in r.json()["error"]
+    assert client.get("/_mock/faults").json() == {"faults": []}
+
+
+@pytest.mark.parametrize("status", [100, 204, 304, 399])
+def test_a_fault_status_must_carry_a_body(client: TestClient, status: int) -> None:
+    r = client.post("/_mock/faults", json={"code": -1000, "http_status": status})
+    assert r.status_code == 400 and "'http_status' must be" in r.json()["error"]
+
+
+def test_a_fault_status_of_4xx_or_5xx_is_used(client: TestClient, signer: Signer) -> None:
+    assert client.post("/_mock/faults", json={"code": -1000, "http_status": 502}).status_code == 201
+    assert signer.get().status_code == 502
+
+
+def test_unknown_control_routes_answer_json(client: TestClient) -> None:
+    for method, path in (("GET", "/_mock/nosuch"), ("POST", "/_mock/clock"), ("GET", "/_mock/")):
+        r = client.request(method, path)
+        assert r.status_code in (404, 405) and r.headers["content-type"] == "application/json"
+        assert path in r.json()["error"]
+
+
+def test_the_journal_filters_by_path_key_status_and_code(client: TestClient, signer: Signer) -> None:
+    client.delete("/_mock/requests")
+    client.get("/api/v3/ping")
+    signer.get()
+    signer.get(ts=NOW - 10**6)
+    signer.get(api_key="UnknownKey1")
+
+    def ids(**query: str) -> list[tuple[str, int]]:
+        return [(e["path"], e["status"]) for e in client.get("/_mock/requests", params=query).json()["requests"]]
+
+    assert ids(path="/api/v3/ping") == [("/api/v3/ping", 200)]
+    assert ids(status="400") == [(PATH, 400)]
+    assert ids(code="-2015") == [(PATH, 401)]
+    assert ids(apiKey=DEMO_API_KEY, status="200") == [(PATH, 200)]
+    r = client.get("/_mock/requests", params={"status": "abc"})
+    assert r.status_code == 400 and "status" in r.json()["error"]
+    r = client.get("/_mock/requests", params={"colour": "red"})
+    assert r.status_code == 400 and "colour" in r.json()["error"]
+
+
+@pytest.mark.parametrize("host", ["evil.example:8900", "evil.example", "127.0.0.1.evil.example"])
+def test_dns_rebinding_a_foreign_host_name_is_refused_without_a_token(client: TestClient, host: str) -> None:
+    headers = {"Host": host, "Origin": f"http://{host}"}
+    r = client.post("/_mock/faults", json={"code": -3020}, headers=headers)
+    assert r.status_code == 403 and "Host" in r.json()["error"]
+    assert client.get("/_mock/faults").json() == {"faults": []}
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:8900", "localhost:8900", "[::1]:8900", "localhost", "127.0.0.2"])
+def test_loopback_host_names_are_served_without_a_token(client: TestClient, host: str) -> None:
+    assert client.get("/_mock/faults", headers={"Host": host}).status_code == 200

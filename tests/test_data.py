@@ -66,7 +66,7 @@ def test_fixture_shapes_and_errors(tmp_path: Path) -> None:
         ("{", "not valid JSON"),
         ('{"nothing": 1}', "expected 'accounts' or 'rows'"),
         ('{"accounts": [{"rows": []}]}', r"accounts\[0\]: needs an 'apiKey'"),
-        ('{"format": "other", "accounts": []}', "unsupported format"),
+        ('{"format": "other", "accounts": []}', "is not one this mock reads"),
         (json.dumps({"rows": [row, row]}), r"rows\[1\]: txId 9 appears twice"),
         (json.dumps({"rows": [row, {**row, "txId": 10, "type": "X"}]}), r"rows\[1\]: field 'type'"),
     ]
@@ -74,3 +74,37 @@ def test_fixture_shapes_and_errors(tmp_path: Path) -> None:
         (tmp_path / "bad.json").write_text(text)
         with pytest.raises(ValueError, match=message):
             load_fixture(tmp_path / "bad.json", "dflt")
+
+
+# --- fixtures that could never act, or would act wrongly, are refused ---
+
+
+def _fixture(tmp_path: Path, data: object) -> str:
+    path = tmp_path / "f.json"
+    path.write_text(json.dumps(data))
+    return str(path)
+
+
+ROW = {"amount": "1.00000000", "asset": "BNB", "timestamp": ANCHOR - 1_000, "txId": 1, "type": "ROLL_IN"}
+
+
+def test_a_fixture_row_for_an_unknown_account_is_refused(tmp_path: Path) -> None:
+    from mock_server.exchange import Exchange, Settings
+
+    path = _fixture(tmp_path, {"format": "binance-mock/transfers", "version": 1,
+                               "accounts": [{"apiKey": "nosuchkey", "rows": [ROW]}]})  # fmt: skip
+    with pytest.raises(ValueError, match=r"accounts\[0\]: apiKey 'no\.\.\.' is not an account of this mock"):
+        Exchange(Settings(fixtures=[path]))
+
+
+@pytest.mark.parametrize("doc", [{"version": 2, "rows": [ROW]}, {"format": "other", "rows": [ROW]},
+                                 {"format": "binance-mock/transfers", "version": 2, "accounts": []}])  # fmt: skip
+def test_a_fixture_of_another_format_or_version_is_refused(tmp_path: Path, doc: dict) -> None:
+    with pytest.raises(ValueError, match="this mock reads format 'binance-mock/transfers' version 1"):
+        load_fixture(_fixture(tmp_path, doc), "k")
+
+
+def test_second_timestamps_are_refused_saying_why(tmp_path: Path) -> None:
+    path = _fixture(tmp_path, {"rows": [{**ROW, "timestamp": 1_566_898_617}]})
+    with pytest.raises(ValueError, match=r"rows\[0\]: field 'timestamp' is 1566898617, which looks like seconds"):
+        load_fixture(path, "k")

@@ -193,3 +193,15 @@ def test_signature_last_profile() -> None:
     with pytest.raises(BinanceError) as e:
         _auth(first, profile=Profile(signature_position="last"))
     assert e.value.code == -1022
+
+
+@pytest.mark.parametrize(
+    ("key", "shown"),
+    [("abc", "***"), ("abcdefghi", "ab..."), ("abcdefghijklmno", "ab..."), ("abcdefghijklmnop", "abcd...mnop"),
+     (DEMO_API_KEY, DEMO_API_KEY[:4] + "..." + DEMO_API_KEY[-4:])],
+)  # fmt: skip
+def test_a_masked_key_never_shows_more_than_half_of_it(key: str, shown: str) -> None:
+    from mock_server.state.accounts import mask_key
+
+    assert mask_key(key) == shown
+    assert len(shown.replace(".", "").replace("*", "")) <= len(key) / 2

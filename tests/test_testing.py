@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import http.client
+import re
+import socket
 import time
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 import requests
+import uvicorn
 
 from mock_server import MockBinance
 from mock_server.rules.security import sign_hmac
@@ -117,3 +121,52 @@ def test_times_n_fires_exactly_n_over_http_with_64_threads(binance_mock: MockBin
         assert codes.count(None) == 54
         (listed,) = [f for f in binance_mock.faults() if f["id"] == rule]
         assert listed["fired"] == 10
+
+
+# --- every input checked when it is given, with the control API's message ---
+
+ROW = {"amount": "1.00000000", "asset": "BNB", "timestamp": 1_790_000_000_000, "txId": 1, "type": "ROLL_IN"}
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda m: m.freeze_clock("now"), "clock takes one of"),
+        (lambda m: m.shift_clock(1.5), "clock takes one of"),
+        (lambda m: m.advance_clock("1s"), "advance_clock takes milliseconds"),
+        (lambda m: m.set_pacing(-1), "min_interval_ms must be a non-negative integer"),
+        (lambda m: m.add_transfers([ROW], api_key="nosuch"), "apiKey '******' is not an account of this mock"),
+        (lambda m: m.clear_transfers(api_key="nosuch"), "apiKey '******' is not an account of this mock"),
+        (lambda m: m.transfers(api_key="nosuch"), "apiKey '******' is not an account of this mock"),
+        (lambda m: m.inject(-3020, match={"path": "/sapi/v1/margin/transfers"}), "not served"),
+        (lambda m: m.inject("-3020"), "'code' must be an integer"),
+    ],
+)
+def test_python_api_refuses_bad_input_when_given(call: Any, message: str) -> None:
+    mock = MockBinance(rows=10)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        call(mock)
+    assert mock.faults() == [] and mock.exchange.ledger.count(mock.api_key) == 10
+
+
+def test_a_failed_start_leaves_nothing_behind_and_a_second_start_serves(monkeypatch: pytest.MonkeyPatch) -> None:
+    mock = MockBinance(rows=1)
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: None)  # never starts
+    with pytest.raises(RuntimeError, match="did not start"):
+        mock.start()
+    with pytest.raises(RuntimeError, match="not running"):
+        _ = mock.base_url
+    monkeypatch.undo()
+    with mock:
+        assert requests.get(f"{mock.base_url}/api/v3/ping", timeout=5).status_code == 200
+
+
+def test_a_port_in_use_is_named_and_nothing_is_left_open() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        mock = MockBinance(rows=1, port=port)
+        with pytest.raises(OSError, match=f"127.0.0.1:{port}"):
+            mock.start()
+        assert mock._sock is None and mock._server is None

@@ -48,5 +48,5 @@ class Registry:
     def endpoints(self) -> list[Endpoint]:
         return [e for methods in self._routes.values() for e in methods.values()]
 
-    def serves(self, path: str) -> bool:
-        return path in self._routes
+    def paths(self) -> frozenset[str]:
+        return frozenset(self._routes)

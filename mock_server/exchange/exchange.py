@@ -20,7 +20,7 @@ from mock_server.exchange.wire import Call, Reply
 from mock_server.injection.faults import FaultBook
 from mock_server.injection.scenario import Scenario
 from mock_server.state.accounts import KeyStore, demo_account, load_keys, mask_key
-from mock_server.state.clock import Clock
+from mock_server.state.clock import MAX_MS, Clock, parse_clock_setting
 from mock_server.state.data import generate_chunks, load_fixture, parse_rows
 from mock_server.state.journal import Journal
 from mock_server.state.ledger import AccountLedger, Ledger, Transfer
@@ -44,7 +44,7 @@ class Exchange:
             WeightCounter(s.api_weight_limit), WeightCounter(s.sapi_weight_limit),
             WeightCounter(s.sapi_uid_weight_limit),
         )  # fmt: skip
-        self.faults = FaultBook(seed=self.settings.seed)
+        self.faults = FaultBook(seed=self.settings.seed, paths=self.registry.paths())
         self.pacer = Pacer(self.settings.min_interval_ms)
         self.journal = Journal(self.settings.journal_size)
         self.pipeline = Pipeline(
@@ -66,10 +66,11 @@ class Exchange:
 
     def reset(self) -> None:
         """Back to the state at start: data, faults, clock, pacing, journal and weights."""
-        if self._start_clock.mode == "frozen":
-            self.clock.freeze(self._start_clock.now_ms)
+        start = self._start_clock
+        if start.mode == "frozen":
+            self.clock.freeze(start.now_ms, start.strict)
         else:
-            self.clock.shift(self._start_clock.offset_ms)
+            self.clock.shift(start.offset_ms, start.strict)
         self.faults.clear()
         self.pacer.reset(self.settings.min_interval_ms)
         self.journal.clear()
@@ -88,8 +89,9 @@ class Exchange:
         """Fixture rows if any were given, else Faker rows for each account with a margin account."""
         self.ledger.clear()
         if self.settings.fixtures:
+            accounts = {a.api_key for a in self.keys.accounts()}
             for path in self.settings.fixtures:
-                for api_key, rows in load_fixture(path, self.default_api_key).items():
+                for api_key, rows in load_fixture(path, self.default_api_key, accounts).items():
                     self.ledger.add(api_key, rows)
             return
         for account in self.keys.accounts():
@@ -106,30 +108,51 @@ class Exchange:
             self.set_clock(scenario.clock)
         if scenario.min_interval_ms is not None:
             self.pacer.reset(scenario.min_interval_ms)
-        for api_key, rows in scenario.transfers:
-            self.ledger.add(api_key or self.default_api_key, rows)
-        for rule in scenario.faults:
-            self.faults.add(rule)
+        for i, (api_key, rows) in enumerate(scenario.transfers):
+            try:
+                account = self.account_key(api_key)
+            except ValueError as exc:
+                raise ValueError(f"{scenario.source}: transfers[{i}]: {exc}") from None
+            self.ledger.add(account, rows)
+        for i, rule in enumerate(scenario.faults):
+            try:
+                self.faults.add(rule)
+            except ValueError as exc:
+                raise ValueError(f"{scenario.source}: faults[{i}]: {exc}") from None
 
     def add_transfers(self, rows: Any, api_key: str | None = None) -> int:
         """Validated whole or nothing; raises ValueError naming the row and field."""
+        account = self.account_key(api_key)
         parsed: list[Transfer] = parse_rows(rows, "rows")
-        return self.ledger.add(api_key or self.default_api_key, parsed)
+        return self.ledger.add(account, parsed)
 
     def set_clock(self, data: Any) -> None:
-        """`{"now_ms": N}` freezes, `{"offset_ms": N}` shifts, `{"mode": "real"}` returns to real time."""
-        if not isinstance(data, dict) or len(data) != 1:
-            raise ValueError('clock takes one of {"now_ms": N}, {"offset_ms": N}, {"mode": "real"}')
-        ((name, value),) = data.items()
-        if name == "mode" and value == "real":
-            self.clock.real()
-        elif name in ("now_ms", "offset_ms") and isinstance(value, int) and not isinstance(value, bool):
-            if name == "now_ms":
-                self.clock.freeze(value)
-            else:
-                self.clock.shift(value)
-        else:
-            raise ValueError('clock takes one of {"now_ms": N}, {"offset_ms": N}, {"mode": "real"}')
+        """`{"now_ms": N}` freezes, `{"offset_ms": N}` shifts (each may add `"strict": true`),
+        `{"mode": "real"}` returns to real time; a bad shape raises ValueError saying so."""
+        self.clock.apply(parse_clock_setting(data))
+
+    def advance_clock(self, ms: Any) -> None:
+        if isinstance(ms, bool) or not isinstance(ms, int) or not 0 <= ms <= MAX_MS:
+            raise ValueError(f"advance_clock takes milliseconds (an integer from 0 to {MAX_MS}); got {ms!r}")
+        self.clock.advance(ms)
+
+    def set_pacing(self, min_interval_ms: Any) -> None:
+        value = min_interval_ms
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"min_interval_ms must be a non-negative integer; got {value!r}")
+        self.pacer.reset(value)
+
+    def account_key(self, api_key: Any) -> str:
+        """The account a control call names (the default one for None); ValueError otherwise."""
+        if api_key is None:
+            return self.default_api_key
+        if not isinstance(api_key, str) or self.keys.get(api_key) is None:
+            shown = mask_key(api_key) if isinstance(api_key, str) else repr(api_key)
+            raise ValueError(f"apiKey {shown!r} is not an account of this mock; its accounts: {self._accounts()}")
+        return api_key
+
+    def _accounts(self) -> str:
+        return ", ".join(mask_key(a.api_key) for a in self.keys.accounts())
 
     # --- every call ---
 

@@ -77,8 +77,8 @@ class Pipeline:
             endpoint = self.registry.find(call.method, call.path)
             content_type = endpoint.content_type
             step = "weight"
-            self._weigh(endpoint, call, headers)
             now = self.clock.now_ms()
+            self._weigh(endpoint, call, now, headers)
             account: Account | None = None
             params: Params | None = None
             if endpoint.security is not Security.NONE:
@@ -91,7 +91,7 @@ class Pipeline:
                 step = "recv_window"
                 window = security.recv_window(params)
                 step = "timestamp"
-                security.check_timestamp(signed.timestamp, window, now, self.profile)
+                security.check_timestamp(signed.timestamp, window, now, self.profile, self.clock.lenient_ms())
                 step = "signature"
                 security.check_signature(account, call.query, call.body, signed.signature, self.profile)
             step = "parameter"
@@ -102,7 +102,7 @@ class Pipeline:
             ctx = Context(now, self.profile, self.ledger, account)
             request = endpoint.rules(values, ctx)
             step = "fault"
-            outcome = self.faults.decide(call.path, call.api_key, params.first)
+            outcome = self.faults.decide(call.path, call.api_key, params.first, endpoint.security is Security.SIGNED)
             delay_ms = outcome.delay_ms
             if outcome.drop is not None or outcome.error is not None:
                 return self._fault_reply(outcome, content_type, headers)
@@ -125,9 +125,8 @@ class Pipeline:
         except BinanceError as err:
             return _refusal(err, content_type, headers, step, delay_ms)
 
-    def _weigh(self, endpoint: Endpoint, call: Call, headers: dict[str, str]) -> None:
+    def _weigh(self, endpoint: Endpoint, call: Call, now: int, headers: dict[str, str]) -> None:
         """F18: count the call's weight into `headers`; every answer on the path reports it."""
-        now = self.clock.now_ms()
         if not call.path.startswith("/sapi/"):
             spend = self.weights.api_ip.spend(call.client_ip, endpoint.weight, now)
             headers["X-MBX-USED-WEIGHT"] = headers["X-MBX-USED-WEIGHT-1M"] = str(spend.used)

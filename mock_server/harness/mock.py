@@ -35,7 +35,7 @@ class MockBinance:
         seed: int = 7,
         rows: int = 2_000,
         anchor_ms: int | None = None,
-        fixtures: Iterable[str] = (),
+        fixtures: str | Iterable[str] = (),
         keys_path: str | None = None,
         profile: Profile | Mapping[str, str] | None = None,
         min_interval_ms: int = 0,
@@ -54,7 +54,7 @@ class MockBinance:
             seed=seed,
             anchor_ms=anchor_ms,
             rows=rows,
-            fixtures=list(fixtures),
+            fixtures=[fixtures] if isinstance(fixtures, str) else list(fixtures),
             keys_path=keys_path,
             profile=profile,
             min_interval_ms=min_interval_ms,
@@ -76,21 +76,25 @@ class MockBinance:
     # --- lifecycle ---
 
     def start(self) -> MockBinance:
+        """Serve on a free loopback port (or the one given); on failure nothing stays open."""
         if self._server is not None:
             return self
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self._host, self._port))
-        self._sock = sock
-        self._server = uvicorn.Server(server_config(create_app(exchange=self.exchange)))
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [sock]}, name="binance-mock", daemon=True
-        )
-        self._thread.start()
+        try:
+            sock.bind((self._host, self._port))
+        except OSError as exc:
+            sock.close()
+            raise OSError(exc.errno, f"cannot listen on {self._host}:{self._port}: {exc.strerror}") from None
+        server = uvicorn.Server(server_config(create_app(exchange=self.exchange)))
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="binance-mock", daemon=True)
+        self._server, self._thread, self._sock = server, thread, sock
+        thread.start()
         deadline = time.monotonic() + 10
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("binance-mock server did not start")
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("binance-mock server did not start (see the log above)")
             time.sleep(0.005)
         return self
 
@@ -148,7 +152,8 @@ class MockBinance:
         self.exchange.faults.clear()
 
     def set_pacing(self, min_interval_ms: int) -> None:
-        self.exchange.pacer.reset(min_interval_ms)
+        """Calls of one account closer than this get -21003 (0 turns pacing off)."""
+        self.exchange.set_pacing(min_interval_ms)
 
     # --- data ---
 
@@ -156,25 +161,30 @@ class MockBinance:
         return self.exchange.add_transfers(rows, api_key)
 
     def clear_transfers(self, api_key: str | None = None) -> None:
-        self.exchange.ledger.clear(api_key)
+        """Empty one account's rows, or every account's (no `api_key`)."""
+        self.exchange.ledger.clear(self.exchange.account_key(api_key) if api_key is not None else None)
 
     def transfers(self, api_key: str | None = None) -> list[dict[str, Any]]:
         """Every row of the account, newest first, as Binance shows it."""
-        return self.exchange.ledger.rows(api_key or self.api_key)
+        return self.exchange.ledger.rows(self.exchange.account_key(api_key))
 
     # --- clock ---
 
     def now_ms(self) -> int:
         return self.exchange.clock.now_ms()
 
-    def freeze_clock(self, now_ms: int) -> None:
-        self.exchange.clock.freeze(now_ms)
+    def freeze_clock(self, now_ms: int, strict: bool = False) -> None:
+        """Stop the server clock at `now_ms`. Unless `strict`, a request timestamp valid against
+        the wall clock is still accepted, so a client that never syncs keeps working."""
+        self.exchange.set_clock({"now_ms": now_ms, "strict": strict})
 
-    def shift_clock(self, offset_ms: int) -> None:
-        self.exchange.clock.shift(offset_ms)
+    def shift_clock(self, offset_ms: int, strict: bool = False) -> None:
+        """Run the server clock `offset_ms` from real time (`strict` as for freeze_clock)."""
+        self.exchange.set_clock({"offset_ms": offset_ms, "strict": strict})
 
     def advance_clock(self, ms: int) -> None:
-        self.exchange.clock.advance(ms)
+        """Move a frozen clock forward by `ms` (or add `ms` to a shifted one's offset)."""
+        self.exchange.advance_clock(ms)
 
     def real_clock(self) -> None:
         self.exchange.clock.real()

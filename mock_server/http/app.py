@@ -13,7 +13,7 @@ from starlette.types import Receive, Scope, Send
 
 from mock_server.exchange import Exchange, Settings
 from mock_server.exchange.wire import Call, Reply
-from mock_server.http.control import control_routes
+from mock_server.http.control import control_routes, no_route
 from mock_server.http.edge import MAX_BODY_BYTES, MAX_CONTROL_BODY_BYTES, BodyLimit, too_large
 from mock_server.rules import errors
 from mock_server.rules.errors import error_body
@@ -109,7 +109,9 @@ class MockApp:
     def __init__(self, exchange: Exchange, admin_token: str | None) -> None:
         self.exchange = exchange
         self.binance = BinanceEndpoint(exchange)
-        control = Starlette(routes=control_routes(exchange, admin_token))
+        control = Starlette(
+            routes=control_routes(exchange, admin_token), exception_handlers={404: no_route, 405: no_route}
+        )
         # Binance never redirects; a trailing slash is just another unknown path.
         control.router.redirect_slashes = False
         control.state.exchange = exchange

@@ -20,6 +20,7 @@ from starlette.routing import Route
 from mock_server.exchange import Exchange
 from mock_server.http.openapi import openapi_document
 from mock_server.state.accounts import mask_key
+from mock_server.state.journal import Entry
 from mock_server.version import __version__
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -36,12 +37,68 @@ def is_loopback(host: str | None) -> bool:
     """A loopback address or name; also Starlette's in-process TestClient."""
     if host is None:
         return False
-    if host in ("testclient", "localhost"):
+    return host in ("testclient", "localhost") or _is_loopback_ip(host)
+
+
+def loopback_host(request: Request) -> bool:
+    """The Host header names a loopback address (127.0.0.1, localhost, [::1]). A browser always
+    sends one; a request without it is no page's. Starlette's in-process TestClient, which no
+    browser can reach, sends its own name."""
+    host = request.headers.get("host")
+    if host is None:
         return True
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    name = name.strip("[]")
+    if name == "testserver" and request.client is not None and request.client.host == "testclient":
+        return True
+    return name == "localhost" or _is_loopback_ip(name)
+
+
+def _is_loopback_ip(name: str) -> bool:
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(name).is_loopback
     except ValueError:
         return False
+
+
+_FILTERS = ("path", "apiKey", "status", "code")
+
+
+def journal_filter(query: Any) -> Callable[[Entry], bool]:
+    """GET /_mock/requests?path=&apiKey=&status=&code=: every given filter must match."""
+    unknown = sorted(set(query) - set(_FILTERS))
+    if unknown:
+        raise ControlError(400, f"unknown filter(s) {', '.join(unknown)}; known: {', '.join(_FILTERS)}")
+    numbers: dict[str, int] = {}
+    for name in ("status", "code"):
+        if name in query:
+            try:
+                numbers[name] = int(query[name])
+            except ValueError:
+                raise ControlError(400, f"{name} must be an integer; got {query[name]!r}") from None
+    path, key = query.get("path"), query.get("apiKey")
+    masked = mask_key(key) if key is not None else None
+
+    def keep(e: Entry) -> bool:
+        return (
+            (path is None or e.path == path)
+            and (masked is None or e.api_key == masked)
+            and ("status" not in numbers or e.status == numbers["status"])
+            and ("code" not in numbers or e.code == numbers["code"])
+        )
+
+    return keep
+
+
+async def no_route(request: Request, exc: Exception) -> Response:
+    """404 and 405 under /_mock, in JSON like every other control answer."""
+    status = getattr(exc, "status_code", 404)
+    what = "no control route" if status == 404 else "the control route does not take"
+    return JSONResponse(
+        {"error": f"{what} {request.method} {request.url.path}; GET /_mock/openapi.json lists the routes"},
+        status,
+        headers=getattr(exc, "headers", None),
+    )
 
 
 async def _json(request: Request) -> Any:
@@ -70,6 +127,12 @@ def control_routes(ex: Exchange, admin_token: str | None) -> list[Route]:
                         return JSONResponse({"error": "admin token required"}, 401)
                 elif not is_loopback(request.client.host if request.client else None):
                     return JSONResponse({"error": "the control API answers loopback callers only"}, 403)
+                elif not loopback_host(request):
+                    # DNS rebinding: a page of evil.example resolved to 127.0.0.1 is same-origin
+                    # with itself, so only the Host header shows it is not talking to localhost.
+                    host = request.headers.get("host", "")
+                    return JSONResponse({"error": f"the control API answers loopback host names only (Host: "
+                                         f"{host}); serve with --admin-token to use another name"}, 403)  # fmt: skip
             try:
                 return await handler(request)
             except ControlError as exc:
@@ -100,40 +163,28 @@ def control_routes(ex: Exchange, admin_token: str | None) -> list[Route]:
         ex.faults.clear()
         return Response(status_code=204)
 
-    def clock_state() -> dict[str, Any]:
-        state = ex.clock.state()
-        return {"mode": state.mode, "now_ms": state.now_ms, "offset_ms": state.offset_ms}
-
     async def get_clock(request: Request) -> Response:
-        return JSONResponse(clock_state())
+        return JSONResponse(ex.clock.state().to_dict())
 
     async def put_clock(request: Request) -> Response:
         ex.set_clock(await _json(request))
-        return JSONResponse(clock_state())
+        return JSONResponse(ex.clock.state().to_dict())
 
     async def get_pacing(request: Request) -> Response:
         return JSONResponse({"min_interval_ms": ex.pacer.min_interval_ms})
 
     async def put_pacing(request: Request) -> Response:
         data = await _json(request)
-        value = data.get("min_interval_ms") if isinstance(data, dict) else None
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise ControlError(400, "min_interval_ms must be a non-negative integer")
-        ex.pacer.reset(value)
-        return JSONResponse({"min_interval_ms": value})
-
-    def account_key(value: Any) -> str:
-        if value is None:
-            return ex.default_api_key
-        if not isinstance(value, str) or ex.keys.get(value) is None:
-            raise ControlError(400, "apiKey is not an account of this mock")
-        return value
+        if not isinstance(data, dict) or set(data) != {"min_interval_ms"}:
+            raise ControlError(400, 'pacing takes {"min_interval_ms": N}')
+        ex.set_pacing(data["min_interval_ms"])
+        return JSONResponse({"min_interval_ms": ex.pacer.min_interval_ms})
 
     async def add_transfers(request: Request) -> Response:
         data = await _json(request)
         if not isinstance(data, dict) or "rows" not in data:
             raise ControlError(400, 'expected {"apiKey": ..., "rows": [...]}')
-        api_key = account_key(data.get("apiKey"))
+        api_key = ex.account_key(data.get("apiKey"))
         added = ex.add_transfers(data["rows"], api_key)
         return JSONResponse({"added": added, "total": ex.ledger.count(api_key)}, 201)
 
@@ -142,16 +193,17 @@ def control_routes(ex: Exchange, admin_token: str | None) -> list[Route]:
         return request.headers.get("x-mbx-apikey") or request.query_params.get("apiKey")
 
     async def list_transfers(request: Request) -> Response:
-        api_key = account_key(key_of(request))
+        api_key = ex.account_key(key_of(request))
         return JSONResponse({"rows": ex.ledger.rows(api_key)})
 
     async def clear_transfers(request: Request) -> Response:
         key = key_of(request)
-        ex.ledger.clear(account_key(key) if key is not None else None)
+        ex.ledger.clear(ex.account_key(key) if key is not None else None)
         return Response(status_code=204)
 
     async def list_requests(request: Request) -> Response:
-        return JSONResponse({"requests": [e.to_dict() for e in ex.journal.entries()]})
+        keep = journal_filter(request.query_params)
+        return JSONResponse({"requests": [e.to_dict() for e in ex.journal.entries() if keep(e)]})
 
     async def clear_requests(request: Request) -> Response:
         ex.journal.clear()

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import socket
+import sys
+
 import uvicorn
 from starlette.types import ASGIApp
 
 from mock_server.http.edge import UVICORN_OPTIONS, LimitedHttpToolsProtocol
 
 
-def server_config(app: ASGIApp, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning") -> uvicorn.Config:
+def server_config(
+    app: ASGIApp, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning"
+) -> uvicorn.Config:
     return uvicorn.Config(
         app,
         host=host,
@@ -22,3 +27,15 @@ def server_config(app: ASGIApp, host: str = "127.0.0.1", port: int = 0, log_leve
         http=LimitedHttpToolsProtocol,
         **UVICORN_OPTIONS,
     )
+
+
+class AnnouncingServer(uvicorn.Server):
+    """Prints the address once the server is up: after the socket is bound and after uvicorn
+    has taken over SIGTERM, so a signal sent on reading the line is handled, not lost."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started and sockets:
+            host, port = sockets[0].getsockname()[:2]
+            shown = f"[{host}]" if ":" in host else host
+            print(f"binance-mock serving on http://{shown}:{port}", file=sys.stderr, flush=True)

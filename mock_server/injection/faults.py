@@ -10,9 +10,10 @@ concurrent calls, so "fail the next two calls, then succeed" is one rule with `t
 
 from __future__ import annotations
 
+import difflib
 import random
 import threading
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
@@ -60,7 +61,11 @@ class FaultRule:
         """A spent rule stays listed (with its count) but no longer fires."""
         return self.times is None or self.fired < self.times
 
-    def matches(self, path: str, api_key: str | None, params: Mapping[str, str]) -> bool:
+    def matches(self, path: str, api_key: str | None, params: Mapping[str, str], signed: bool) -> bool:
+        # A rule that names no path acts on signed calls only: a client reading the server
+        # time or pinging first must not use up "the next two calls".
+        if self.path is None and not signed:
+            return False
         if self.path is not None and self.path != path:
             return False
         if self.api_key is not None and self.api_key != api_key:
@@ -112,8 +117,9 @@ def _int(data: Mapping[str, Any], name: str, low: int | None = None, high: int |
     return value
 
 
-def parse_rule(data: Any, rule_id: int) -> FaultRule:
-    """Validate a rule in the control API's shape; errors name the field."""
+def parse_rule(data: Any, rule_id: int, paths: Collection[str] = ()) -> FaultRule:
+    """Validate a rule in the control API's shape; errors name the field. With `paths`, the
+    paths the mock serves, a rule for any other path (which could never fire) is refused."""
     if not isinstance(data, Mapping):
         raise ValueError("a fault rule is a JSON object")
     unknown = set(data) - _RULE_FIELDS
@@ -154,13 +160,18 @@ def parse_rule(data: Any, rule_id: int) -> FaultRule:
     for name in ("path", "apiKey"):
         if match.get(name) is not None and not isinstance(match[name], str):
             raise ValueError(f"'match.{name}' must be a string")
+    path = match.get("path")
+    if paths and path is not None and path not in paths:
+        near = difflib.get_close_matches(path, list(paths), n=1)
+        hint = f" (did you mean {near[0]}?)" if near else ""
+        raise ValueError(f"'match.path' {path!r} is not served by this mock{hint}; served: {', '.join(sorted(paths))}")
     return FaultRule(
         id=rule_id,
         kind=fault,
         code=code,
         msg=msg,
         args=tuple(str(a) for a in args),
-        http_status=_int(data, "http_status", 100, 599),
+        http_status=_status(data),
         times=times,
         probability=float(probability),
         path=match.get("path"),
@@ -169,6 +180,14 @@ def parse_rule(data: Any, rule_id: int) -> FaultRule:
         delay_ms=delay,
         retry_after=_int(data, "retry_after", 0, 86_400),
     )
+
+
+def _status(data: Mapping[str, Any]) -> int | None:
+    # 1xx, 204 and 304 answers carry no body, and a Binance error is a body.
+    try:
+        return _int(data, "http_status", 400, 599)
+    except ValueError:
+        raise ValueError("'http_status' must be between 400 and 599 (a status whose answer has a body)") from None
 
 
 def _parse_delay(value: Any) -> tuple[int, int] | None:
@@ -196,8 +215,12 @@ class Outcome(NamedTuple):  # immutable, and cheaper to build than a frozen data
     retry_after: int | None = None
 
 
+NOTHING = Outcome()
+
+
 class FaultBook:
-    def __init__(self, seed: int = 0) -> None:
+    def __init__(self, seed: int = 0, paths: Collection[str] = ()) -> None:
+        self._paths = paths
         self._lock = threading.Lock()
         self._rules: list[FaultRule] = []
         self._next_id = 1
@@ -206,7 +229,7 @@ class FaultBook:
 
     def add(self, data: Any) -> FaultRule:
         with self._lock:
-            rule = parse_rule(data, self._next_id)
+            rule = parse_rule(data, self._next_id, self._paths)
             self._next_id += 1
             self._rules.append(rule)
             return rule
@@ -226,14 +249,15 @@ class FaultBook:
         with self._lock:
             return list(self._rules)
 
-    def decide(self, path: str, api_key: str | None, params: Mapping[str, str]) -> Outcome:
-        """Fire every matching latency rule, and the first matching error or connection rule."""
+    def decide(self, path: str, api_key: str | None, params: Mapping[str, str], signed: bool = True) -> Outcome:
+        """Fire every matching latency rule, and the first matching error or connection rule.
+        `signed`: whether the call is to a SIGNED endpoint (rules without a path act on those only)."""
         if not self._rules:  # the common case: no lock, no work
-            return Outcome()
+            return NOTHING
         delay = 0
         with self._lock:
             for rule in self._rules:
-                if not rule.active or not rule.matches(path, api_key, params):
+                if not rule.active or not rule.matches(path, api_key, params, signed):
                     continue
                 if rule.probability < 1.0 and self._rng.random() >= rule.probability:
                     continue

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from mock_server.injection.faults import parse_rule
+from mock_server.state.clock import parse_clock_setting
 from mock_server.state.data import parse_rows
 from mock_server.state.ledger import Transfer
 
@@ -31,6 +32,7 @@ class Scenario:
     min_interval_ms: int | None = None
     faults: list[dict[str, Any]] = field(default_factory=list)
     transfers: list[tuple[str | None, list[Transfer]]] = field(default_factory=list)
+    source: str = "scenario"
 
 
 def parse_scenario(data: Any, source: str) -> Scenario:
@@ -41,21 +43,10 @@ def parse_scenario(data: Any, source: str) -> Scenario:
         raise ValueError(f"{source}: unknown field(s) {', '.join(sorted(unknown))}")
     clock = data.get("clock")
     if clock is not None:
-        ok = (
-            isinstance(clock, dict)
-            and len(clock) == 1
-            and (
-                clock.get("mode") == "real"
-                or any(
-                    isinstance(clock.get(k), int) and not isinstance(clock.get(k), bool)
-                    for k in ("now_ms", "offset_ms")
-                )
-            )
-        )
-        if not ok:
-            raise ValueError(
-                f'{source}: clock: one of {{"now_ms": N}}, {{"offset_ms": N}}, {{"mode": "real"}}'
-            )
+        try:
+            parse_clock_setting(clock)
+        except ValueError as exc:
+            raise ValueError(f"{source}: {exc}") from None
     min_interval = None
     pacing = data.get("pacing")
     if pacing is not None:
@@ -85,7 +76,7 @@ def parse_scenario(data: Any, source: str) -> Scenario:
         if key is not None and not isinstance(key, str):
             raise ValueError(f"{where}: apiKey must be a string")
         transfers.append((key, parse_rows(block.get("rows"), f"{where}.rows")))
-    return Scenario(clock=clock, min_interval_ms=min_interval, faults=list(faults), transfers=transfers)
+    return Scenario(clock, min_interval, list(faults), transfers, source)
 
 
 def load_scenario(path: str | Path) -> Scenario:

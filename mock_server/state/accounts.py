@@ -67,9 +67,12 @@ class Account:
 
 
 def mask_key(api_key: str) -> str:
-    if len(api_key) <= 8:
-        return "*" * len(api_key)
-    return f"{api_key[:4]}...{api_key[-4:]}"
+    """Enough of a key to tell keys apart, never more than half of it."""
+    if len(api_key) >= 16:
+        return f"{api_key[:4]}...{api_key[-4:]}"
+    if len(api_key) >= 8:
+        return f"{api_key[:2]}..."
+    return "*" * len(api_key)
 
 
 def demo_account() -> Account:

@@ -13,7 +13,7 @@ A ROW is shaped exactly as Binance answers it, `timestamp` in milliseconds.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from typing import Any
 from faker import Faker
 
 from mock_server.rules.fidelity import DAY_MS
+from mock_server.state.accounts import mask_key
 from mock_server.state.ledger import Transfer
 
 FIXTURE_FORMAT = "binance-mock/transfers"
@@ -149,38 +150,52 @@ def parse_rows(rows: Any, where: str) -> list[Transfer]:
     return parsed
 
 
-def parse_fixture(data: Any, source: str, default_key: str) -> dict[str, list[Transfer]]:
-    """Rows per API key from a fixture document; errors name the file, row and field."""
+def parse_fixture(
+    data: Any, source: str, default_key: str, accounts: Collection[str] | None = None
+) -> dict[str, list[Transfer]]:
+    """Rows per API key from a fixture document; errors name the file, row and field.
+    With `accounts`, rows for a key that is none of them (which no call could see) are refused."""
     if isinstance(data, list):
         return {default_key: parse_rows(data, f"{source}: rows")}
     if not isinstance(data, dict):
         raise ValueError(f"{source}: a fixture is a JSON object or a list of rows")
+    fmt, version = data.get("format", FIXTURE_FORMAT), data.get("version", FIXTURE_VERSION)
+    if fmt != FIXTURE_FORMAT or version != FIXTURE_VERSION:
+        raise ValueError(
+            f"{source}: format {fmt!r} version {version!r} is not one this mock reads; "
+            f"this mock reads format {FIXTURE_FORMAT!r} version {FIXTURE_VERSION}"
+        )
     if "accounts" not in data:
         if "rows" not in data:
             raise ValueError(f"{source}: expected 'accounts' or 'rows'")
         return {default_key: parse_rows(data["rows"], f"{source}: rows")}
-    fmt = data.get("format", FIXTURE_FORMAT)
-    if fmt != FIXTURE_FORMAT or data.get("version", FIXTURE_VERSION) != FIXTURE_VERSION:
-        raise ValueError(f"{source}: unsupported format {fmt!r} version {data.get('version')!r}")
-    accounts = data["accounts"]
-    if not isinstance(accounts, list):
+    blocks = data["accounts"]
+    if not isinstance(blocks, list):
         raise ValueError(f"{source}: 'accounts' must be a list")
     out: dict[str, list[Transfer]] = {}
-    for i, acct in enumerate(accounts):
+    for i, acct in enumerate(blocks):
         where = f"{source}: accounts[{i}]"
         if not isinstance(acct, dict) or not isinstance(acct.get("apiKey"), str):
             raise ValueError(f"{where}: needs an 'apiKey' string")
+        if accounts is not None and acct["apiKey"] not in accounts:
+            shown = ", ".join(mask_key(a) for a in accounts)
+            raise ValueError(
+                f"{where}: apiKey {mask_key(acct['apiKey'])!r} is not an account of this mock "
+                f"(its accounts: {shown}; --keys sets them)"
+            )
         out.setdefault(acct["apiKey"], []).extend(parse_rows(acct.get("rows", []), f"{where}.rows"))
     return out
 
 
-def load_fixture(path: str | Path, default_key: str) -> dict[str, list[Transfer]]:
+def load_fixture(
+    path: str | Path, default_key: str, accounts: Collection[str] | None = None
+) -> dict[str, list[Transfer]]:
     p = Path(path)
     try:
         data = json.loads(p.read_bytes())
     except json.JSONDecodeError as exc:
         raise ValueError(f"{p}: not valid JSON ({exc})") from None
-    return parse_fixture(data, str(p), default_key)
+    return parse_fixture(data, str(p), default_key, accounts)
 
 
 def dump_fixture(rows_by_key: dict[str, Sequence[dict[str, Any]]]) -> dict[str, Any]:

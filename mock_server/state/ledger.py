@@ -127,9 +127,15 @@ class Transfer:
         amount = text("amount", _AMOUNT, None)
         if amount is None:
             raise ValueError(f"{where}: field 'amount' is missing")
+        timestamp = integer("timestamp")
+        if 10**9 <= timestamp < 10**10:  # a 10-digit number is a Unix time in seconds
+            raise ValueError(
+                f"{where}: field 'timestamp' is {timestamp}, which looks like seconds; rows take "
+                f"milliseconds since the epoch (13 digits), e.g. {timestamp * 1000}"
+            )
         return cls(
             tx_id=integer("txId"),
-            timestamp=integer("timestamp"),
+            timestamp=timestamp,
             asset=text("asset", _ASSET, None) or "",
             amount=amount,
             type=text("type", None, TYPES) or "",
