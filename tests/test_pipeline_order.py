@@ -4,6 +4,7 @@ with one in both --on-miss modes, and for the endpoint declared in test_adding_a
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -151,7 +152,7 @@ def test_each_rule_broken_alone_answers_its_step(target: Target, step: str, tmp_
     assert _answer(target, tmp_path, [step]) == (expected, target.codes[step])
 
 
-PAIRS = list(zip(STEPS, STEPS[1:], strict=False))
+PAIRS = list(itertools.pairwise(STEPS))
 
 
 @pytest.mark.parametrize("target", TARGETS, ids=[t.name for t in TARGETS])
