@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from contracts.facts import DEMO_API_KEY, DEMO_SECRET, Profile
+from contracts.outcomes import Unusable
 from contracts.target import Credentials, Safety
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8900"
@@ -37,7 +38,9 @@ def add_contract_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-requests", type=int, default=400, help="request budget (default 400)")
     p.add_argument("--max-weight", type=int, default=6_000,
                    help="stop when X-SAPI-USED-IP-WEIGHT-1M reaches this (default 6000)")  # fmt: skip
-    p.add_argument("--profile", metavar="FILE", help="the fidelity profile the target is expected to show")
+    p.add_argument("--profile", metavar="FILE",
+                   help="the fidelity profile the target is expected to show (default: the one a mock's "
+                        "control API declares; the defaults on live)")  # fmt: skip
     p.add_argument("--fidelity", action="append", default=[], metavar="NAME=VALUE",
                    help="one expected fidelity decision")  # fmt: skip
     p.add_argument("--write-profile", metavar="FILE", help="write the profile the target showed (JSON/TOML)")
@@ -65,6 +68,25 @@ def expected_profile(args: argparse.Namespace) -> Profile | None:
     return profile.with_values(parse_assignments(args.fidelity))
 
 
+def _usage_problem(args: argparse.Namespace) -> str | None:
+    """A mistake in the arguments that would make the run meaningless, in words."""
+    from urllib.parse import urlsplit
+
+    from contracts.checks import all_checks
+    from contracts.runner import selected
+
+    url = urlsplit(args.base_url)
+    if url.scheme not in ("http", "https") or not url.netloc:
+        return f"--base-url must be http://HOST:PORT or https://HOST; got {args.base_url!r}"
+    checks = all_checks()
+    for flag, patterns in (("--check", args.check), ("--skip", args.skip)):
+        for pattern in patterns:
+            if not selected(checks, [pattern], []):
+                ids = ", ".join(c.id for c in checks)
+                return f"{flag} {pattern!r} matches no check; the check ids (globs work): {ids}"
+    return None
+
+
 def list_checks() -> str:
     from contracts.checks import all_checks
 
@@ -78,6 +100,10 @@ def run_contract(args: argparse.Namespace) -> int:
     if args.list:
         print(list_checks())
         return 0
+    problem = _usage_problem(args)
+    if problem is not None:
+        print(f"binance-mock contract: {problem}", file=sys.stderr)
+        return 2
     try:
         creds = credentials(args)
         config = Config(
@@ -97,7 +123,11 @@ def run_contract(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"binance-mock contract: {exc}", file=sys.stderr)
         return 2
-    report = run(config)
+    try:
+        report = run(config)
+    except Unusable as exc:
+        print(f"binance-mock contract: {exc}", file=sys.stderr)
+        return 2
     print(summary(report))
     if args.junit_xml:
         write_junit(report, args.junit_xml)

@@ -18,3 +18,7 @@ class Aborted(Exception):
 def expect(condition: bool, message: str) -> None:
     if not condition:
         raise Failed(message)
+
+
+class Unusable(Exception):
+    """The run cannot start: the target is unreachable, or it rejects the credentials."""

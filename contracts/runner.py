@@ -18,7 +18,7 @@ import requests
 from contracts.checks import all_checks
 from contracts.context import NO_CONTROL, Context
 from contracts.facts import DECISION_REF, Profile
-from contracts.outcomes import Aborted, Failed, Skipped
+from contracts.outcomes import Aborted, Failed, Skipped, Unusable
 from contracts.registry import Check
 from contracts.target import Control, Credentials, Safety, Target
 
@@ -89,8 +89,37 @@ def _expected_profile(config: Config, health: dict[str, Any] | None, notes: list
     return Profile()
 
 
+# The first signed call answering one of these means the key or secret is wrong, not the
+# target: every signed check would fail for the same reason, so the run stops there.
+REJECTED_CREDENTIALS = (-1022, -2014, -2015)
+
+
 def prepare(config: Config) -> tuple[Context, str, list[str]]:
-    """Connect, detect the control API, sync or freeze the clock, seed rows when possible."""
+    """Connect, detect the control API, sync or freeze the clock, seed rows when possible,
+    and make one signed call; raises Unusable when the target cannot be reached or refuses
+    the credentials."""
+    try:
+        ctx, mode, notes = _connect(config)
+        first = ctx.answer(())
+    except requests.RequestException as exc:
+        raise Unusable(f"cannot reach {config.base_url} ({_root_cause(exc)}); is it running?") from None
+    code = first.json.get("code") if isinstance(first.json, dict) else None
+    if code in REJECTED_CREDENTIALS:
+        msg = first.json.get("msg")
+        raise Unusable(
+            f"the target rejected the credentials ({code} {msg}): check --api-key and --secret "
+            f"(or BINANCE_API_KEY and BINANCE_API_SECRET) and --key-type"
+        )
+    return ctx, mode, notes
+
+
+def _root_cause(exc: BaseException) -> str:
+    while exc.__context__ is not None or exc.__cause__ is not None:
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    return type(exc).__name__ + (f": {exc}" if str(exc) else "")
+
+
+def _connect(config: Config) -> tuple[Context, str, list[str]]:
     target = Target(config.base_url, config.creds, config.safety)
     notes: list[str] = []
     health = None if config.live else Control.probe(target)
@@ -147,7 +176,7 @@ def run(config: Config) -> Report:
     try:
         ctx, mode, notes = prepare(config)
     except Aborted as exc:
-        raise SystemExit(f"binance-mock contract: stopped before any check: {exc}") from None
+        raise Unusable(f"stopped before any check: {exc}") from None
     report = Report([], ctx, mode, notes=notes)
     try:
         for i, c in enumerate(checks):

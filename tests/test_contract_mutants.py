@@ -126,6 +126,18 @@ def _const(target: Any, name: str, value: Any) -> Patch:
     return lambda p: p.setattr(target, name, value)
 
 
+def _default_window_ignored(p: Patcher) -> None:
+    orig = _current(p, "rules")
+
+    def rules(values: Any, ctx: Any) -> Any:
+        request = orig(values, ctx)
+        if values["startTime"] is None and values["endTime"] is None:
+            return request._replace(query=request.query._replace(start_ms=0))
+        return request
+
+    p.endpoint(rules=rules)
+
+
 def _size(**changes: Any) -> Patch:
     """Change the declared `size` parameter (its maximum, its default)."""
 
@@ -363,6 +375,8 @@ MUTANTS: tuple[Mutant, ...] = (
            _query(lambda q: dataclasses.replace(q, start_ms=q.start_ms + 1))),
     Mutant("default_window_6d", "the default window is 6 days", "window.default_7d",
            _const(margin_transfer, "DEFAULT_WINDOW_MS", 6 * DAY_MS)),
+    Mutant("default_window_ignored", "no startTime/endTime: every row, no window", "window.default_not_wider",
+           _default_window_ignored),
     Mutant("max_window_31d", "31-day windows accepted", "window.over_max",
            _const(margin_transfer, "MAX_WINDOW_MS", 31 * DAY_MS)),
     Mutant("max_window_29d", "a 30-day window refused", "window.max_accepted",
@@ -496,6 +510,14 @@ def test_mutant_is_caught_by_its_check(mock: MockBinance, mutant: Mutant) -> Non
     if mutant.name.startswith("shows_"):
         # Profile discovery: the failure names the alternative the target showed.
         assert "Matching profile: --fidelity" in result.message, result.message
+
+
+def test_a_default_window_that_is_ignored_fails_on_live_too(mock: MockBinance) -> None:
+    (mutant,) = [m for m in MUTANTS if m.name == "default_window_ignored"]
+    creds = Credentials(mock.api_key, "hmac", secret=mock.secret)
+    with applied(mutant, mock):
+        report = run(Config(mock.base_url, creds, live=True, select=[mutant.check]))
+    assert report.mode.startswith("live") and [r.status for r in report.results] == [FAILED]
 
 
 def main() -> int:

@@ -213,3 +213,36 @@ def test_pytest_runs_the_same_checks(tmp_path: Path) -> None:
         )  # fmt: skip
     assert out.returncode == 0, out.stdout[-3000:]
     assert f"{len(all_checks()) - 3} passed, 3 skipped" in out.stdout
+
+
+# --- the command line's own mistakes: one line and exit 2, never a traceback ---
+
+
+@pytest.mark.parametrize("base_url", ["localhost:8900", "127.0.0.1:8900", "ftp://127.0.0.1:8900", "http://"])
+def test_a_base_url_without_a_scheme_is_a_usage_error(base_url: str) -> None:
+    out = contract("--base-url", base_url)
+    assert out.returncode == 2 and "--base-url must be http://" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_an_unreachable_target_is_named_in_one_line() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # bound, not listening: connections are refused
+        out = contract("--base-url", f"http://127.0.0.1:{port}")
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert f"cannot reach http://127.0.0.1:{port}" in out.stderr and out.stdout == ""
+
+
+def test_a_check_or_skip_that_matches_nothing_lists_the_ids() -> None:
+    out = contract("--base-url", "http://127.0.0.1:1", "--check", "nosuch.check")
+    assert out.returncode == 2 and "--check 'nosuch.check' matches no check" in out.stderr
+    assert "sig.wrong_key" in out.stderr
+    assert contract("--base-url", "http://127.0.0.1:1", "--skip", "sig.typo").returncode == 2
+
+
+def test_a_wrong_secret_is_said_in_one_line_and_nothing_else_runs() -> None:
+    with serve("--rows", "50") as base:
+        out = contract("--base-url", base, "--secret", "wrong-secret-value")
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr.count("\n") == 1 and "rejected the credentials (-1022" in out.stderr
+    assert "wrong-secret-value" not in out.stderr and "signature_position" not in out.stderr

@@ -101,6 +101,28 @@ def default_7d(ctx: Context) -> None:
 
 
 @check(
+    "window.default_not_wider",
+    "Without startTime and endTime the total is no more than an explicit window of the last 7 days "
+    "holds, while a 30-day window can hold more: the default is 7 days, not a wider window. Live-safe.",
+    "page, F6",
+)
+def default_not_wider(ctx: Context) -> None:
+    slack = 60_000  # our estimate of the server clock is approximate: widen, never narrow
+    before = ctx.now_ms()
+    default = ctx.ok([("size", MAX_SIZE)])
+    seven = ctx.ok([("startTime", before - DEFAULT_WINDOW_MS - slack), ("endTime", ctx.now_ms() + slack),
+                    ("size", MAX_SIZE)])  # fmt: skip
+    expect(
+        default.get("total", 0) <= seven.get("total", 0),
+        f"the default window holds {default.get('total')} rows, more than the last 7 days "
+        f"({seven.get('total')}): the default is wider than 7 days",
+    )
+    wide = ctx.reference()
+    if wide.get("total", 0) <= seven.get("total", 0):
+        raise Skipped("the account has no rows between 7 and 30 days old: a wider default cannot show here")
+
+
+@check(
     "window.inclusive_bounds",
     "startTime and endTime are both inclusive: a row at either bound is in, 1 ms outside is out.",
     "F25",
