@@ -140,4 +140,13 @@ def run_contract(args: argparse.Namespace) -> int:
 def run_fuzz(args: argparse.Namespace) -> int:
     from contracts.fuzz import fuzz
 
-    return fuzz(args.base_url, args.max_examples, args.seed)
+    try:
+        return fuzz(args.base_url, args.max_examples, args.seed)
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("schemathesis", "hypothesis"):
+            raise
+        print(
+            f"binance-mock fuzz: needs {exc.name}, from the test extra: pip install 'binance-mock[test]'",
+            file=sys.stderr,
+        )
+        return 2

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from contracts.runner import Config, finish, prepare, write_profile
+from contracts.runner import Config, check_credentials, finish, prepare, write_profile
 from contracts.target import Safety
 
 _OPTIONS: list[tuple[str, dict[str, Any]]] = [
@@ -65,6 +65,7 @@ def _config(pc: pytest.Config) -> Config:
 @pytest.fixture(scope="session")
 def contract_context(pytestconfig: pytest.Config) -> Iterator[Any]:
     ctx, _mode, _notes = prepare(_config(pytestconfig))
+    check_credentials(ctx)
     ctx.memo["_aborted"] = None
     yield ctx
     finish(ctx)

@@ -95,22 +95,26 @@ REJECTED_CREDENTIALS = (-1022, -2014, -2015)
 
 
 def prepare(config: Config) -> tuple[Context, str, list[str]]:
-    """Connect, detect the control API, sync or freeze the clock, seed rows when possible,
-    and make one signed call; raises Unusable when the target cannot be reached or refuses
-    the credentials."""
+    """Connect, detect the control API, sync or freeze the clock, seed rows when possible;
+    raises Unusable when the target cannot be reached."""
     try:
-        ctx, mode, notes = _connect(config)
-        first = ctx.answer(())
+        return _connect(config)
     except requests.RequestException as exc:
         raise Unusable(f"cannot reach {config.base_url} ({_root_cause(exc)}); is it running?") from None
+
+
+def check_credentials(ctx: Context) -> None:
+    """One signed call before any check: Unusable when the target refuses the key or secret."""
+    try:
+        first = ctx.answer(())
+    except requests.RequestException as exc:
+        raise Unusable(f"cannot reach {ctx.target.base_url} ({_root_cause(exc)}); is it running?") from None
     code = first.json.get("code") if isinstance(first.json, dict) else None
     if code in REJECTED_CREDENTIALS:
-        msg = first.json.get("msg")
         raise Unusable(
-            f"the target rejected the credentials ({code} {msg}): check --api-key and --secret "
-            f"(or BINANCE_API_KEY and BINANCE_API_SECRET) and --key-type"
+            f"the target rejected the credentials ({code} {first.json.get('msg')}): check --api-key and "
+            f"--secret (or BINANCE_API_KEY and BINANCE_API_SECRET) and --key-type"
         )
-    return ctx, mode, notes
 
 
 def _root_cause(exc: BaseException) -> str:
@@ -179,13 +183,20 @@ def run(config: Config) -> Report:
         raise Unusable(f"stopped before any check: {exc}") from None
     report = Report([], ctx, mode, notes=notes)
     try:
-        for i, c in enumerate(checks):
+        pending = list(checks)
+        try:
+            check_credentials(ctx)
+        except Aborted as exc:
+            report.aborted = ctx.target.redact(str(exc))
+            pending = []
+            report.results += [Result(c, NOT_RUN, "run stopped before any check") for c in checks]
+        for i, c in enumerate(pending):
             try:
                 report.results.append(run_check(c, ctx))
             except Aborted as exc:
                 report.aborted = ctx.target.redact(str(exc))
                 report.results.append(Result(c, NOT_RUN, report.aborted))
-                report.results += [Result(rest, NOT_RUN, "run stopped") for rest in checks[i + 1 :]]
+                report.results += [Result(rest, NOT_RUN, "run stopped") for rest in pending[i + 1 :]]
                 break
     finally:
         finish(ctx)

@@ -46,3 +46,13 @@ def test_schemathesis_catches_a_response_off_its_schema(mock: MockBinance) -> No
     finally:
         mock.exchange.registry.replace(original)
     assert stats.failures and all(SIGNED_PATH in f for f in stats.failures)
+
+
+def test_fuzz_without_the_test_extra_names_the_extra(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import sys
+
+    from mock_server.cli import main
+
+    monkeypatch.setitem(sys.modules, "schemathesis", None)  # as if not installed
+    assert main(["fuzz", "--max-examples", "1"]) == 2
+    assert "pip install 'binance-mock[test]'" in capsys.readouterr().err

@@ -130,3 +130,16 @@ def test_pacer_f23() -> None:
     assert pacer.check("k", 1500) is None
     assert pacer.check("other", 1501) is None  # per account
     assert Pacer(0).check("k", 1) is None
+
+
+def test_a_scenario_with_a_rule_for_an_unserved_path_or_an_unknown_account_is_refused() -> None:
+    from mock_server.exchange import Exchange, Settings
+    from mock_server.injection.scenario import parse_scenario
+
+    bad_path = parse_scenario({"faults": [{"code": -3020, "match": {"path": "/sapi/v1/margin/transfers"}}]}, "s.json")
+    with pytest.raises(ValueError, match=r"s\.json: faults\[0\]: 'match.path' '/sapi/v1/margin/transfers' is not served"):
+        Exchange(Settings(rows=1, scenario=bad_path))
+    row = {"amount": "1.00000000", "asset": "BNB", "timestamp": 1_790_000_000_000, "txId": 1, "type": "ROLL_IN"}
+    bad_key = parse_scenario({"transfers": [{"apiKey": "nosuchkey", "rows": [row]}]}, "s.json")
+    with pytest.raises(ValueError, match=r"s\.json: transfers\[0\]: apiKey 'no\.\.\.' is not an account"):
+        Exchange(Settings(rows=1, scenario=bad_key))

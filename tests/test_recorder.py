@@ -185,9 +185,36 @@ def test_all_pages_over_windows_records_every_row_once(upstream: MockBinance) ->
 def test_an_upstream_error_is_recorded_and_ends_that_windows_paging(upstream: MockBinance) -> None:
     upstream.inject(-3044, times=1)
     with SpySession() as session:
-        cassette = fast_recorder(upstream.base_url, session).record(Plan(all_pages=True))
+        cassette = fast_recorder(upstream.base_url, session).record(Plan(all_pages=True, record_errors=True))
     (only,) = cassette.interactions
     assert only.response.status == 400 and only.response.error() == (-3044, "System busy.")
+
+
+def test_without_record_errors_the_first_error_stops_the_run(upstream: MockBinance) -> None:
+    upstream.inject(-3044, times=1)
+    with SpySession() as session, pytest.raises(RecordError) as err:
+        fast_recorder(upstream.base_url, session).record(Plan(all_pages=True, start_ms=0, end_ms=90 * DAY_MS))
+    assert "-3044 System busy." in str(err.value) and "--record-errors" in str(err.value)
+    assert len(session.urls) == 1  # no further window was asked
+
+
+def test_record_with_a_wrong_secret_writes_nothing_and_says_why(
+    upstream: MockBinance, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "c.json"
+    code = main(["record", "--upstream", upstream.base_url, "--api-key", upstream.api_key,
+                 "--secret", "s", "--out", str(out)])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 1 and not out.exists()
+    assert "rejected the credentials (-1022 Signature for this request is not valid.)" in err
+    assert "upstream" in err and "<redacted>" not in err  # a one-letter secret leaves words whole
+
+
+def test_a_short_secret_is_scrubbed_as_a_word_in_messages_and_everywhere_in_files() -> None:
+    s = Scrubber()
+    s.add("s")
+    assert s.message("upstream call failed (key=s)") == "upstream call failed (key=<redacted>)"
+    assert s.text("key=s") == "key=<redacted>"
 
 
 def test_network_failure_names_the_problem_without_the_url_secrets() -> None:
@@ -370,6 +397,6 @@ def test_sync_clock_offsets_timestamps_by_the_upstream_time(tmp_path: Path) -> N
     with MockBinance(rows=20, keys_path=str(keys)) as mock, SpySession() as session:
         mock.shift_clock(-600_000, strict=True)  # the upstream is 10 minutes behind us: our timestamps look ahead
         rec = fast_recorder(mock.base_url, session)
-        assert rec.record(Plan()).interactions[0].response.error()[0] == -1021
+        assert rec.record(Plan(record_errors=True)).interactions[0].response.error()[0] == -1021
         assert -601_000 < rec.sync_clock() < -599_000
         assert rec.record(Plan()).interactions[0].response.status == 200

@@ -20,6 +20,8 @@ from mock_server.endpoints import margin_transfer
 from mock_server.replay import recorder
 from mock_server.replay.cassette import dumps, load_cassette, to_fixture
 from mock_server.replay.recorder import (
+    KEY_ENV,
+    SECRET_ENV,
     Credentials,
     Plan,
     Recorder,
@@ -32,8 +34,6 @@ from mock_server.replay.recorder import (
     write_atomic,
 )
 
-KEY_ENV = "BINANCE_API_KEY"
-SECRET_ENV = "BINANCE_API_SECRET"
 KEY_PASSWORD_ENV = "BINANCE_PRIVATE_KEY_PASSWORD"
 
 
@@ -67,6 +67,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--redact", action="append", default=[], metavar="VALUE", help="another value to scrub everywhere"
     )
     rec.add_argument("--force", action="store_true", help="replace an existing cassette")
+    rec.add_argument(
+        "--record-errors", action="store_true", help="keep error answers (default: the first one stops, nothing written)"
+    )
     rec.set_defaults(run=run_record)
 
     cas = sub.add_parser("cassette", help="work with recorded cassettes")
@@ -116,7 +119,7 @@ def run_record(args: argparse.Namespace) -> int:
         blob = render(cassette, scrubber)
         write_atomic(args.out, blob, force=args.force)
     except (RecordError, FileExistsError) as exc:
-        return _fail(scrubber.text(str(exc)), 1)
+        return _fail(scrubber.message(str(exc)), 1)
     except OSError as exc:
         return _fail(f"cannot write {args.out}: {exc.strerror or type(exc).__name__}", 1)
     finally:
@@ -182,6 +185,7 @@ def _plan(args: argparse.Namespace) -> Plan:
         end_ms=end,
         all_pages=args.all_pages,
         recv_window=args.recv_window,
+        record_errors=args.record_errors,
     )
 
 

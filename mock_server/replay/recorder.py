@@ -98,7 +98,7 @@ class Scrubber:
     def __init__(self) -> None:
         self._tokens: dict[str, set[str]] = {}  # lower-case 16-char prefix -> lower-case forms
         self._plain: set[str] = set()  # other forms (short or unusual values), by regex
-        self._pattern: re.Pattern[str] | None = None
+        self._patterns: tuple[re.Pattern[str] | None, re.Pattern[str] | None] = (None, None)
         self._dirty = False
 
     def add(self, value: str | None) -> None:
@@ -118,18 +118,30 @@ class Scrubber:
                     self._dirty = True
 
     def text(self, s: str) -> str:
+        """Every form of every secret replaced, wherever it stands (for what is written)."""
         if self._tokens:
             s = _RUN.sub(self._scrub_run, s)
-        pattern = self._plain_pattern()
+        pattern = self._plain_pattern()[0]
         return s if pattern is None else pattern.sub(REDACTED, s)
 
-    def _plain_pattern(self) -> re.Pattern[str] | None:
+    def message(self, s: str) -> str:
+        """For a line a person reads: long secrets as in `text`; a short one only where it stands
+        as a word of its own, so a secret "s" leaves "upstream" alone but not "key=s"."""
+        if self._tokens:
+            s = _RUN.sub(self._scrub_run, s)
+        pattern = self._plain_pattern()[1]
+        return s if pattern is None else pattern.sub(REDACTED, s)
+
+    def _plain_pattern(self) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
         if self._dirty:
             # Longest first, so a secret is never half-replaced by a shorter form of another.
-            alternatives = sorted(self._plain, key=len, reverse=True)
-            self._pattern = re.compile("|".join(re.escape(v) for v in alternatives), re.IGNORECASE)
+            alternatives = "|".join(re.escape(v) for v in sorted(self._plain, key=len, reverse=True))
+            self._patterns = (
+                re.compile(alternatives, re.IGNORECASE),
+                re.compile(f"(?<![0-9A-Za-z])(?:{alternatives})(?![0-9A-Za-z])", re.IGNORECASE),
+            )
             self._dirty = False
-        return self._pattern
+        return self._patterns
 
     def _scrub_run(self, match: re.Match[str]) -> str:
         run = match.group()
@@ -226,6 +238,7 @@ class Plan:
     end_ms: int | None = None
     all_pages: bool = False
     recv_window: int | None = None
+    record_errors: bool = False  # keep error answers; else the first one stops the run
 
     def check(self) -> None:
         names = {n for n, _ in self.params}
@@ -279,6 +292,10 @@ class Recorder:
 
     def call(self, path: str, params: Sequence[Pair], recv_window: int | None = None) -> Interaction:
         """One signed request; the interaction comes back already scrubbed."""
+        return self._scrubbed(self._fetch(path, params, recv_window))
+
+    def _fetch(self, path: str, params: Sequence[Pair], recv_window: int | None) -> Interaction:
+        """One signed request, as answered: scrub it before it goes anywhere."""
         self.throttle.wait()  # before the timestamp, so the wait never ages it
         sent = list(params)
         signed = [*sent, ("timestamp", str(self.now_ms() + self.offset_ms))]
@@ -295,9 +312,9 @@ class Recorder:
             # requests' own text quotes the URL, signature included: give only the root cause.
             raise RecordError(f"upstream call failed: {type(exc).__name__} ({_root_cause(exc)})") from None
         headers = {k.lower(): v for k, v in r.headers.items() if is_client_header(k)}
-        request = RecordedRequest("GET", path, tuple(sent))
-        response = RecordedResponse(r.status_code, headers, r.content)
-        return self._scrubbed(Interaction(request, response))
+        return Interaction(
+            RecordedRequest("GET", path, tuple(sent)), RecordedResponse(r.status_code, headers, r.content)
+        )
 
     def sync_clock(self) -> int:
         """Read the upstream's /api/v3/time, as Binance advises, so a skewed local clock is no -1021."""
@@ -338,18 +355,22 @@ class Recorder:
             base = list(plan.params)
             if window is not None:
                 base += [("startTime", str(window[0])), ("endTime", str(window[1]))]
-            for interaction in self._pages(plan, base):
+            for answered in self._pages(plan, base):
+                if answered.response.status >= 400 and not plan.record_errors:
+                    raise RecordError(self.scrubber.message(_refusal(answered)))
+                interaction = self._scrubbed(answered)
                 cassette.add(interaction)
                 self.log(describe(interaction))
         return cassette
 
     def _pages(self, plan: Plan, base: list[Pair]) -> Iterator[Interaction]:
+        """The answers as received, unscrubbed: the caller scrubs each before keeping it."""
         if not plan.all_pages:
-            yield self.call(plan.path, base, plan.recv_window)
+            yield self._fetch(plan.path, base, plan.recv_window)
             return
         current = 1
         while True:
-            interaction = self.call(
+            interaction = self._fetch(
                 plan.path, [*base, ("current", str(current)), ("size", str(PAGE_SIZE))], plan.recv_window
             )
             yield interaction
@@ -358,6 +379,23 @@ class Recorder:
             if total is None or rows == 0 or current * PAGE_SIZE >= total:
                 return
             current += 1
+
+
+KEY_ENV = "BINANCE_API_KEY"
+SECRET_ENV = "BINANCE_API_SECRET"
+# The upstream refuses the key or the signature: every further call would too.
+REJECTED_CREDENTIALS = (-1022, -2014, -2015)
+
+
+def _refusal(interaction: Interaction) -> str:
+    code, msg = interaction.response.error()
+    answer = f"{code} {msg}" if code is not None else f"HTTP {interaction.response.status}"
+    if code in REJECTED_CREDENTIALS:
+        return (
+            f"the upstream rejected the credentials ({answer}); nothing was written. "
+            f"Check --api-key and --secret (or ${KEY_ENV} and ${SECRET_ENV}) and --key-type"
+        )
+    return f"the upstream answered {answer}; nothing was written. Pass --record-errors to keep error answers"
 
 
 def _page_counts(interaction: Interaction) -> tuple[int | None, int]:
