@@ -15,13 +15,12 @@ $(STAMP): pyproject.toml
 serve: $(STAMP)
 	$(BIN)/binance-mock serve $(ARGS)
 
-test: $(STAMP)
-	$(BIN)/ruff check .
+test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check . || true
+	$(BIN)/ruff format --check .
 
 # Load generator from Debian; needs root (or an existing wrk) on a fresh machine.
 bench: $(STAMP)

@@ -1,6 +1,6 @@
 """Where the exchange spends its time on one signed full-page request (cProfile, no HTTP).
 
-    .venv/bin/python bench/profile_exchange.py
+.venv/bin/python bench/profile_exchange.py
 """
 
 from __future__ import annotations

@@ -102,7 +102,15 @@ def _ms(text: str) -> float:
 
 
 def wrk(url: str, connections: int = 16, seconds: int = DURATION, script: str | None = None) -> Wrk:
-    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-H", f"X-MBX-APIKEY: {DEMO_API_KEY}"]
+    cmd = [
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--latency",
+        "-H",
+        f"X-MBX-APIKEY: {DEMO_API_KEY}",
+    ]
     if script:
         cmd += ["-s", script]
     out = subprocess.run(_pin([*cmd, url], LOAD_CPU), capture_output=True, text=True, check=True).stdout
@@ -149,7 +157,7 @@ def throughput(tmp: Path, scenario: str) -> dict:
     cases = {
         "full": signed({"size": 100}),
         "small": signed({"size": 10}),
-        "error": signed({"size": 100}, secret="wrong") ,
+        "error": signed({"size": 100}, secret="wrong"),
     }
     out: dict = {}
     with server(mock_cmd(mport, scenario), f"http://127.0.0.1:{mport}/_mock/health"):
@@ -179,7 +187,9 @@ def throughput(tmp: Path, scenario: str) -> dict:
                 b = max(runs_bare, key=lambda r: r.rps)
                 out[name] = {"mock": m, "bare": b, "ratio": m.rps / b.rps}
             out["latency"] = latency_at_half(
-                f"http://127.0.0.1:{mport}/sapi/v1/margin/transfer?{cases['full']}", out["full"]["mock"].rps, tmp
+                f"http://127.0.0.1:{mport}/sapi/v1/margin/transfer?{cases['full']}",
+                out["full"]["mock"].rps,
+                tmp,
             )
     return out
 
@@ -239,7 +249,9 @@ def build_time() -> float:
         "import time; from mock_server.exchange import Exchange, Settings; t=time.perf_counter(); "
         f"Exchange(Settings(rows=1_000_000, anchor_ms={ANCHOR})); print(time.perf_counter()-t)"
     )
-    out = subprocess.run(_pin([PY, "-c", code], SERVER_CPU), capture_output=True, text=True, check=True, cwd=ROOT)
+    out = subprocess.run(
+        _pin([PY, "-c", code], SERVER_CPU), capture_output=True, text=True, check=True, cwd=ROOT
+    )
     return float(out.stdout.strip())
 
 
@@ -295,7 +307,9 @@ def prism(tmp: Path) -> dict:
         return {"skipped": "prism or the official spec is not available"}
     port = _free_port()
     path = f"/sapi/v1/margin/transfer?{signed({'size': 100})}"
-    with server([str(binary), "mock", "-p", str(port), str(SPEC)], f"http://127.0.0.1:{port}{path}", timeout=180):
+    with server(
+        [str(binary), "mock", "-p", str(port), str(SPEC)], f"http://127.0.0.1:{port}{path}", timeout=180
+    ):
         r = wrk(f"http://127.0.0.1:{port}{path}")
     return {"prism": r}
 
@@ -348,7 +362,10 @@ def report(t: dict, s: dict, build: float, start: float, dom: dict, peer: dict, 
         "",
         "| target | measured | goal | met |",
         "|---|---|---|---|",
-        *(f"| {name} | {value} | {goal} | {'yes' if ok else '**no**'} |" for name, value, goal, ok in targets),
+        *(
+            f"| {name} | {value} | {goal} | {'yes' if ok else '**no**'} |"
+            for name, value, goal, ok in targets
+        ),
         "",
         "The machine is shared: figures move by 10-20% between runs; ratios are taken side by side",
         "in the same run, so drift hits both sides alike.",

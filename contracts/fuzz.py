@@ -78,7 +78,12 @@ def _checks() -> list[Callable[..., Any]]:
         status_code_conformance,
     )
 
-    return [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+    return [
+        not_a_server_error,
+        status_code_conformance,
+        content_type_conformance,
+        response_schema_conformance,
+    ]
 
 
 def run_schemathesis(

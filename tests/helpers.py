@@ -125,7 +125,7 @@ def serve_process(*args: str, log: Path | None = None) -> Iterator[str]:
     import requests
 
     port = free_port()
-    with (log.open("wb") if log is not None else tempfile.TemporaryFile()) as out:
+    with log.open("wb") if log is not None else tempfile.TemporaryFile() as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "mock_server", "serve", "--port", str(port), *args],
             stdout=out,

@@ -20,7 +20,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def _serve(*args: str) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     cmd = [sys.executable, "-m", "mock_server", "serve", "--rows", "10", *args]
-    return subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, cwd=ROOT, env=env)
+    return subprocess.Popen(
+        cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, cwd=ROOT, env=env
+    )
 
 
 def test_port_0_prints_the_bound_address_once_it_is_bound_and_sigterm_then_stops_it() -> None:
@@ -63,10 +65,11 @@ def test_a_port_in_use_is_reported_without_claiming_to_serve() -> None:
         (["--ip-weight-limit", "0"], "--ip-weight-limit"),
     ],
 )
-def test_bad_values_are_usage_errors(args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_values_are_usage_errors(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SystemExit) as exit_:
         main(["serve", *args])
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
-

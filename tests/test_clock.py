@@ -31,7 +31,9 @@ def _code(r: Any) -> int | None:
 
 
 @pytest.mark.parametrize("clock", [{"now_ms": NOW}, {"offset_ms": -2_000}, {"offset_ms": 30 * DAY}])
-def test_a_client_signing_with_the_wall_clock_keeps_working(real: tuple[Exchange, Signer], clock: dict) -> None:
+def test_a_client_signing_with_the_wall_clock_keeps_working(
+    real: tuple[Exchange, Signer], clock: dict
+) -> None:
     _, signer = real
     assert signer.client.put("/_mock/clock", json=clock).status_code == 200
     assert _code(signer.get(ts=_wall())) is None

@@ -48,7 +48,9 @@ def test_schemathesis_catches_a_response_off_its_schema(mock: MockBinance) -> No
     assert stats.failures and all(SIGNED_PATH in f for f in stats.failures)
 
 
-def test_fuzz_without_the_test_extra_names_the_extra(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_fuzz_without_the_test_extra_names_the_extra(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     import sys
 
     from mock_server.cli import main

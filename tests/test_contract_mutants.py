@@ -80,7 +80,9 @@ def _current(p: Patcher, name: str) -> Any:
     return getattr(p.mock.exchange.registry.find("GET", margin_transfer.PATH), name)
 
 
-def _on_error(target: Any, name: str, change: Callable[[BinanceError, tuple[Any, ...]], BinanceError | None]) -> Patch:
+def _on_error(
+    target: Any, name: str, change: Callable[[BinanceError, tuple[Any, ...]], BinanceError | None]
+) -> Patch:
     """Rewrite the errors a function raises (a security step, the parameter reader)."""
 
     def patch(p: Patcher) -> None:
@@ -118,7 +120,9 @@ def _rules_error(change: Callable[[BinanceError, tuple[Any, ...]], BinanceError 
     return patch
 
 
-def _when(code: int, new: Callable[[BinanceError], BinanceError]) -> Callable[[BinanceError, Any], BinanceError | None]:
+def _when(
+    code: int, new: Callable[[BinanceError], BinanceError]
+) -> Callable[[BinanceError, Any], BinanceError | None]:
     return lambda err, _a: new(err) if err.code == code else None
 
 
@@ -194,7 +198,9 @@ def _profile(**values: str) -> Patch:
     return patch
 
 
-def _rows(fn: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+def _rows(
+    fn: Callable[[list[dict[str, Any]]], list[dict[str, Any]]],
+) -> Callable[[dict[str, Any]], dict[str, Any]]:
     def body(b: dict[str, Any]) -> dict[str, Any]:
         if "rows" in b:
             b["rows"] = fn(b["rows"])
@@ -259,7 +265,9 @@ def _past_end_repeats(answer: Any, q: Any) -> dict[str, Any]:
 
 def _verify_refuses_upper(p: Patcher) -> None:
     orig = accounts.Account.verify
-    p.setattr(accounts.Account, "verify", lambda self, payload, sig: sig == sig.lower() and orig(self, payload, sig))
+    p.setattr(
+        accounts.Account, "verify", lambda self, payload, sig: sig == sig.lower() and orig(self, payload, sig)
+    )
 
 
 def _signature_before_timestamp(p: Patcher) -> None:
@@ -504,7 +512,9 @@ def test_mutant_is_caught_by_its_check(mock: MockBinance, mutant: Mutant) -> Non
     with applied(mutant, mock):
         report = _run(mock, [mutant.check])
     (result,) = report.results
-    assert result.status == FAILED, f"{mutant.name} ({mutant.breaks}) survived: {result.status} {result.message}"
+    assert result.status == FAILED, (
+        f"{mutant.name} ({mutant.breaks}) survived: {result.status} {result.message}"
+    )
     # Killed for the right reason: the patch broke a rule, it did not crash the mock.
     assert "got HTTP 500" not in result.message or "500" in mutant.name, result.message
     if mutant.name.startswith("shows_"):

@@ -71,7 +71,9 @@ def test_contract_passes_against_serve_with_any_seed(seed: str, tmp_path: Path) 
 def test_contract_passes_with_asymmetric_keys(kind: str, tmp_path: Path) -> None:
     api_key, keys, pem = _keypair(kind, tmp_path)
     with serve("--keys", str(keys), "--rows", "300") as base:
-        out = contract("--base-url", base, "--key-type", kind, "--api-key", api_key, "--private-key", str(pem))
+        out = contract(
+            "--base-url", base, "--key-type", kind, "--api-key", api_key, "--private-key", str(pem)
+        )
     assert out.returncode == 0, out.stdout + out.stderr
     assert f"PASSED   sig.valid_{kind}" in out.stdout
     assert "PASSED   sig.asym_case_sensitive" in out.stdout
@@ -167,7 +169,9 @@ def test_live_mode_is_paced_fast_enough_and_prints_no_secret(tmp_path: Path) -> 
 def test_stops_at_the_first_429() -> None:
     with MockBinance(rows=100, ip_weight_limit=6) as mock:
         creds = Credentials(mock.api_key, "hmac", secret=mock.secret)
-        report = run(Config(mock.base_url, creds, live=True, safety=Safety(min_interval_s=0.0), pace_fixed=True))
+        report = run(
+            Config(mock.base_url, creds, live=True, safety=Safety(min_interval_s=0.0), pace_fixed=True)
+        )
         statuses = [e["status"] for e in mock.requests()]
     assert report.exit_code == 2 and "429" in (report.aborted or "")
     assert statuses.count(429) == 1 and statuses[-1] == 429
@@ -221,7 +225,9 @@ def test_pytest_runs_the_same_checks(tmp_path: Path) -> None:
 @pytest.mark.parametrize("base_url", ["localhost:8900", "127.0.0.1:8900", "ftp://127.0.0.1:8900", "http://"])
 def test_a_base_url_without_a_scheme_is_a_usage_error(base_url: str) -> None:
     out = contract("--base-url", base_url)
-    assert out.returncode == 2 and "--base-url must be http://" in out.stderr and "Traceback" not in out.stderr
+    assert (
+        out.returncode == 2 and "--base-url must be http://" in out.stderr and "Traceback" not in out.stderr
+    )
 
 
 def test_an_unreachable_target_is_named_in_one_line() -> None:

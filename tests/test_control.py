@@ -47,13 +47,20 @@ def test_injected_429_has_retry_after(client: TestClient, signer: Signer) -> Non
     client.post("/_mock/faults", json={"code": -1003, "args": ["12000", "1 MINUTE"]})
     r = signer.get()
     assert r.status_code == 429 and r.headers["Retry-After"] == str(60 - (NOW // 1000) % 60)
-    assert r.json()["msg"].startswith("Too much request weight used; current limit is 12000 request weight per 1 MINUTE")
+    assert r.json()["msg"].startswith(
+        "Too much request weight used; current limit is 12000 request weight per 1 MINUTE"
+    )
     client.post("/_mock/faults", json={"code": -1003, "retry_after": 7})
     assert signer.get().headers["Retry-After"] == "7"
 
 
 def test_clock_freeze_offset_real(client: TestClient, signer: Signer) -> None:
-    assert client.get("/_mock/clock").json() == {"mode": "frozen", "now_ms": NOW, "offset_ms": 0, "strict": False}
+    assert client.get("/_mock/clock").json() == {
+        "mode": "frozen",
+        "now_ms": NOW,
+        "offset_ms": 0,
+        "strict": False,
+    }
     assert client.put("/_mock/clock", json={"now_ms": NOW + 60_000}).json()["now_ms"] == NOW + 60_000
     assert client.get("/api/v3/time").json() == {"serverTime": NOW + 60_000}
     assert signer.get(ts=NOW).json()["code"] == -1021  # the timestamp check reads the same clock
@@ -169,7 +176,9 @@ def test_a_rule_naming_a_public_path_fires_there(client: TestClient) -> None:
 def test_a_rule_for_a_path_the_mock_does_not_serve_is_refused(client: TestClient) -> None:
     r = client.post("/_mock/faults", json={"code": -3020, "match": {"path": "/sapi/v1/margin/transfers"}})
     assert r.status_code == 400
-    assert "/sapi/v1/margin/transfers" in r.json()["error"] and "/sapi/v1/margin/transfer" in r.json()["error"]
+    assert (
+        "/sapi/v1/margin/transfers" in r.json()["error"] and "/sapi/v1/margin/transfer" in r.json()["error"]
+    )
     assert client.get("/_mock/faults").json() == {"faults": []}
 
 
@@ -199,7 +208,9 @@ def test_the_journal_filters_by_path_key_status_and_code(client: TestClient, sig
     signer.get(api_key="UnknownKey1")
 
     def ids(**query: str) -> list[tuple[str, int]]:
-        return [(e["path"], e["status"]) for e in client.get("/_mock/requests", params=query).json()["requests"]]
+        return [
+            (e["path"], e["status"]) for e in client.get("/_mock/requests", params=query).json()["requests"]
+        ]
 
     assert ids(path="/api/v3/ping") == [("/api/v3/ping", 200)]
     assert ids(status="400") == [(PATH, 400)]

@@ -106,5 +106,7 @@ def test_a_fixture_of_another_format_or_version_is_refused(tmp_path: Path, doc: 
 
 def test_second_timestamps_are_refused_saying_why(tmp_path: Path) -> None:
     path = _fixture(tmp_path, {"rows": [{**ROW, "timestamp": 1_566_898_617}]})
-    with pytest.raises(ValueError, match=r"rows\[0\]: field 'timestamp' is 1566898617, which looks like seconds"):
+    with pytest.raises(
+        ValueError, match=r"rows\[0\]: field 'timestamp' is 1566898617, which looks like seconds"
+    ):
         load_fixture(path, "k")

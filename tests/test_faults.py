@@ -16,7 +16,11 @@ def test_error_rule_uses_catalog_message_and_status() -> None:
     book.add({"code": -3020})
     out = book.decide("/p", "k", {})
     assert out.error is not None
-    assert (out.error.code, out.error.msg, out.error.status) == (-3020, "Transfer out amount exceeds max amount.", 400)
+    assert (out.error.code, out.error.msg, out.error.status) == (
+        -3020,
+        "Transfer out amount exceeds max amount.",
+        400,
+    )
     assert book.decide("/p", "k", {}).error is None  # times defaults to 1
 
 
@@ -136,10 +140,20 @@ def test_a_scenario_with_a_rule_for_an_unserved_path_or_an_unknown_account_is_re
     from mock_server.exchange import Exchange, Settings
     from mock_server.injection.scenario import parse_scenario
 
-    bad_path = parse_scenario({"faults": [{"code": -3020, "match": {"path": "/sapi/v1/margin/transfers"}}]}, "s.json")
-    with pytest.raises(ValueError, match=r"s\.json: faults\[0\]: 'match.path' '/sapi/v1/margin/transfers' is not served"):
+    bad_path = parse_scenario(
+        {"faults": [{"code": -3020, "match": {"path": "/sapi/v1/margin/transfers"}}]}, "s.json"
+    )
+    with pytest.raises(
+        ValueError, match=r"s\.json: faults\[0\]: 'match.path' '/sapi/v1/margin/transfers' is not served"
+    ):
         Exchange(Settings(rows=1, scenario=bad_path))
-    row = {"amount": "1.00000000", "asset": "BNB", "timestamp": 1_790_000_000_000, "txId": 1, "type": "ROLL_IN"}
+    row = {
+        "amount": "1.00000000",
+        "asset": "BNB",
+        "timestamp": 1_790_000_000_000,
+        "txId": 1,
+        "type": "ROLL_IN",
+    }
     bad_key = parse_scenario({"transfers": [{"apiKey": "nosuchkey", "rows": [row]}]}, "s.json")
     with pytest.raises(ValueError, match=r"s\.json: transfers\[0\]: apiKey 'no\.\.\.' is not an account"):
         Exchange(Settings(rows=1, scenario=bad_key))

@@ -18,7 +18,10 @@ def test_every_decision_has_a_default_and_an_alternative() -> None:
 def test_json_and_toml_profiles(tmp_path: Path) -> None:
     (tmp_path / "p.json").write_text('{"size_over_max": "clamp", "row_timestamp_unit": "s"}')
     (tmp_path / "p.toml").write_text('[profile]\nempty_rows = "absent"\n')
-    assert load_profile(tmp_path / "p.json").differences() == {"size_over_max": "clamp", "row_timestamp_unit": "s"}
+    assert load_profile(tmp_path / "p.json").differences() == {
+        "size_over_max": "clamp",
+        "row_timestamp_unit": "s",
+    }
     assert load_profile(tmp_path / "p.toml").empty_rows == "absent"
 
 

@@ -139,7 +139,14 @@ def test_accounts_are_separate_and_clear() -> None:
     ],
 )
 def test_row_validation_names_the_field(field: str, value: object, message: str) -> None:
-    data = {"amount": "1.00000000", "asset": "BNB", "timestamp": 1, "txId": 1, "type": "ROLL_IN", field: value}
+    data = {
+        "amount": "1.00000000",
+        "asset": "BNB",
+        "timestamp": 1,
+        "txId": 1,
+        "type": "ROLL_IN",
+        field: value,
+    }
     with pytest.raises(ValueError, match=message):
         Transfer.from_dict(data, "rows[3]")
 

@@ -74,5 +74,7 @@ def test_document_follows_the_empty_rows_profile() -> None:
     from mock_server.endpoints.registry import DEFAULT_ENDPOINTS
     from mock_server.rules.fidelity import Profile
 
-    schema = openapi_document(DEFAULT_ENDPOINTS, Profile(empty_rows="absent"))["paths"]["/sapi/v1/margin/transfer"]["get"]
+    schema = openapi_document(DEFAULT_ENDPOINTS, Profile(empty_rows="absent"))["paths"][
+        "/sapi/v1/margin/transfer"
+    ]["get"]
     assert schema["responses"]["200"]["content"]["application/json"]["schema"]["required"] == ["total"]

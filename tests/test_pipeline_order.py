@@ -83,7 +83,9 @@ def _exchange(target: Target, tmp_path: Path) -> Exchange:
         {"apiKey": DEMO_API_KEY, "secret": DEMO_SECRET},
         {"apiKey": NO_MARGIN_KEY, "secret": DEMO_SECRET, "marginAccount": False},
     ]}))  # fmt: skip
-    recorded = Interaction(RecordedRequest("GET", MARGIN, (("asset", "BNB"),)), RecordedResponse(200, {}, ROWS))
+    recorded = Interaction(
+        RecordedRequest("GET", MARGIN, (("asset", "BNB"),)), RecordedResponse(200, {}, ROWS)
+    )
     clock = Clock()
     clock.freeze(NOW)
     settings = Settings(
@@ -157,7 +159,9 @@ PAIRS = list(itertools.pairwise(STEPS))
 
 @pytest.mark.parametrize("target", TARGETS, ids=[t.name for t in TARGETS])
 @pytest.mark.parametrize(("earlier", "later"), PAIRS, ids=[f"{a}-before-{b}" for a, b in PAIRS])
-def test_two_rules_broken_the_earlier_step_answers(target: Target, earlier: str, later: str, tmp_path: Path) -> None:
+def test_two_rules_broken_the_earlier_step_answers(
+    target: Target, earlier: str, later: str, tmp_path: Path
+) -> None:
     if later in target.unbreakable:
         pytest.skip(f"{target.name}: no way to fail the {later} step")
     assert _answer(target, tmp_path, [earlier, later]) == (earlier, target.codes[earlier])

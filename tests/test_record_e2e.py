@@ -70,9 +70,6 @@ def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MockBinance]:
         yield mock
 
 
-
-
-
 @contextmanager
 def serve(log: Path, *args: str) -> Iterator[str]:
     """`binance-mock serve` as its own process, its output kept in `log` for the leak check."""

@@ -395,7 +395,9 @@ def test_sync_clock_offsets_timestamps_by_the_upstream_time(tmp_path: Path) -> N
     keys = tmp_path / "keys.json"
     keys.write_text(json.dumps({"accounts": [{"apiKey": KEY, "secret": SECRET}]}))
     with MockBinance(rows=20, keys_path=str(keys)) as mock, SpySession() as session:
-        mock.shift_clock(-600_000, strict=True)  # the upstream is 10 minutes behind us: our timestamps look ahead
+        mock.shift_clock(
+            -600_000, strict=True
+        )  # the upstream is 10 minutes behind us: our timestamps look ahead
         rec = fast_recorder(mock.base_url, session)
         assert rec.record(Plan(record_errors=True)).interactions[0].response.error()[0] == -1021
         assert -601_000 < rec.sync_clock() < -599_000

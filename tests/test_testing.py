@@ -32,7 +32,9 @@ def test_two_instances_share_nothing() -> None:
         assert a.base_url != b.base_url
         a.inject(-3020, times=None)
         a.freeze_clock(1_000)
-        a.add_transfers([{"amount": "1.00000000", "asset": "BNB", "timestamp": 900, "txId": 1, "type": "ROLL_IN"}])
+        a.add_transfers(
+            [{"amount": "1.00000000", "asset": "BNB", "timestamp": 900, "txId": 1, "type": "ROLL_IN"}]
+        )
         assert b.faults() == [] and b.now_ms() > 1_000_000
         assert len(b.transfers()) == 50 and len(a.transfers()) == 51
         assert signed_get(b).status_code == 200
@@ -135,7 +137,10 @@ ROW = {"amount": "1.00000000", "asset": "BNB", "timestamp": 1_790_000_000_000, "
         (lambda m: m.shift_clock(1.5), "clock takes one of"),
         (lambda m: m.advance_clock("1s"), "advance_clock takes milliseconds"),
         (lambda m: m.set_pacing(-1), "min_interval_ms must be a non-negative integer"),
-        (lambda m: m.add_transfers([ROW], api_key="nosuch"), "apiKey '******' is not an account of this mock"),
+        (
+            lambda m: m.add_transfers([ROW], api_key="nosuch"),
+            "apiKey '******' is not an account of this mock",
+        ),
         (lambda m: m.clear_transfers(api_key="nosuch"), "apiKey '******' is not an account of this mock"),
         (lambda m: m.transfers(api_key="nosuch"), "apiKey '******' is not an account of this mock"),
         (lambda m: m.inject(-3020, match={"path": "/sapi/v1/margin/transfers"}), "not served"),
@@ -149,7 +154,9 @@ def test_python_api_refuses_bad_input_when_given(call: Any, message: str) -> Non
     assert mock.faults() == [] and mock.exchange.ledger.count(mock.api_key) == 10
 
 
-def test_a_failed_start_leaves_nothing_behind_and_a_second_start_serves(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_start_leaves_nothing_behind_and_a_second_start_serves(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     mock = MockBinance(rows=1)
     monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: None)  # never starts
     with pytest.raises(RuntimeError, match="did not start"):

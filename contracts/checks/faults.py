@@ -40,7 +40,9 @@ def oneshot(ctx: Context) -> None:
         ctx.expect_ok(ctx.get([("size", 1)]), "the call after a one-shot fault")
 
 
-@check("fault.times", "A rule with times=2 fails exactly the next two calls.", "DESIGN control API", control=True)
+@check(
+    "fault.times", "A rule with times=2 fails exactly the next two calls.", "DESIGN control API", control=True
+)
 def times(ctx: Context) -> None:
     with _faults(ctx, "inject faults") as control:
         control.inject(errors.SYSTEM_BUSY.code, times=2)
@@ -141,7 +143,7 @@ def connection(ctx: Context) -> None:
 
 @check(
     "fault.pacing",
-    "Under 500 ms pacing a second call right after the first gets -21003 \"Fail to retrieve margin assets.\"",
+    'Under 500 ms pacing a second call right after the first gets -21003 "Fail to retrieve margin assets."',
     "page (NET_ASSET_MUST_LTE_RATIO), F23",
     control=True,
 )

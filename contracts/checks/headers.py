@@ -39,7 +39,11 @@ def weight_on_error(ctx: Context) -> None:
     _weight(answer, "error answer")
 
 
-@check("hdr.weight_counts", "Each call spends weight 1: the header grows by at least 1 within a minute.", "page, F18")
+@check(
+    "hdr.weight_counts",
+    "Each call spends weight 1: the header grows by at least 1 within a minute.",
+    "page, F18",
+)
 def weight_counts(ctx: Context) -> None:
     first = _weight(ctx.get([("size", 1)]), "first call")
     second = _weight(ctx.get([("size", 1)]), "second call")
@@ -47,7 +51,7 @@ def weight_counts(ctx: Context) -> None:
     expect(second != first, f"{WEIGHT_HEADER} stayed at {first} across two calls")
 
 
-@check("public.time", "GET /api/v3/time answers 200 {\"serverTime\": <int ms>} as JSON.", "facts §7, F19")
+@check("public.time", 'GET /api/v3/time answers 200 {"serverTime": <int ms>} as JSON.', "facts §7, F19")
 def server_time(ctx: Context) -> None:
     answer = ctx.target.public_get("/api/v3/time")
     body = answer.json

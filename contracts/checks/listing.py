@@ -45,7 +45,10 @@ def _filter(ctx: Context, name: str, seeded: str, pick: Callable[[Row], str | No
     if ctx.data is not None:
         body = ctx.ok([*ctx.window30(), (name, seeded), ("size", MAX_SIZE)])
         want = ctx.data.select(start, end, **oracle)
-        expect(body.get("total") == len(want), f"{name}={seeded}: total {body.get('total')}, expected {len(want)}")
+        expect(
+            body.get("total") == len(want),
+            f"{name}={seeded}: total {body.get('total')}, expected {len(want)}",
+        )
         expect(ctx.rows(body) == want, f"{name}={seeded}: rows {_ids(ctx.rows(body))}, expected {_ids(want)}")
         return
     ref = ctx.reference()
@@ -114,7 +117,9 @@ def unknown_symbol(ctx: Context) -> None:
     code = answer.json.get("code") if isinstance(answer.json, dict) else None
     if answer.status == 200 and isinstance(answer.json, dict):
         ctx.observe("unknown_isolated_symbol", "empty", "an unused isolatedSymbol answered 200")
-        expect(answer.json.get("total") == 0 and not ctx.rows(answer.json), "unused isolatedSymbol: not empty")
+        expect(
+            answer.json.get("total") == 0 and not ctx.rows(answer.json), "unused isolatedSymbol: not empty"
+        )
     elif code == errors.ISOLATED_ACCOUNT_MISSING.code:
         ctx.observe("unknown_isolated_symbol", "error", "an unused isolatedSymbol answered -11001")
         ctx.expect_error(answer, errors.ISOLATED_ACCOUNT_MISSING)
@@ -125,7 +130,9 @@ def unknown_symbol(ctx: Context) -> None:
 # --- order ---
 
 
-@check("sort.descending", "Rows come newest first (timestamp descending).", "page: Response in descending order")
+@check(
+    "sort.descending", "Rows come newest first (timestamp descending).", "page: Response in descending order"
+)
 def descending(ctx: Context) -> None:
     rows = ctx.rows(ctx.reference())
     if len(rows) < 2:
@@ -196,11 +203,15 @@ def disjoint(ctx: Context) -> None:
     expect(len(ids) == len(set(ids)), f"pages of size {p.size} repeat {len(ids) - len(set(ids))} transfers")
 
 
-@check("page.union", "Pages, in order, add up to the size-100 listing of the same query.", "page: current/size")
+@check(
+    "page.union", "Pages, in order, add up to the size-100 listing of the same query.", "page: current/size"
+)
 def union(ctx: Context) -> None:
     p = _paging(ctx)
     ids = [i for page in p.pages for i in _ids(ctx.rows(page))]
-    expect(ids == _ids(p.listing), f"pages of size {p.size} give {len(ids)} rows, the listing {len(p.listing)}")
+    expect(
+        ids == _ids(p.listing), f"pages of size {p.size} give {len(ids)} rows, the listing {len(p.listing)}"
+    )
 
 
 @check("page.total_constant", "total is the same on every page and equals the listing's total.", "page")
@@ -228,7 +239,7 @@ def past_end(ctx: Context) -> None:
 # --- shape ---
 
 
-@check("shape.body", "A 200 body is exactly {\"rows\": [...], \"total\": int}.", "page, facts §5.2")
+@check("shape.body", 'A 200 body is exactly {"rows": [...], "total": int}.', "page, facts §5.2")
 def body_shape(ctx: Context) -> None:
     body = ctx.reference()
     total = body.get("total")
@@ -269,15 +280,22 @@ def row_fields(ctx: Context) -> None:
     if not rows:
         raise Skipped("no transfers in the last 30 days")
     bad = [(r.get("txId"), p) for r in rows if (p := _row_problems(r))]
-    expect(not bad, f"{len(bad)} rows malformed, e.g. txId {bad[0][0] if bad else ''}: {bad[0][1] if bad else ''}")
+    expect(
+        not bad,
+        f"{len(bad)} rows malformed, e.g. txId {bad[0][0] if bad else ''}: {bad[0][1] if bad else ''}",
+    )
 
 
-@check("shape.amount_8dp", "amount is a string with exactly 8 decimals (\"0.10000000\").", "page, F26")
+@check("shape.amount_8dp", 'amount is a string with exactly 8 decimals ("0.10000000").', "page, F26")
 def amount(ctx: Context) -> None:
     rows = ctx.rows(ctx.reference())
     if not rows:
         raise Skipped("no transfers in the last 30 days")
-    bad = [r.get("amount") for r in rows if not (isinstance(r.get("amount"), str) and re.match(AMOUNT_PATTERN, r["amount"]))]
+    bad = [
+        r.get("amount")
+        for r in rows
+        if not (isinstance(r.get("amount"), str) and re.match(AMOUNT_PATTERN, r["amount"]))
+    ]
     expect(not bad, f"amounts not 8-decimal strings: {bad[:3]}")
 
 
@@ -302,7 +320,7 @@ def timestamp_unit(ctx: Context) -> None:
 
 @check(
     "shape.empty_result",
-    "An empty result is {\"rows\": [], \"total\": 0} (or: {\"total\": 0} without rows).",
+    'An empty result is {"rows": [], "total": 0} (or: {"total": 0} without rows).',
     "F2",
     decision="empty_rows",
 )
@@ -330,4 +348,6 @@ def exact(ctx: Context) -> None:
     expect(body.get("total") == len(want), f"total {body.get('total')}, seeded {len(want)}")
     got = ctx.rows(body)
     diff = next((i for i, (a, b) in enumerate(zip(got, want, strict=False)) if a != b), None)
-    expect(got == want[:MAX_SIZE], f"rows differ from the seeded rows (first at index {diff}, {len(got)} rows)")
+    expect(
+        got == want[:MAX_SIZE], f"rows differ from the seeded rows (first at index {diff}, {len(got)} rows)"
+    )

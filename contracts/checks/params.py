@@ -119,7 +119,9 @@ def long_overflow(ctx: Context) -> None:
     ctx.expect_error(answer, errors.ILLEGAL_CHARS_PARAM, "endTime", LONG_LEGAL_RANGE, what="endTime 2^66")
 
 
-@check("param.duplicate", "A parameter sent twice is -1101 \"Duplicate values for a parameter detected.\"", "F11")
+@check(
+    "param.duplicate", 'A parameter sent twice is -1101 "Duplicate values for a parameter detected."', "F11"
+)
 def duplicate(ctx: Context) -> None:
     answer = ctx.get([("asset", "BTC"), ("asset", "ETH")])
     ctx.expect_error(answer, errors.DUPLICATE_PARAM, what="asset twice")
@@ -147,4 +149,6 @@ def unknown(ctx: Context) -> None:
 def empty_optional(ctx: Context) -> None:
     body = ctx.ok([*ctx.window30(), ("asset", ""), ("size", MAX_SIZE)])
     ref = ctx.reference()
-    expect(body.get("total") == ref["total"], f"asset= gave total {body.get('total')}, without it {ref['total']}")
+    expect(
+        body.get("total") == ref["total"], f"asset= gave total {body.get('total')}, without it {ref['total']}"
+    )

@@ -108,7 +108,10 @@ def wrong_key(ctx: Context) -> None:
 def missing(ctx: Context) -> None:
     q = _query(ctx, [("size", 1)])
     ctx.expect_error(
-        ctx.target.raw_get("/sapi/v1/margin/transfer", q), errors.MANDATORY_PARAM, "signature", what="no signature"
+        ctx.target.raw_get("/sapi/v1/margin/transfer", q),
+        errors.MANDATORY_PARAM,
+        "signature",
+        what="no signature",
     )
     ctx.expect_error(
         ctx.target.raw_get("/sapi/v1/margin/transfer", f"{q}&signature="),
@@ -135,7 +138,9 @@ def position(ctx: Context) -> None:
 # --- the API key (F16 steps 1-2, F17: HTTP 401) ---
 
 
-@check("key.missing", "A request without X-MBX-APIKEY is -2014 \"API-key format invalid.\", HTTP 401.", "F16, F17")
+@check(
+    "key.missing", 'A request without X-MBX-APIKEY is -2014 "API-key format invalid.", HTTP 401.', "F16, F17"
+)
 def key_missing(ctx: Context) -> None:
     ctx.expect_error(ctx.get([("size", 1)], api_key=None), errors.BAD_API_KEY_FMT, what="no API key")
 
@@ -147,7 +152,7 @@ def key_malformed(ctx: Context) -> None:
 
 @check(
     "key.unknown",
-    "A well-formed key the exchange does not know is -2015 \"Invalid API-key, IP, or permissions...\", 401.",
+    'A well-formed key the exchange does not know is -2015 "Invalid API-key, IP, or permissions...", 401.',
     "F16, F17",
 )
 def key_unknown(ctx: Context) -> None:

@@ -19,7 +19,11 @@ def _signed(ctx: Context, query: str) -> str:
     return f"{query}&signature={ctx.target.signature_for(query)}"
 
 
-@check("ts.missing", "A request without timestamp is -1102 \"Mandatory parameter 'timestamp' ...\".", "facts §2, F15")
+@check(
+    "ts.missing",
+    "A request without timestamp is -1102 \"Mandatory parameter 'timestamp' ...\".",
+    "facts §2, F15",
+)
 def ts_missing(ctx: Context) -> None:
     answer = ctx.target.raw_get(P, _signed(ctx, "size=1"))
     ctx.expect_error(answer, errors.MANDATORY_PARAM, "timestamp", what="no timestamp")
@@ -33,7 +37,7 @@ def ts_malformed(ctx: Context) -> None:
 
 @check(
     "ts.ahead",
-    "A timestamp 5 s ahead of the server is -1021 \"...was 1000ms ahead of the server's time.\"",
+    'A timestamp 5 s ahead of the server is -1021 "...was 1000ms ahead of the server\'s time."',
     "facts §2",
 )
 def ts_ahead(ctx: Context) -> None:
@@ -43,7 +47,7 @@ def ts_ahead(ctx: Context) -> None:
 
 @check(
     "ts.behind",
-    "A timestamp older than the default recvWindow (5000 ms) is -1021 \"...outside of the recvWindow.\"",
+    'A timestamp older than the default recvWindow (5000 ms) is -1021 "...outside of the recvWindow."',
     "facts §2",
 )
 def ts_behind(ctx: Context) -> None:
@@ -110,7 +114,11 @@ def rw_max(ctx: Context) -> None:
     ctx.expect_ok(ctx.get([("size", 1), ("recvWindow", MAX_RECV_WINDOW_MS)]), "recvWindow=60000")
 
 
-@check("rw.over_max", "recvWindow=60001 is -1131 \"recvWindow must be less than 60000\", HTTP 400.", "facts §2, F16")
+@check(
+    "rw.over_max",
+    'recvWindow=60001 is -1131 "recvWindow must be less than 60000", HTTP 400.',
+    "facts §2, F16",
+)
 def rw_over(ctx: Context) -> None:
     answer = ctx.get([("size", 1), ("recvWindow", MAX_RECV_WINDOW_MS + 1)])
     ctx.expect_error(answer, errors.BAD_RECV_WINDOW, what="recvWindow=60001")
@@ -123,7 +131,9 @@ def rw_over(ctx: Context) -> None:
 )
 def rw_malformed(ctx: Context) -> None:
     answer = ctx.get([("size", 1), ("recvWindow", "5000.5")])
-    ctx.expect_error(answer, errors.ILLEGAL_CHARS_PARAM, "recvWindow", LONG_LEGAL_RANGE, what="recvWindow=5000.5")
+    ctx.expect_error(
+        answer, errors.ILLEGAL_CHARS_PARAM, "recvWindow", LONG_LEGAL_RANGE, what="recvWindow=5000.5"
+    )
 
 
 @check(

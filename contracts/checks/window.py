@@ -20,12 +20,14 @@ def _is_window_error(answer: Answer) -> bool:
 @check("window.max_accepted", "A window of exactly 30 days (2,592,000,000 ms) is accepted.", "page, F6")
 def max_accepted(ctx: Context) -> None:
     end = ctx.now_ms()
-    ctx.expect_ok(ctx.get([("startTime", end - MAX_WINDOW_MS), ("endTime", end), ("size", 1)]), "30-day window")
+    ctx.expect_ok(
+        ctx.get([("startTime", end - MAX_WINDOW_MS), ("endTime", end), ("size", 1)]), "30-day window"
+    )
 
 
 @check(
     "window.over_max",
-    "A window 1 ms over 30 days is -1127 \"More than 720 hours between startTime and endTime.\" (or: -3011).",
+    'A window 1 ms over 30 days is -1127 "More than 720 hours between startTime and endTime." (or: -3011).',
     "page, F7",
     decision="window_too_long",
 )
@@ -45,7 +47,7 @@ def over_max(ctx: Context) -> None:
 
 @check(
     "window.start_after_end",
-    "startTime > endTime is -3011 \"Your input date is invalid.\" (or: an empty result).",
+    'startTime > endTime is -3011 "Your input date is invalid." (or: an empty result).',
     "F8",
     decision="start_after_end",
 )
@@ -92,7 +94,9 @@ def default_7d(ctx: Context) -> None:
     rows = ctx.rows(body)
     if ctx.data is not None:
         want = ctx.data.select(now - DEFAULT_WINDOW_MS, now)
-        expect(body.get("total") == len(want), f"default window: total {body.get('total')}, expected {len(want)}")
+        expect(
+            body.get("total") == len(want), f"default window: total {body.get('total')}, expected {len(want)}"
+        )
         expect(rows == want[:MAX_SIZE], "default window: rows differ from the seeded rows of the last 7 days")
         return
     slack = 60_000  # our estimate of the server clock is approximate
@@ -133,7 +137,9 @@ def inclusive(ctx: Context) -> None:
         body = ctx.ok([("startTime", s), ("endTime", e), ("asset", dataset.BOUND_ASSET)])
         want = ctx.data.select(s, e, asset=dataset.BOUND_ASSET)
         got = [r.get("txId") for r in ctx.rows(body)]
-        expect(got == [r["txId"] for r in want], f"bounds [{s}, {e}]: txIds {got}, expected rows at both bounds")
+        expect(
+            got == [r["txId"] for r in want], f"bounds [{s}, {e}]: txIds {got}, expected rows at both bounds"
+        )
         return
     rows = ctx.rows(ctx.reference())
     if not rows:

@@ -102,7 +102,6 @@ class Exchange:
         if self.settings.rows >= 100_000:
             _return_free_memory()
 
-
     def apply_scenario(self, scenario: Scenario) -> None:
         if scenario.clock is not None:
             self.set_clock(scenario.clock)
@@ -148,7 +147,9 @@ class Exchange:
             return self.default_api_key
         if not isinstance(api_key, str) or self.keys.get(api_key) is None:
             shown = mask_key(api_key) if isinstance(api_key, str) else repr(api_key)
-            raise ValueError(f"apiKey {shown!r} is not an account of this mock; its accounts: {self._accounts()}")
+            raise ValueError(
+                f"apiKey {shown!r} is not an account of this mock; its accounts: {self._accounts()}"
+            )
         return api_key
 
     def _accounts(self) -> str:

@@ -102,7 +102,9 @@ class Pipeline:
             ctx = Context(now, self.profile, self.ledger, account)
             request = endpoint.rules(values, ctx)
             step = "fault"
-            outcome = self.faults.decide(call.path, call.api_key, params.first, endpoint.security is Security.SIGNED)
+            outcome = self.faults.decide(
+                call.path, call.api_key, params.first, endpoint.security is Security.SIGNED
+            )
             delay_ms = outcome.delay_ms
             if outcome.drop is not None or outcome.error is not None:
                 return self._fault_reply(outcome, content_type, headers)

@@ -87,7 +87,9 @@ class MockBinance:
             sock.close()
             raise OSError(exc.errno, f"cannot listen on {self._host}:{self._port}: {exc.strerror}") from None
         server = uvicorn.Server(server_config(create_app(exchange=self.exchange)))
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="binance-mock", daemon=True)
+        thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name="binance-mock", daemon=True
+        )
         self._server, self._thread, self._sock = server, thread, sock
         thread.start()
         deadline = time.monotonic() + 10

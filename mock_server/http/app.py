@@ -79,7 +79,9 @@ class BinanceEndpoint:
             if not message.get("more_body", False):
                 break
         client = scope.get("client")
-        call = Call(scope["method"], scope["path"], scope["query_string"], body, api_key, client[0] if client else "")
+        call = Call(
+            scope["method"], scope["path"], scope["query_string"], body, api_key, client[0] if client else ""
+        )
         try:
             reply = self.exchange.handle(call)
         except Exception:

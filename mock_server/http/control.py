@@ -118,8 +118,13 @@ def control_routes(ex: Exchange, admin_token: str | None) -> list[Route]:
                 # A web page the developer visits may POST here ("simple" requests need no
                 # preflight): a call from another origin is refused.
                 origin = request.headers.get("origin")
-                if origin is not None and origin != f"{request.url.scheme}://{request.headers.get('host', '')}":
-                    return JSONResponse({"error": "the control API does not answer pages of other origins"}, 403)
+                if (
+                    origin is not None
+                    and origin != f"{request.url.scheme}://{request.headers.get('host', '')}"
+                ):
+                    return JSONResponse(
+                        {"error": "the control API does not answer pages of other origins"}, 403
+                    )
                 if admin_token is not None:
                     given = request.headers.get("authorization", "")
                     expected = f"Bearer {admin_token}"

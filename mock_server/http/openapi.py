@@ -57,7 +57,12 @@ def operation(endpoint: Endpoint, profile: Profile) -> dict[str, Any]:
     """One endpoint's OpenAPI operation, from its declaration alone."""
     params: list[dict[str, Any]] = []
     for rule in endpoint.params:
-        p: dict[str, Any] = {"in": "query", "name": rule.name, "required": rule.required, "schema": rule.schema()}
+        p: dict[str, Any] = {
+            "in": "query",
+            "name": rule.name,
+            "required": rule.required,
+            "schema": rule.schema(),
+        }
         if rule.description:
             p["description"] = rule.description
         params.append(p)

@@ -164,7 +164,9 @@ def parse_rule(data: Any, rule_id: int, paths: Collection[str] = ()) -> FaultRul
     if paths and path is not None and path not in paths:
         near = difflib.get_close_matches(path, list(paths), n=1)
         hint = f" (did you mean {near[0]}?)" if near else ""
-        raise ValueError(f"'match.path' {path!r} is not served by this mock{hint}; served: {', '.join(sorted(paths))}")
+        raise ValueError(
+            f"'match.path' {path!r} is not served by this mock{hint}; served: {', '.join(sorted(paths))}"
+        )
     return FaultRule(
         id=rule_id,
         kind=fault,
@@ -187,7 +189,9 @@ def _status(data: Mapping[str, Any]) -> int | None:
     try:
         return _int(data, "http_status", 400, 599)
     except ValueError:
-        raise ValueError("'http_status' must be between 400 and 599 (a status whose answer has a body)") from None
+        raise ValueError(
+            "'http_status' must be between 400 and 599 (a status whose answer has a body)"
+        ) from None
 
 
 def _parse_delay(value: Any) -> tuple[int, int] | None:
@@ -249,7 +253,9 @@ class FaultBook:
         with self._lock:
             return list(self._rules)
 
-    def decide(self, path: str, api_key: str | None, params: Mapping[str, str], signed: bool = True) -> Outcome:
+    def decide(
+        self, path: str, api_key: str | None, params: Mapping[str, str], signed: bool = True
+    ) -> Outcome:
         """Fire every matching latency rule, and the first matching error or connection rule.
         `signed`: whether the call is to a SIGNED endpoint (rules without a path act on those only)."""
         if not self._rules:  # the common case: no lock, no work

@@ -196,7 +196,13 @@ class Cassette:
         sent = RecordedRequest(method, path, tuple((n, v) for n, v in params if n not in VOLATILE_PARAMS))
         msg = CASSETTE_MISS.format(sent.show(), self.explain_miss(sent))
         return Replay(
-            CASSETTE_MISS.status, errors.error_body(CASSETTE_MISS.code, msg), {}, "application/json", CASSETTE_MISS.code, msg, "cassette"
+            CASSETTE_MISS.status,
+            errors.error_body(CASSETTE_MISS.code, msg),
+            {},
+            "application/json",
+            CASSETTE_MISS.code,
+            msg,
+            "cassette",
         )
 
     def explain_miss(self, sent: RecordedRequest) -> str:

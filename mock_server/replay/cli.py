@@ -68,7 +68,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     rec.add_argument("--force", action="store_true", help="replace an existing cassette")
     rec.add_argument(
-        "--record-errors", action="store_true", help="keep error answers (default: the first one stops, nothing written)"
+        "--record-errors",
+        action="store_true",
+        help="keep error answers (default: the first one stops, nothing written)",
     )
     rec.set_defaults(run=run_record)
 

@@ -100,7 +100,9 @@ def _outside(ts_ms: int, window_ms: int, now_ms: int) -> errors.ErrorSpec | None
     return None
 
 
-def check_signature(account: Account, raw_query: bytes, body: bytes, signature: str, profile: Profile) -> None:
+def check_signature(
+    account: Account, raw_query: bytes, body: bytes, signature: str, profile: Profile
+) -> None:
     """Step 5: the signature over the raw query and body (F14)."""
     if profile.signature_position == "last" and not signature_is_last(raw_query, body):
         raise BinanceError(errors.INVALID_SIGNATURE)

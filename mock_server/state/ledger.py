@@ -323,7 +323,6 @@ class AccountLedger:
         self._indexes[key] = ids
         return ids
 
-
     def query(self, q: Query) -> Page:
         if q.type is not None and q.type not in TYPES:
             return Page(0)

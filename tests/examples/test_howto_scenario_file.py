@@ -13,11 +13,23 @@ from mock_server import MockBinance
 def test_scenario(tmp_path):
     an_hour_ago = int(time.time() * 1000) - 3_600_000
     scenario = tmp_path / "scenario.json"
-    scenario.write_text(json.dumps({
-        "faults": [{"code": -3020, "times": 1}],
-        "rows": [{"amount": "3.00000000", "asset": "DOT", "status": "CONFIRMED",
-                  "timestamp": an_hour_ago, "txId": 42, "type": "ROLL_IN"}],
-    }))
+    scenario.write_text(
+        json.dumps(
+            {
+                "faults": [{"code": -3020, "times": 1}],
+                "rows": [
+                    {
+                        "amount": "3.00000000",
+                        "asset": "DOT",
+                        "status": "CONFIRMED",
+                        "timestamp": an_hour_ago,
+                        "txId": 42,
+                        "type": "ROLL_IN",
+                    }
+                ],
+            }
+        )
+    )
     with MockBinance(rows=0, scenario=str(scenario)) as mock:
         spot = Spot(api_key=mock.api_key, api_secret=mock.secret, base_url=mock.base_url)
         with pytest.raises(ClientError) as e:
