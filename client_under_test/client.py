@@ -37,7 +37,7 @@ from client_under_test.errors import (
 )
 from client_under_test.history import PAGE_SIZE, HistoryReader, ProgressCallback
 from client_under_test.models import Transfer, TransferPage
-from client_under_test.signing import Signer
+from client_under_test.signing import HmacSigner, Signer
 from client_under_test.timing import Clock, Pacer, RetryPolicy, SystemClock
 
 DEFAULT_BASE_URL = "https://api.binance.com"
@@ -62,7 +62,7 @@ class MarginClient:
     def __init__(
         self,
         api_key: str,
-        signer: Signer,
+        signer: Signer | str,
         base_url: str = DEFAULT_BASE_URL,
         *,
         session: requests.Session | None = None,
@@ -75,8 +75,12 @@ class MarginClient:
         clock: Clock | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        """`pace_ms=500` keeps every request at least 500 ms after the previous answer (Binance's
-        advice against -21003); `sync_time=True` measures the server clock offset now."""
+        """`signer`: an HMAC secret as a string, or a signer (`HmacSigner`, `RsaSigner`,
+        `Ed25519Signer`, `load_private_key(path)`). `pace_ms=500` keeps every request at least
+        500 ms after the previous answer (Binance's advice against -21003); `sync_time=True`
+        measures the server clock offset now."""
+        if isinstance(signer, str):
+            signer = HmacSigner(signer)
         self.api_key = api_key
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout

@@ -458,3 +458,11 @@ def test_the_clamp_profile_catches_stopping_at_the_first_short_page(clock: FakeC
     want = in_range(YEAR[:3000], lo, hi)
     assert right == want
     assert len(buggy) == 100 * len(split_windows(lo, hi)) < len(want)
+
+
+def test_a_plain_secret_string_is_taken_as_an_hmac_secret(binance_mock: MockBinance) -> None:
+    assert binance_mock.secret is not None
+    with MarginClient(binance_mock.api_key, binance_mock.secret, base_url=binance_mock.base_url) as client:
+        assert client.transfers().total > 0
+    with pytest.raises(ValueError, match="empty HMAC secret"):
+        MarginClient(binance_mock.api_key, "", base_url=binance_mock.base_url)
