@@ -13,7 +13,8 @@ from contracts.fuzz import SIGNED_PATH, run_schemathesis
 from mock_server import MockBinance
 from mock_server.endpoints import margin_transfer
 
-EXAMPLES = {SIGNED_PATH: 1_000, "/api/v3/ping": 20, "/api/v3/time": 20, "/sapi/v1/system/status": 20}
+# A bounded run for make test; `make fuzz` runs 10,000 examples a path.
+EXAMPLES = {SIGNED_PATH: 300, "/api/v3/ping": 20, "/api/v3/time": 20, "/sapi/v1/system/status": 20}
 
 
 @pytest.fixture(scope="module")
@@ -22,12 +23,12 @@ def mock() -> Iterator[MockBinance]:
         yield m
 
 
-def test_schemathesis_finds_no_failure_in_a_thousand_examples(mock: MockBinance) -> None:
+def test_schemathesis_finds_no_failure_in_a_bounded_run(mock: MockBinance) -> None:
     stats = run_schemathesis(mock.base_url, EXAMPLES, mock.api_key, mock.secret or "", seed=1)
     assert not stats.failures, stats.failures[:5]
-    assert stats.examples >= 1_000, stats
+    assert stats.examples >= 300, stats
     # The generated traffic reaches both the answers and the refusals.
-    assert stats.by_status.get(200, 0) > 100 and stats.by_status.get(400, 0) > 100, stats.by_status
+    assert stats.by_status.get(200, 0) > 30 and stats.by_status.get(400, 0) > 30, stats.by_status
     assert stats.by_status.get(401, 0) > 0
     assert {"wrong_signature", "stale", "no_key"} <= set(stats.by_mode)
 

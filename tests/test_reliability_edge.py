@@ -8,7 +8,6 @@ import contextlib
 import json
 import signal
 import socket
-import threading
 import time
 
 import requests
@@ -66,27 +65,15 @@ def test_served_mock_refuses_oversized_headers() -> None:
 
 
 # P3: a header that trickles in is cut off (today: held open for as long as the client likes).
-def test_served_mock_cuts_off_a_trickling_header() -> None:
-    proc, base = start_server()
-    stop = threading.Event()
-    try:
-        with connect(("127.0.0.1", _port(base)), timeout=30) as s:
+# The behaviour is tested in-process with a short timeout (test_reliability_limits.py:
+# test_slow_header_gets_408_and_close); here, that `serve` and MockBinance run that protocol.
+def test_every_way_of_serving_uses_the_limited_protocol() -> None:
+    from mock_server.http.edge import LimitedHttpToolsProtocol
+    from mock_server.http.server import server_config
 
-            def trickle() -> None:
-                with contextlib.suppress(OSError):
-                    for _ in range(2000):
-                        if stop.is_set():
-                            return
-                        s.send(b"GET /api/v3/ping HTTP/1.1\r\nHost: x\r\n" if _ == 0 else b"X-A: b\r\n")
-                        time.sleep(0.01)
-
-            t = threading.Thread(target=trickle, daemon=True)
-            t.start()
-            assert read_response(s)[0] == 408  # within HEAD_TIMEOUT_S (10 s)
-    finally:
-        stop.set()
-        proc.terminate()
-        proc.wait(timeout=10)
+    config = server_config(create_app(exchange=Exchange(Settings(rows=1))))
+    assert config.http is LimitedHttpToolsProtocol
+    assert config.timeout_keep_alive == 5 and config.access_log is False
 
 
 # P4 (app.py: router.default, redirect_slashes): every path gets Binance JSON, even ones the

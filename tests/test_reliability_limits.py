@@ -96,7 +96,7 @@ def test_chunked_body_over_the_limit_413(addr: Addr) -> None:
 def test_control_api_takes_bodies_larger_than_binance_paths(addr: Addr) -> None:
     body = b'{"rows": [' + b" " * (MAX_BODY_BYTES * 2) + b"]}"
     raw = (
-        b"POST /_mock/transfers HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b"POST /_mock/transfers HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\n"
         b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
     )
     assert _exchange(addr, raw)[0] == 201
