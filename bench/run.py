@@ -40,7 +40,7 @@ ANCHOR = 1_790_000_000_000
 DURATION = int(os.environ.get("BENCH_SECONDS", "5"))
 SERVER_CPU = "0"
 LOAD_CPU = "1"
-SPEC = ROOT.parent / "shared" / "reference" / "official-spec" / "spot_api.yaml"
+SPEC = ROOT / "mock_server" / "spec" / "spot_api.yaml"
 PRISM = Path(os.environ.get("PRISM_DIR", "/tmp/binance-mock-prism"))
 
 
@@ -427,7 +427,7 @@ def report(t: dict, s: dict, build: float, start: float, dom: dict, peer: dict, 
         ratio = t["full"]["mock"].rps / p.rps if p.rps else float("nan")
         lines += [
             "`prism mock` (`@stoplight/prism-cli` 5, from npm) serving Binance's official spec "
-            "(`shared/reference/official-spec/spot_api.yaml`), the same signed URL, same wrk settings:",
+            "(`mock_server/spec/spot_api.yaml`), the same signed URL, same wrk settings:",
             f"{w(p)}, non-2xx {p.non2xx}. binance-mock full page over Prism: **{ratio:.1f}x** "
             "(Prism checks only that the key header is present and answers the spec's example).",
         ]

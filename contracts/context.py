@@ -41,7 +41,7 @@ class Context:
         return time.time_ns() // 1_000_000 + self.clock_offset_ms
 
     def sync_clock(self) -> None:
-        """Estimate the target's clock from /api/v3/time (facts §7), as careful clients do."""
+        """Estimate the target's clock from /api/v3/time (docs/fidelity.md §7), as careful clients do."""
         before = time.time_ns() // 1_000_000
         answer = self.target.public_get("/api/v3/time")
         after = time.time_ns() // 1_000_000

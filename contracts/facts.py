@@ -1,7 +1,7 @@
 """The facts the suite checks against: codes and messages from the mock's catalog, numbers from
 the fidelity module, and the response vocabulary from Binance's page.
 
-Only *facts* are imported (STYLE.md): error specs and constants. Nothing here decides how a
+Only *facts* are imported: error specs and constants. Nothing here decides how a
 request is answered; the checks derive every expected answer themselves.
 """
 
@@ -43,11 +43,11 @@ __all__ = [
     "errors",
 ]
 
-# The page's response example and facts §5.2 (written from the page, not from the mock's ledger).
+# The page's response example and docs/fidelity.md §5.2 (written from the page, not from the mock's ledger).
 ROW_REQUIRED = ("amount", "asset", "status", "timestamp", "txId", "type")
 ROW_OPTIONAL = ("transFrom", "transTo", "fromSymbol", "toSymbol")
 TYPES = ("ROLL_IN", "ROLL_OUT")
-STATUSES = ("CONFIRMED", "PENDING", "FAILED")  # facts §5.2, by analogy with sibling endpoints
+STATUSES = ("CONFIRMED", "PENDING", "FAILED")  # docs/fidelity.md §5.2, by analogy with sibling endpoints
 WALLETS = (
     "SPOT", "FUTURES", "FIAT", "DELIVERY", "MINING", "ISOLATED_MARGIN", "FUNDING", "MOTHER_SPOT",
     "OPTION", "SUB_SPOT", "SUB_MARGIN", "CROSS_MARGIN",
@@ -56,7 +56,7 @@ AMOUNT_PATTERN = r"^[0-9]+\.[0-9]{8}$"  # F26
 SAPI_MEDIA_TYPE = "application/json"  # F19
 WINDOW_HOURS = MAX_WINDOW_MS // 3_600_000  # the 720 of -1127's message (F7)
 
-# Which decision of facts §11 each Profile field is: named in reports and profiles.
+# Which decision of docs/fidelity.md §11 each Profile field is: named in reports and profiles.
 DECISION_REF = {
     "row_timestamp_unit": "F1",
     "empty_rows": "F2",

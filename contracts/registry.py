@@ -20,7 +20,7 @@ __all__ = ["CHECKS", "Aborted", "Check", "Failed", "Skipped", "check", "expect"]
 class Check:
     id: str
     rule: str  # one line: what the target must do
-    source: str  # the page, facts §N, or decision F#
+    source: str  # the page, §N of docs/fidelity.md, or decision F#
     fn: Callable[[Context], None] = field(repr=False)
     needs_control: bool = False  # fault injection, seeded rows or a frozen clock
     decision: str | None = None  # the fidelity decision this check classifies, if any

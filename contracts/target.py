@@ -3,7 +3,7 @@
 Everything the suite sends goes through `Target`, so the safety rules hold for every check:
 only GET on Binance paths, at most one request per `min_interval_s` (2 per second live),
 a request budget, a weight watermark, and a full stop at the first 429 or 418. The signing
-code is written here from Binance's documentation (facts §1.2), not imported from the mock,
+code is written here from Binance's documentation (docs/fidelity.md §1.2), not imported from the mock,
 so a signing bug in the mock cannot hide behind the same bug in the suite.
 """
 
@@ -179,7 +179,7 @@ class Target:
         return self._send(method, url, headers)
 
     def encode(self, params: Params) -> str:
-        # Binance's own SDK form: urlencode, caller's order (facts §12).
+        # Binance's own SDK form: urlencode, caller's order (docs/fidelity.md §12).
         return "&".join(f"{quote(str(k), safe='')}={quote(str(v), safe='')}" for k, v in params)
 
     def signature_for(self, query: str) -> str:
@@ -196,7 +196,7 @@ class Target:
 
 
 class Control:
-    """The mock's control API (DESIGN.md "Control API"); only used on targets that answer /_mock/health."""
+    """The mock's control API (docs/control-api.md); only used on targets that answer /_mock/health."""
 
     def __init__(self, target: Target) -> None:
         self.t = target

@@ -112,7 +112,7 @@ def error(code: int, msg: str, status: int = 400, headers: dict[str, str] | None
 
 
 def test_hmac_request_is_byte_exact_with_the_endpoint_vector() -> None:
-    # facts §9 H5: the endpoint-shaped vector, recomputed with openssl.
+    # docs/fidelity.md §9 H5: the endpoint-shaped vector, recomputed with openssl.
     client, script, _ = make([OK_PAGE], recv_window_ms=5000)
     client.transfers(asset="BNB", type="ROLL_IN", current=1, size=10)
     url = script.sent[0].url

@@ -451,7 +451,7 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("fault_args_ignored", "-3065 keeps its %s", "fault.args", _fault_error(_ignore_args)),
     Mutant("pacing_off", "no -21003 under pacing", "fault.pacing",
            lambda p: p.setattr(pacing.Pacer, "check", lambda self, key, now: None)),
-    # the target shows an alternative of facts §11 while the default is expected
+    # the target shows an alternative of §11 (docs/fidelity.md) while the default is expected
     Mutant("shows_seconds", "rows[].timestamp in seconds (F1)", "shape.timestamp_unit",
            _profile(row_timestamp_unit="s")),
     Mutant("shows_rows_absent", "empty result without rows (F2)", "shape.empty_result", _profile(empty_rows="absent")),
@@ -531,7 +531,7 @@ def test_a_default_window_that_is_ignored_fails_on_live_too(mock: MockBinance) -
 
 
 def main() -> int:
-    """Every mutant against the whole suite (control mode): the kill ratio for the README."""
+    """Every mutant against the whole suite (control mode): the kill ratio for docs/contracts.md."""
     killed = 0
     with MockBinance(rows=300) as mock:
         creds = Credentials(mock.api_key, "hmac", secret=mock.secret)

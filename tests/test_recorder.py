@@ -245,7 +245,7 @@ def test_records_with_rsa_and_ed25519_keys(tmp_path: Path, key_type: str) -> Non
         assert cassette.interactions[0].response.status == 200
         blob = render(cassette, Scrubber())  # a fresh scrubber: only the recorder's own knew the signatures
     (sig,) = session.signatures()
-    assert quote(sig, safe="") in session.urls[0]  # base64 sent percent-encoded (facts §1.2)
+    assert quote(sig, safe="") in session.urls[0]  # base64 sent percent-encoded (docs/fidelity.md §1.2)
     assert sig.encode() not in blob and quote(sig, safe="").encode() not in blob
 
 

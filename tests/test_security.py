@@ -23,7 +23,7 @@ from mock_server.state.accounts import (
     demo_account,
 )
 
-# facts §9, each documented vector.
+# docs/fidelity.md §9, each documented vector.
 VECTORS = [
     (
         b"symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559",

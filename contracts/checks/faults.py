@@ -1,4 +1,4 @@
-"""Injected errors through the control API (DESIGN.md; F16, F17, F22). Skipped on live."""
+"""Injected errors through the control API (docs/control-api.md; F16, F17, F22). Skipped on live."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Response headers and the public endpoints clients call around a signed one (facts §7, §8; F18, F19)."""
+"""Response headers and the public endpoints clients call around a signed one (§7, §8; F18, F19)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def _weight(answer: Answer, what: str) -> int:
     return int(value)
 
 
-@check("hdr.content_type", "A 200 answer of /sapi is Content-Type application/json.", "F19, facts §8")
+@check("hdr.content_type", "A 200 answer of /sapi is Content-Type application/json.", "F19, §8")
 def content_type(ctx: Context) -> None:
     answer = ctx.answer([*ctx.window30(), ("size", MAX_SIZE)])
     expect(
@@ -25,7 +25,7 @@ def content_type(ctx: Context) -> None:
     )
 
 
-@check("hdr.weight", f"Every answer carries {WEIGHT_HEADER}, an integer of at least 1.", "F18, facts §4, §8")
+@check("hdr.weight", f"Every answer carries {WEIGHT_HEADER}, an integer of at least 1.", "F18, §4, §8")
 def weight(ctx: Context) -> None:
     answer = ctx.answer([*ctx.window30(), ("size", MAX_SIZE)])
     expect(_weight(answer, "200 answer") >= 1, f"{WEIGHT_HEADER} below 1 after a request")
@@ -51,7 +51,7 @@ def weight_counts(ctx: Context) -> None:
     expect(second != first, f"{WEIGHT_HEADER} stayed at {first} across two calls")
 
 
-@check("public.time", 'GET /api/v3/time answers 200 {"serverTime": <int ms>} as JSON.', "facts §7, F19")
+@check("public.time", 'GET /api/v3/time answers 200 {"serverTime": <int ms>} as JSON.', "§7, F19")
 def server_time(ctx: Context) -> None:
     answer = ctx.target.public_get("/api/v3/time")
     body = answer.json
@@ -63,7 +63,7 @@ def server_time(ctx: Context) -> None:
     expect(abs(body["serverTime"] - ctx.now_ms()) < 60_000, "serverTime differs from the signing clock")
 
 
-@check("public.ping", "GET /api/v3/ping answers 200 {}.", "facts §7")
+@check("public.ping", "GET /api/v3/ping answers 200 {}.", "§7")
 def ping(ctx: Context) -> None:
     answer = ctx.target.public_get("/api/v3/ping")
     expect(answer.status == 200 and answer.json == {}, f"/api/v3/ping answered {answer.describe()}")

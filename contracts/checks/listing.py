@@ -239,7 +239,7 @@ def past_end(ctx: Context) -> None:
 # --- shape ---
 
 
-@check("shape.body", 'A 200 body is exactly {"rows": [...], "total": int}.', "page, facts §5.2")
+@check("shape.body", 'A 200 body is exactly {"rows": [...], "total": int}.', "page, §5.2")
 def body_shape(ctx: Context) -> None:
     body = ctx.reference()
     total = body.get("total")
@@ -273,7 +273,7 @@ def _row_problems(row: Row) -> list[str]:
     "shape.row_fields",
     "Each row has amount, asset, status, timestamp, txId, type (+ optional transFrom/transTo/fromSymbol/"
     "toSymbol) with the page's types and values.",
-    "page, facts §5.2",
+    "page, §5.2",
 )
 def row_fields(ctx: Context) -> None:
     rows = ctx.rows(ctx.reference())

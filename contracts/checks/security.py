@@ -1,4 +1,4 @@
-"""API key and signature rules (facts §1, decisions F14-F17)."""
+"""API key and signature rules (§1, decisions F14-F17)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def _valid(ctx: Context) -> None:
     ctx.expect_ok(answer, f"a correctly signed {ctx.target.creds.key_type} request")
 
 
-@check("sig.valid_hmac", "A request signed with HMAC-SHA256 (lower-case hex) is answered 200.", "facts §1.2")
+@check("sig.valid_hmac", "A request signed with HMAC-SHA256 (lower-case hex) is answered 200.", "§1.2")
 def valid_hmac(ctx: Context) -> None:
     _needs_type(ctx, "hmac")
     _valid(ctx)
@@ -38,7 +38,7 @@ def valid_hmac(ctx: Context) -> None:
 @check(
     "sig.valid_rsa",
     "A request signed RSASSA-PKCS1-v1_5/SHA-256, base64 then percent-encoded, is answered 200.",
-    "facts §1.2",
+    "§1.2",
 )
 def valid_rsa(ctx: Context) -> None:
     _needs_type(ctx, "rsa")
@@ -48,14 +48,14 @@ def valid_rsa(ctx: Context) -> None:
 @check(
     "sig.valid_ed25519",
     "A request signed with Ed25519, base64 then percent-encoded, is answered 200.",
-    "facts §1.2",
+    "§1.2",
 )
 def valid_ed25519(ctx: Context) -> None:
     _needs_type(ctx, "ed25519")
     _valid(ctx)
 
 
-@check("sig.hmac_uppercase", "An HMAC signature in upper-case hex is accepted too.", "facts §1.2")
+@check("sig.hmac_uppercase", "An HMAC signature in upper-case hex is accepted too.", "§1.2")
 def hmac_uppercase(ctx: Context) -> None:
     _needs_type(ctx, "hmac")
     q = _query(ctx, [("size", 1)])
@@ -67,7 +67,7 @@ def hmac_uppercase(ctx: Context) -> None:
 @check(
     "sig.asym_case_sensitive",
     "An RSA or Ed25519 signature with its letters' case swapped is refused with -1022.",
-    "facts §1.2",
+    "§1.2",
 )
 def asym_case(ctx: Context) -> None:
     _needs_type(ctx, "rsa", "ed25519")
@@ -81,7 +81,7 @@ def asym_case(ctx: Context) -> None:
 @check(
     "sig.tampered_payload",
     "A parameter changed after signing makes the signature invalid: -1022, HTTP 400.",
-    "facts §1.2, F17",
+    "§1.2, F17",
 )
 def tampered(ctx: Context) -> None:
     q = _query(ctx, [("size", 1)])
@@ -91,7 +91,7 @@ def tampered(ctx: Context) -> None:
     ctx.expect_error(answer, errors.INVALID_SIGNATURE, what="tampered payload")
 
 
-@check("sig.wrong_key", "A signature made with another secret is refused with -1022.", "facts §1.2")
+@check("sig.wrong_key", "A signature made with another secret is refused with -1022.", "§1.2")
 def wrong_key(ctx: Context) -> None:
     q = _query(ctx, [("size", 1)])
     other = secrets.token_hex(32)

@@ -1,4 +1,4 @@
-"""timestamp and recvWindow (facts §2; F10, F16, F20)."""
+"""timestamp and recvWindow (§2; F10, F16, F20)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def _signed(ctx: Context, query: str) -> str:
 @check(
     "ts.missing",
     "A request without timestamp is -1102 \"Mandatory parameter 'timestamp' ...\".",
-    "facts §2, F15",
+    "§2, F15",
 )
 def ts_missing(ctx: Context) -> None:
     answer = ctx.target.raw_get(P, _signed(ctx, "size=1"))
@@ -38,7 +38,7 @@ def ts_malformed(ctx: Context) -> None:
 @check(
     "ts.ahead",
     'A timestamp 5 s ahead of the server is -1021 "...was 1000ms ahead of the server\'s time."',
-    "facts §2",
+    "§2",
 )
 def ts_ahead(ctx: Context) -> None:
     answer = ctx.get([("size", 1)], ts=ctx.now_ms() + 5_000)
@@ -48,14 +48,14 @@ def ts_ahead(ctx: Context) -> None:
 @check(
     "ts.behind",
     'A timestamp older than the default recvWindow (5000 ms) is -1021 "...outside of the recvWindow."',
-    "facts §2",
+    "§2",
 )
 def ts_behind(ctx: Context) -> None:
     answer = ctx.get([("size", 1)], ts=ctx.now_ms() - DEFAULT_RECV_WINDOW_MS - 5_000)
     ctx.expect_error(answer, errors.TIMESTAMP_OUTSIDE_WINDOW, what="timestamp 10 s old")
 
 
-@check("ts.recv_window_widens", "recvWindow=20000 accepts a timestamp 10 s old.", "facts §2")
+@check("ts.recv_window_widens", "recvWindow=20000 accepts a timestamp 10 s old.", "§2")
 def recv_window_widens(ctx: Context) -> None:
     answer = ctx.get([("size", 1), ("recvWindow", 20_000)], ts=ctx.now_ms() - 10_000)
     ctx.expect_ok(answer, "recvWindow=20000, timestamp 10 s old")
@@ -64,7 +64,7 @@ def recv_window_widens(ctx: Context) -> None:
 @check(
     "ts.boundary_ahead",
     "With the clock frozen at T: timestamp T+999 is accepted, T+1000 is -1021 (1000ms ahead).",
-    "facts §2",
+    "§2",
     control=True,
 )
 def boundary_ahead(ctx: Context) -> None:
@@ -79,7 +79,7 @@ def boundary_ahead(ctx: Context) -> None:
 @check(
     "ts.boundary_window",
     "Frozen at T: a timestamp exactly recvWindow old is accepted, one more ms is -1021 (5000 and 60000).",
-    "facts §2",
+    "§2",
     control=True,
 )
 def boundary_window(ctx: Context) -> None:
@@ -117,7 +117,7 @@ def rw_max(ctx: Context) -> None:
 @check(
     "rw.over_max",
     'recvWindow=60001 is -1131 "recvWindow must be less than 60000", HTTP 400.',
-    "facts §2, F16",
+    "§2, F16",
 )
 def rw_over(ctx: Context) -> None:
     answer = ctx.get([("size", 1), ("recvWindow", MAX_RECV_WINDOW_MS + 1)])

@@ -24,20 +24,39 @@ from mock_server.exchange import Exchange, Settings
 from mock_server.http.app import create_app
 from mock_server.http.server import server_config
 from mock_server.injection.scenario import load_scenario
-from mock_server.replay.cassette import load_cassette
-from mock_server.rules.fidelity import Profile
+from mock_server.replay.cassette import MISS_POLICIES, load_cassette
+from mock_server.rules.fidelity import Profile, load_profile
 from mock_server.state.journal import Entry
 
 
 class MockBinance:
+    """A real binance-mock server in a background thread, for tests written in Python.
+
+    `with MockBinance() as mock:` serves on a free loopback port until the block ends; point the
+    client under test at `mock.base_url` with `mock.api_key` and `mock.secret`. The arguments
+    are `binance-mock serve`'s options (docs/serve.md), by the same names:
+
+    - `seed`, `rows`, `anchor_ms`: the generated data (deterministic for the three);
+    - `fixture` / `fixtures`: a fixture file's path, or a list of paths, instead of generated rows;
+    - `keys` (alias `keys_path`): a keys file replacing the demo account;
+    - `profile`: the fidelity profile, as a `Profile`, a mapping of decisions
+      (`{"size_over_max": "clamp"}`, like `--fidelity`) or a profile file's path (`--profile`);
+    - `min_interval_ms` (pacing), `ip_weight_limit`, `scenario` (a path), `journal_size`,
+      `cassette` (a path) and `on_miss`; `host` and `port` (0: any free port);
+    - `endpoints`: the endpoint declarations to serve (docs/adding-an-endpoint.md).
+
+    Every method acts on the running mock directly and checks its input when called, raising
+    ValueError with the message the control API would answer.
+    """
+
     def __init__(
         self,
         seed: int = 7,
         rows: int = 2_000,
         anchor_ms: int | None = None,
         fixtures: str | Iterable[str] = (),
-        keys_path: str | None = None,
-        profile: Profile | Mapping[str, str] | None = None,
+        keys: str | None = None,
+        profile: Profile | Mapping[str, str] | str | None = None,
         min_interval_ms: int = 0,
         ip_weight_limit: int | None = None,
         scenario: str | None = None,
@@ -47,15 +66,23 @@ class MockBinance:
         host: str = "127.0.0.1",
         port: int = 0,
         endpoints: Iterable[Endpoint] = DEFAULT_ENDPOINTS,
+        *,
+        fixture: str | Iterable[str] = (),
+        keys_path: str | None = None,
     ) -> None:
-        if profile is None or isinstance(profile, Mapping):
+        if isinstance(profile, str):
+            profile = load_profile(profile)
+        elif profile is None or isinstance(profile, Mapping):
             profile = Profile().with_values(dict(profile or {}))
+        paths = [p for given in (fixture, fixtures) for p in ([given] if isinstance(given, str) else given)]
+        if on_miss not in MISS_POLICIES:
+            raise ValueError(f"on_miss must be one of {', '.join(MISS_POLICIES)}; got {on_miss!r}")
         settings = Settings(
             seed=seed,
             anchor_ms=anchor_ms,
             rows=rows,
-            fixtures=[fixtures] if isinstance(fixtures, str) else list(fixtures),
-            keys_path=keys_path,
+            fixtures=paths,
+            keys_path=keys or keys_path,
             profile=profile,
             min_interval_ms=min_interval_ms,
             journal_size=journal_size,
@@ -101,6 +128,7 @@ class MockBinance:
         return self
 
     def stop(self) -> None:
+        """Stop serving and free the port (the mock's state stays; `start()` serves it again)."""
         if self._server is None:
             return
         self._server.should_exit = True
@@ -120,6 +148,7 @@ class MockBinance:
 
     @property
     def base_url(self) -> str:
+        """`http://127.0.0.1:PORT` of the running mock."""
         if self._sock is None:
             raise RuntimeError("the mock is not running: use `with MockBinance() as mock:` or start()")
         host, port = self._sock.getsockname()[:2]
@@ -127,6 +156,7 @@ class MockBinance:
 
     @property
     def api_key(self) -> str:
+        """The first account's API key (the demo key unless `keys` replaced the accounts)."""
         return self.exchange.default_api_key
 
     @property
@@ -148,9 +178,11 @@ class MockBinance:
         return self.exchange.faults.add(rule).id
 
     def faults(self) -> list[dict[str, Any]]:
+        """Every rule as the control API lists it, with `fired` and `remaining`."""
         return [r.to_dict() for r in self.exchange.faults.rules()]
 
     def clear_faults(self) -> None:
+        """Remove every fault rule."""
         self.exchange.faults.clear()
 
     def set_pacing(self, min_interval_ms: int) -> None:
@@ -160,6 +192,8 @@ class MockBinance:
     # --- data ---
 
     def add_transfers(self, rows: list[dict[str, Any]], api_key: str | None = None) -> int:
+        """Add rows (in Binance's shape) to an account, the first one by default; validated
+        whole or nothing. Returns how many were added."""
         return self.exchange.add_transfers(rows, api_key)
 
     def clear_transfers(self, api_key: str | None = None) -> None:
@@ -173,6 +207,7 @@ class MockBinance:
     # --- clock ---
 
     def now_ms(self) -> int:
+        """The server clock, as `/api/v3/time` answers it."""
         return self.exchange.clock.now_ms()
 
     def freeze_clock(self, now_ms: int, strict: bool = False) -> None:
@@ -189,14 +224,17 @@ class MockBinance:
         self.exchange.advance_clock(ms)
 
     def real_clock(self) -> None:
+        """Back to real time."""
         self.exchange.clock.real()
 
     # --- journal ---
 
     def requests(self, path: str | None = None) -> list[dict[str, Any]]:
+        """The journal, oldest first (docs/control-api.md shows an entry), optionally of one path."""
         return [e.to_dict() for e in self._entries(path)]
 
     def clear_requests(self) -> None:
+        """Empty the journal."""
         self.exchange.journal.clear()
 
     def _entries(self, path: str | None) -> list[Entry]:
@@ -218,6 +256,7 @@ class MockBinance:
         raise AssertionError(_explain_miss(path, wanted, status, entries))
 
     def reset(self) -> None:
+        """Back to the state at start: rows, faults, clock, pacing, journal and weights."""
         self.exchange.reset()
 
 

@@ -140,7 +140,7 @@ def parse_rule(data: Any, rule_id: int, paths: Collection[str] = ()) -> FaultRul
         raise ValueError("a rule needs 'code', 'delay_ms' or 'fault'")
     if fault != "error" and code is not None:
         raise ValueError(f"'code' does not go with fault {fault!r}")
-    # Omitted: one firing (a oneshot); explicit null: until removed (DESIGN.md).
+    # Omitted: one firing (a oneshot); explicit null: until removed (docs/control-api.md).
     times = _int(data, "times", 1, 10**9) if "times" in data else 1
     probability = data.get("probability", 1.0)
     if isinstance(probability, bool) or not isinstance(probability, int | float) or not 0 <= probability <= 1:

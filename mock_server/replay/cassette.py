@@ -1,6 +1,6 @@
 """Cassettes: recorded Binance answers, their file format, matching on replay, import to a fixture.
 
-A cassette is JSON (README "Recording and replay" has the full description and an example):
+A cassette is JSON (docs/cassettes.md has the full description and an example):
 
     {"format": "binance-mock/cassette", "version": 1, "recordedAt": "...", "upstream": "https://...",
      "interactions": [{"request": {"method": "GET", "path": "/sapi/v1/margin/transfer",

@@ -1,6 +1,6 @@
 """The one catalog of Binance errors: code, HTTP status, message template.
 
-Messages are Binance's own wording (facts §3); HTTP statuses follow decision F17.
+Messages are Binance's own wording (docs/fidelity.md §3); HTTP statuses follow decision F17.
 A new Binance error is one line here. The contract suite reads the same constants,
 so the facts are shared but the code paths that decide behaviour are not.
 """

@@ -1,10 +1,10 @@
 """Where Binance is silent: every undocumented behaviour the mock had to choose, in one place.
 
-Each field of `Profile` is one named decision from facts §11 (F1...F26) or from our own
-list (F27...). Its default is the mock's best guess; the alternatives are what live could
+Each field of `Profile` is one named decision of docs/fidelity.md (F1...F37), which explains
+every choice. Its default is the mock's best guess; the alternatives are what live could
 plausibly do instead, so a client can be tested against each of them
-(`binance-mock serve --profile FILE` or `--fidelity name=value`). The README's
-"Fidelity notes" explain every choice; the contract suite reports which one a target shows.
+(`binance-mock serve --profile FILE` or `--fidelity name=value`); the contract suite reports
+which one a target shows.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ DAY_MS = 86_400_000
 DEFAULT_WINDOW_MS = 7 * DAY_MS  # page: "Returns data for last 7 days by default"
 MAX_WINDOW_MS = 30 * DAY_MS  # page: "The max interval ... is 30 days" (F6: 2,592,000,000 ms)
 MAX_RECV_WINDOW_MS = 60_000  # page: "cannot be greater than 60000"
-DEFAULT_RECV_WINDOW_MS = 5_000  # facts §2
-FUTURE_TOLERANCE_MS = 1_000  # facts §2: timestamp < serverTime + 1000
+DEFAULT_RECV_WINDOW_MS = 5_000  # docs/fidelity.md §2
+FUTURE_TOLERANCE_MS = 1_000  # docs/fidelity.md §2: timestamp < serverTime + 1000
 DEFAULT_SIZE = 10
 MAX_SIZE = 100
 LONG_LEGAL_RANGE = "^[0-9]{1,20}$"  # F10

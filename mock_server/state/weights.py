@@ -2,7 +2,7 @@
 
 Binance counts weight in fixed minutes; a /sapi IP-limited endpoint has its own
 12,000 budget, /api/* shares 6,000. Over the limit /sapi answers 429 with -1003 and
-never escalates to a 418 ban (facts §4).
+never escalates to a 418 ban (docs/fidelity.md §4).
 """
 
 from __future__ import annotations
