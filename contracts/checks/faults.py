@@ -28,7 +28,7 @@ def _faults(ctx: Context, what: str) -> Iterator[Control]:
     "fault.oneshot",
     "An injected -3020 with times=1 answers the next call with the catalog's message and HTTP 400, then "
     "calls succeed.",
-    "DESIGN control API, F17",
+    "control-api.md, F17",
     control=True,
 )
 def oneshot(ctx: Context) -> None:
@@ -40,9 +40,7 @@ def oneshot(ctx: Context) -> None:
         ctx.expect_ok(ctx.get([("size", 1)]), "the call after a one-shot fault")
 
 
-@check(
-    "fault.times", "A rule with times=2 fails exactly the next two calls.", "DESIGN control API", control=True
-)
+@check("fault.times", "A rule with times=2 fails exactly the next two calls.", "control-api.md", control=True)
 def times(ctx: Context) -> None:
     with _faults(ctx, "inject faults") as control:
         control.inject(errors.SYSTEM_BUSY.code, times=2)
@@ -77,7 +75,12 @@ def args(ctx: Context) -> None:
         ctx.expect_error(ctx.get([("size", 1)]), errors.PREPAREDELIST_CANT_TRANSFER_IN, *values)
 
 
-@check("fault.http_status", "A rule's http_status overrides the code's usual status.", "DESIGN", control=True)
+@check(
+    "fault.http_status",
+    "A rule's http_status overrides the code's usual status.",
+    "control-api.md",
+    control=True,
+)
 def http_status(ctx: Context) -> None:
     with _faults(ctx, "inject faults") as control:
         control.inject(errors.SYSTEM_BUSY.code, times=1, http_status=503)
@@ -89,7 +92,7 @@ def http_status(ctx: Context) -> None:
 @check(
     "fault.match",
     "A rule matching params only fires on requests carrying those params.",
-    "DESIGN control API",
+    "control-api.md",
     control=True,
 )
 def match(ctx: Context) -> None:
@@ -114,7 +117,7 @@ def after_checks(ctx: Context) -> None:
         ctx.expect_error(ctx.get([("size", 1)]), errors.EXCEED_MAX_ROLLOUT, what="the next good call")
 
 
-@check("fault.delay", "A delay_ms rule without code only adds latency.", "DESIGN control API", control=True)
+@check("fault.delay", "A delay_ms rule without code only adds latency.", "control-api.md", control=True)
 def delay(ctx: Context) -> None:
     with _faults(ctx, "inject faults") as control:
         control.inject(None, times=1, delay_ms=300)
@@ -126,7 +129,7 @@ def delay(ctx: Context) -> None:
 @check(
     "fault.connection",
     "fault=empty_reply and fault=reset drop the connection without an HTTP answer.",
-    "DESIGN control API",
+    "control-api.md",
     control=True,
 )
 def connection(ctx: Context) -> None:
