@@ -70,4 +70,5 @@ DECISION_REF = {
     "unknown_isolated_symbol": "F13",
     "signature_position": "F14",
     "microsecond_timestamp": "F20",
+    "bad_enum": "F38",
 }

@@ -84,6 +84,9 @@ def _serve_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument(
         "--on-miss", choices=("error", "ledger"), default="error", help="a request the cassette lacks"
     )
+    p.add_argument(
+        "--only-exact", action="store_true", help="serve the exact endpoints alone (404 -1099 elsewhere)"
+    )
 
 
 def build_settings(args: argparse.Namespace) -> Settings:
@@ -101,6 +104,7 @@ def build_settings(args: argparse.Namespace) -> Settings:
         scenario=load_scenario(args.scenario) if args.scenario else None,
         cassette=load_cassette(args.cassette) if args.cassette else None,
         on_miss=args.on_miss,
+        only_exact=args.only_exact,
     )
     if args.ip_weight_limit is not None:
         settings.sapi_weight_limit = args.ip_weight_limit

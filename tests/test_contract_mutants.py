@@ -468,6 +468,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("shows_symbol_error", "unused isolatedSymbol is -11001 (F13)", "filter.unknown_isolated_symbol",
            _profile(unknown_isolated_symbol="error")),
     Mutant("shows_signature_last", "signature must be last (F14)", "sig.position", _profile(signature_position="last")),
+    Mutant("shows_bad_enum_1100", "a spec-tier enum miss is -1100 (F38)", "param.spec_enum",
+           _profile(bad_enum="-1100")),
     Mutant("shows_microseconds", "µs timestamps accepted (F20)", "ts.microseconds",
            _profile(microsecond_timestamp="accept")),
 )  # fmt: skip

@@ -100,6 +100,25 @@ def bad_type(ctx: Context) -> None:
 
 
 @check(
+    "param.spec_enum",
+    "On another signed read, GET /sapi/v1/margin/openOrders, isIsolated=MAYBE is -1130 "
+    "\"Data sent for parameter 'isIsolated' is not valid.\" (or: -1100). Live-safe.",
+    "F38",
+    decision="bad_enum",
+)
+def spec_enum(ctx: Context) -> None:
+    answer = ctx.get([("isIsolated", "MAYBE")], path="/sapi/v1/margin/openOrders")
+    code = _code(answer.json)
+    if code == errors.INVALID_PARAMETER.code:
+        ctx.observe("bad_enum", "-1130", "isIsolated=MAYBE answered -1130")
+        ctx.expect_error(answer, errors.INVALID_PARAMETER, "isIsolated")
+    elif code == errors.ILLEGAL_CHARS.code and answer.status == errors.ILLEGAL_CHARS.status:
+        ctx.observe("bad_enum", "-1100", "isIsolated=MAYBE answered -1100")
+    else:
+        ctx.observe("bad_enum", None, answer.describe())
+
+
+@check(
     "param.long_malformed",
     "startTime=abc is -1100 \"Illegal characters found in parameter 'startTime'; legal range is ...\".",
     "F10",

@@ -18,15 +18,20 @@ DEFAULT_ENDPOINTS: tuple[Endpoint, ...] = (
 
 
 class Registry:
-    """Method and path to declaration; refuses two declarations of one route."""
+    """Method and path to declaration; refuses two declarations of one route. `spec` (the spec
+    tier, endpoints/spec.py) fills the routes the declared endpoints leave open."""
 
-    def __init__(self, endpoints: Iterable[Endpoint] = DEFAULT_ENDPOINTS) -> None:
+    def __init__(
+        self, endpoints: Iterable[Endpoint] = DEFAULT_ENDPOINTS, spec: Iterable[Endpoint] = ()
+    ) -> None:
         self._routes: dict[str, dict[str, Endpoint]] = {}
         for endpoint in endpoints:
             methods = self._routes.setdefault(endpoint.path, {})
             if endpoint.method in methods:
                 raise ValueError(f"{endpoint.method} {endpoint.path} is declared twice")
             methods[endpoint.method] = endpoint
+        for endpoint in spec:
+            self._routes.setdefault(endpoint.path, {}).setdefault(endpoint.method, endpoint)
 
     def find(self, method: str, path: str) -> Endpoint:
         """The declaration, or Binance's -1099 (404 for a path, 405 for a method it lacks)."""
@@ -47,6 +52,19 @@ class Registry:
 
     def endpoints(self) -> list[Endpoint]:
         return [e for methods in self._routes.values() for e in methods.values()]
+
+    def tier(self, method: str, path: str) -> str | None:
+        """The tier of the route a call reached (None when none)."""
+        methods = self._routes.get(path)
+        endpoint = methods and (methods.get(method) or (methods.get("GET") if method == "HEAD" else None))
+        return endpoint.tier if endpoint else None
+
+    def tiers(self) -> dict[str, list[str]]:
+        """Every operation served, as "METHOD /path", by tier."""
+        out: dict[str, list[str]] = {"exact": [], "spec": []}
+        for endpoint in self.endpoints():
+            out[endpoint.tier].append(f"{endpoint.method} {endpoint.path}")
+        return {tier: sorted(ops) for tier, ops in out.items()}
 
     def paths(self) -> frozenset[str]:
         return frozenset(self._routes)

@@ -14,6 +14,7 @@ import ctypes.util
 from typing import Any
 
 from mock_server.endpoints.registry import Registry
+from mock_server.endpoints.spec import spec_endpoints
 from mock_server.exchange.pipeline import Pipeline, Weights
 from mock_server.exchange.settings import Settings
 from mock_server.exchange.wire import Call, Reply
@@ -37,7 +38,8 @@ class Exchange:
         self.profile = self.settings.profile
         accounts = load_keys(self.settings.keys_path) if self.settings.keys_path else [demo_account()]
         self.keys = KeyStore(accounts)
-        self.registry = Registry(self.settings.endpoints)
+        spec = () if self.settings.only_exact else spec_endpoints(self.settings.seed)
+        self.registry = Registry(self.settings.endpoints, spec)
         self.ledger = Ledger()
         s = self.settings
         self.weights = Weights(
@@ -171,6 +173,7 @@ class Exchange:
             check=reply.check,
             rule_id=reply.rule_id,
             client_ip=call.client_ip,
+            tier=self.registry.tier(call.method, call.path),
         )
         return reply
 

@@ -35,3 +35,4 @@ class Settings:
     cassette: Cassette | None = None  # replay recorded answers (docs/cassettes.md)
     on_miss: str = "error"  # a request the cassette lacks: "error" (-1099) or "ledger"
     endpoints: tuple[Endpoint, ...] = DEFAULT_ENDPOINTS  # docs/adding-an-endpoint.md
+    only_exact: bool = False  # serve the declared endpoints alone, not the spec tier

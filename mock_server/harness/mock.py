@@ -43,7 +43,8 @@ class MockBinance:
       (`{"size_over_max": "clamp"}`, like `--fidelity`) or a profile file's path (`--profile`);
     - `min_interval_ms` (pacing), `ip_weight_limit`, `scenario` (a path), `journal_size`,
       `cassette` (a path) and `on_miss`; `host` and `port` (0: any free port);
-    - `endpoints`: the endpoint declarations to serve (docs/adding-an-endpoint.md).
+    - `endpoints`: the endpoint declarations to serve (docs/adding-an-endpoint.md);
+      `only_exact`: serve them alone, without the spec tier (`--only-exact`).
 
     Every method acts on the running mock directly and checks its input when called, raising
     ValueError with the message the control API would answer.
@@ -66,6 +67,7 @@ class MockBinance:
         host: str = "127.0.0.1",
         port: int = 0,
         endpoints: Iterable[Endpoint] = DEFAULT_ENDPOINTS,
+        only_exact: bool = False,
         *,
         fixture: str | Iterable[str] = (),
         keys_path: str | None = None,
@@ -90,6 +92,7 @@ class MockBinance:
             cassette=load_cassette(cassette) if cassette else None,
             on_miss=on_miss,
             endpoints=tuple(endpoints),
+            only_exact=only_exact,
         )
         if ip_weight_limit is not None:
             settings.sapi_weight_limit = ip_weight_limit

@@ -149,7 +149,14 @@ def control_routes(ex: Exchange, admin_token: str | None) -> list[Route]:
 
     async def health(request: Request) -> Response:
         # The profile lets a contract run expect this mock's own fidelity choices.
-        return JSONResponse({"status": "ok", "version": __version__, "profile": ex.profile.to_dict()})
+        return JSONResponse(
+            {
+                "status": "ok",
+                "version": __version__,
+                "profile": ex.profile.to_dict(),
+                "tiers": ex.registry.tiers(),
+            }
+        )
 
     async def add_fault(request: Request) -> Response:
         rule = ex.faults.add(await _json(request))

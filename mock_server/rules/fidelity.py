@@ -57,6 +57,8 @@ class Profile:
     signature_position: Literal["anywhere", "last"] = "anywhere"
     # F20: a microsecond timestamp is far in the future (-1021), or accepted as µs.
     microsecond_timestamp: Literal["reject", "accept"] = "reject"
+    # F38: a spec-tier parameter outside its enum is -1130, or -1100 naming the legal values.
+    bad_enum: Literal["-1130", "-1100"] = "-1130"
 
     @classmethod
     def names(cls) -> list[str]:

@@ -18,6 +18,9 @@ from mock_server.rules.errors import BinanceError
 from mock_server.rules.fidelity import LONG_LEGAL_RANGE, Profile
 
 _LONG = re.compile(r"[0-9]{1,20}")
+_DECIMAL = re.compile(r"[0-9]{1,20}(\.[0-9]{1,20})?")
+# §3 of docs/fidelity.md: the range Binance names for a malformed decimal.
+DECIMAL_LEGAL_RANGE = "^([0-9]{1,20})(\\.[0-9]{1,20})?$"
 _INT64_MAX = 2**63 - 1
 
 
@@ -181,7 +184,25 @@ class Choice:
         return {"type": "string", "enum": list(self.values)}
 
 
-ParamRule = Long | Text | Choice
+@dataclass(frozen=True, slots=True)
+class Decimal:
+    """A decimal number as Binance reads prices and quantities: digits, an optional fraction."""
+
+    name: str
+    required: bool = False
+    default: str | None = None
+    description: str = ""
+
+    def read(self, text: str, profile: Profile) -> Any:
+        if _DECIMAL.fullmatch(text) is None:
+            raise BinanceError(errors.ILLEGAL_CHARS_PARAM, self.name, DECIMAL_LEGAL_RANGE)
+        return text
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "number", "minimum": 0}
+
+
+ParamRule = Long | Text | Choice | Decimal
 
 
 def read_params(

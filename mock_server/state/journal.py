@@ -30,6 +30,7 @@ class Entry(NamedTuple):  # immutable, and cheaper to build than a frozen datacl
     check: str  # which step answered: ok, route, rate_limit, key, timestamp, signature, parameter, ...
     rule_id: int | None
     client_ip: str
+    tier: str | None = None  # "exact" or "spec": which kind of endpoint answered; None: no route
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -45,6 +46,7 @@ class Entry(NamedTuple):  # immutable, and cheaper to build than a frozen datacl
             "check": self.check,
             "rule": self.rule_id,
             "clientIp": self.client_ip,
+            "tier": self.tier,
         }
 
     @property

@@ -1,0 +1,145 @@
+"""The spec tier: every operation of Binance's official OpenAPI description, declared from it.
+
+`mock_server/spec/spot_api.yaml` (its source and license in `SOURCE.md` beside it; the mock
+reads `spot_api.json`, the same data made by tools/spec_json.py) says, for
+each operation, its security (no key, a key, or a signed request), its parameters with their
+types, enums and bounds, its weight in the description ("Weight(IP): 20"), and the schema of
+its 200 body. Each becomes an `Endpoint` like the hand-written ones, so the pipeline applies
+Binance's rules to all of them alike; exact declarations (endpoints/registry.py) replace the
+spec's for their own routes. What the spec tier does not know is in docs/fidelity.md
+("The spec tier").
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Mapping
+from importlib import resources
+from typing import Any, Literal
+
+from mock_server.endpoints.bodies import Template, value_for
+from mock_server.endpoints.declaration import Context, Endpoint, Security
+from mock_server.rules.fidelity import Profile
+from mock_server.rules.params import Choice, Decimal, Long, ParamRule, Text
+from mock_server.rules.security import SECURITY_PARAMS
+
+METHODS = ("get", "post", "put", "delete")
+_WEIGHT = re.compile(r"Weight\((IP|UID)\)\s*:?[^0-9]*?(\d+)", re.S)
+_PARAM_REF = "#/components/parameters/"
+
+
+@functools.cache
+def load_spec() -> dict[str, Any]:
+    """The description, read once a process: its JSON form, which tools/spec_json.py makes from
+    spot_api.yaml (a few ms, where parsing the YAML takes a third of a second)."""
+    data: dict[str, Any] = json.loads(
+        resources.files("mock_server").joinpath("spec/spot_api.json").read_bytes()
+    )
+    return data
+
+
+def spec_endpoints(seed: int = 7) -> tuple[Endpoint, ...]:
+    """One declaration per operation of the description, in its order."""
+    return _declared(seed)
+
+
+@functools.cache
+def _declared(seed: int) -> tuple[Endpoint, ...]:
+    spec = load_spec()
+    resolve = _resolver(spec)
+    out: list[Endpoint] = []
+    for path, item in spec["paths"].items():
+        for method in METHODS:
+            if method in item:
+                out.append(_declare(method.upper(), path, item[method], resolve, seed))
+    return tuple(out)
+
+
+def _resolver(spec: Mapping[str, Any]) -> Any:
+    def resolve(node: Mapping[str, Any]) -> Mapping[str, Any]:
+        while isinstance(node, Mapping) and "$ref" in node:
+            target: Any = spec
+            for part in node["$ref"].lstrip("#/").split("/"):
+                target = target[part]
+            node = target
+        return node
+
+    return resolve
+
+
+def _declare(method: str, path: str, op: Mapping[str, Any], resolve: Any, seed: int) -> Endpoint:
+    params = [resolve(p) for p in op.get("parameters", [])]
+    names = {p.get("name") for p in params}
+    if "signature" in names:
+        security = Security.SIGNED
+    elif op.get("security"):
+        security = Security.API_KEY
+    else:
+        security = Security.NONE
+    kind, weight = _weight(op.get("description", ""))
+    schema = _ok_schema(op, resolve)
+    template = Template(value_for(schema, resolve, seed, path)) if schema is not None else Template({})
+    inlined = _inline(schema, resolve) if schema is not None else {"type": "object"}
+
+    def answer(request: Any, ctx: Context) -> bytes:
+        return template.render(ctx.now_ms)
+
+    def body_schema(profile: Profile) -> dict[str, Any]:
+        return inlined
+
+    return Endpoint(
+        method=method,
+        path=path,
+        summary=op.get("summary", ""),
+        answer=answer,
+        schema=body_schema,
+        security=security,
+        weight=weight,
+        weight_kind=kind,
+        params=tuple(_rule(p) for p in params if p.get("in") == "query" and p["name"] not in SECURITY_PARAMS),
+        tier="spec",
+        operation_id=op.get("operationId", ""),
+    )
+
+
+def _weight(description: str) -> tuple[Literal["IP", "UID"], int]:
+    """The first weight the description gives (where it varies, the one it lists first)."""
+    found = _WEIGHT.search(description)
+    if found is None:
+        return "IP", 1
+    return ("UID" if found.group(1) == "UID" else "IP"), int(found.group(2))
+
+
+def _ok_schema(op: Mapping[str, Any], resolve: Any) -> Mapping[str, Any] | None:
+    ok = resolve(op.get("responses", {}).get("200", {}))
+    return ok.get("content", {}).get("application/json", {}).get("schema")
+
+
+def _inline(schema: Any, resolve: Any) -> Any:
+    """The schema with every $ref replaced by what it names (for /_mock/openapi.json)."""
+    schema = resolve(schema)
+    if isinstance(schema, Mapping):
+        return {k: _inline(v, resolve) for k, v in schema.items() if k != "example"}
+    if isinstance(schema, list):
+        return [_inline(x, resolve) for x in schema]
+    return schema
+
+
+def _rule(param: Mapping[str, Any]) -> ParamRule:
+    name, required = param["name"], bool(param.get("required", False))
+    schema = param.get("schema", {})
+    description = (param.get("description") or "").strip()
+    kind = schema.get("type")
+    if schema.get("enum"):
+        values = tuple(str(v) for v in schema["enum"])
+        return Choice(name, values, required=required, invalid="bad_enum", description=description)
+    if kind == "integer":
+        return Long(name, required=required, minimum=schema.get("minimum"), maximum=schema.get("maximum"),
+                    description=description)  # fmt: skip
+    if kind == "number":
+        return Decimal(name, required=required, description=description)
+    if kind == "boolean":
+        return Choice(name, ("true", "false"), required=required, invalid="bad_enum", description=description)
+    return Text(name, required=required, description=description)
