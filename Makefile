@@ -43,7 +43,7 @@ soak: $(STAMP)
 
 fuzz: $(STAMP)
 	$(BIN)/python tools/fuzz_asgi.py --inputs 1000000
-	$(BIN)/binance-mock fuzz --max-examples 10000
+	$(BIN)/binance-mock fuzz --max-examples 10000 --spec-examples 100
 
 clean:
 	rm -rf $(VENV) $(LOWEST) .pytest_cache .hypothesis

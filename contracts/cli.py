@@ -22,6 +22,8 @@ def register(sub: Any) -> None:
     f.add_argument("--base-url", default=None, help="a running mock (default: start one in-process)")
     f.add_argument("--max-examples", type=int, default=2_000, help="examples per operation (default 2000)")
     f.add_argument("--seed", type=int, default=None, help="hypothesis seed")
+    f.add_argument("--spec-examples", type=int, default=50,
+                   help="examples per operation of Binance's own description (default 50; 0: skip)")  # fmt: skip
     f.set_defaults(run=run_fuzz)
 
 
@@ -141,7 +143,7 @@ def run_fuzz(args: argparse.Namespace) -> int:
     from contracts.fuzz import fuzz
 
     try:
-        return fuzz(args.base_url, args.max_examples, args.seed)
+        return fuzz(args.base_url, args.max_examples, args.seed, args.spec_examples)
     except ModuleNotFoundError as exc:
         if exc.name not in ("schemathesis", "hypothesis"):
             raise

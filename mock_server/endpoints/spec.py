@@ -20,14 +20,24 @@ from importlib import resources
 from typing import Any, Literal
 
 from mock_server.endpoints.bodies import Template, value_for
+from mock_server.endpoints.coherent import COHERENT
 from mock_server.endpoints.declaration import Context, Endpoint, Security
 from mock_server.rules.fidelity import Profile
 from mock_server.rules.params import Choice, Decimal, Long, ParamRule, Text
 from mock_server.rules.security import SECURITY_PARAMS
 
 METHODS = ("get", "post", "put", "delete")
+# F39: parameters the description marks mandatory (it shares one `symbol` component, mandatory,
+# among operations) where Binance's own endpoint pages say optional, and clients omit them.
+ERRATA: dict[tuple[str, str], frozenset[str]] = {
+    ("GET", "/sapi/v1/margin/allPairs"): frozenset({"symbol"}),
+    ("GET", "/sapi/v1/margin/isolated/allPairs"): frozenset({"symbol"}),
+}
 _WEIGHT = re.compile(r"Weight\((IP|UID)\)\s*:?[^0-9]*?(\d+)", re.S)
 _PARAM_REF = "#/components/parameters/"
+
+
+SPEC_FILE = resources.files("mock_server").joinpath("spec/spot_api.yaml")
 
 
 @functools.cache
@@ -70,7 +80,11 @@ def _resolver(spec: Mapping[str, Any]) -> Any:
 
 
 def _declare(method: str, path: str, op: Mapping[str, Any], resolve: Any, seed: int) -> Endpoint:
-    params = [resolve(p) for p in op.get("parameters", [])]
+    optional = ERRATA.get((method, path), frozenset())
+    params = [
+        {**p, "required": False} if p.get("name") in optional else p
+        for p in map(resolve, op.get("parameters", []))
+    ]
     names = {p.get("name") for p in params}
     if "signature" in names:
         security = Security.SIGNED
@@ -83,8 +97,13 @@ def _declare(method: str, path: str, op: Mapping[str, Any], resolve: Any, seed: 
     template = Template(value_for(schema, resolve, seed, path)) if schema is not None else Template({})
     inlined = _inline(schema, resolve) if schema is not None else {"type": "object"}
 
+    coherent = COHERENT.get((method, path))
+
     def answer(request: Any, ctx: Context) -> bytes:
-        return template.render(ctx.now_ms)
+        if coherent is None:
+            return template.render(ctx.now_ms)
+        body = coherent(json.loads(template.render(ctx.now_ms)), ctx)
+        return json.dumps(body, separators=(",", ":")).encode()
 
     def body_schema(profile: Profile) -> dict[str, Any]:
         return inlined

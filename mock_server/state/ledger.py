@@ -345,6 +345,12 @@ class AccountLedger:
     def has_symbol(self, symbol: str) -> bool:
         return symbol in self._symbols
 
+    def assets(self) -> set[str]:
+        return {self._names[i] for i in set(self._asset)}
+
+    def isolated_symbols(self) -> set[str]:
+        return set(self._symbols)
+
     def copy(self) -> AccountLedger:
         """An independent copy (rows are immutable bytes, so only the containers are copied)."""
         other = AccountLedger.__new__(AccountLedger)
@@ -386,6 +392,24 @@ class Ledger:
         with self._lock:
             acct = self._accounts.get(api_key)
             return acct is not None and acct.has_symbol(symbol)
+
+    def assets(self, api_key: str | None = None) -> list[str]:
+        """The assets of an account's rows (of every account's for None), sorted."""
+        with self._lock:
+            books = self._books(api_key)
+            return sorted(set().union(*(b.assets() for b in books)))
+
+    def isolated_symbols(self, api_key: str | None = None) -> list[str]:
+        """The isolated-margin symbols of an account's rows (of every account's for None), sorted."""
+        with self._lock:
+            books = self._books(api_key)
+            return sorted(set().union(*(b.isolated_symbols() for b in books)))
+
+    def _books(self, api_key: str | None) -> list[AccountLedger]:
+        if api_key is None:
+            return list(self._accounts.values())
+        acct = self._accounts.get(api_key)
+        return [acct] if acct is not None else []
 
     def count(self, api_key: str) -> int:
         with self._lock:

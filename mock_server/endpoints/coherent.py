@@ -1,0 +1,85 @@
+"""Spec-tier answers that list what the mock's own state holds.
+
+Where Binance's answer lists the same things the ledger knows (assets, isolated-margin
+symbols), the spec tier's answer lists them: one element per asset or symbol, each shaped like
+the element the schema gives, with its identifying fields set. So a client that loads the
+coins, pairs and markets first (ccxt's `load_markets()`), then reads balances or the margin
+history, sees one consistent account. Public answers list every account's assets; signed ones
+the caller's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from mock_server.endpoints.declaration import Context
+
+Element = dict[str, Any]
+
+
+def _assets(ctx: Context) -> list[str]:
+    return ctx.ledger.assets(ctx.account.api_key if ctx.account is not None else None)
+
+
+def _pairs(ctx: Context) -> list[tuple[str, str, str]]:
+    """(symbol, base, quote): every isolated symbol of the rows, and each asset against USDT."""
+    assets = _assets(ctx)
+    out = {s: _split(s, assets) for s in ctx.ledger.isolated_symbols()}
+    for asset in assets:
+        if asset != "USDT":
+            out.setdefault(f"{asset}USDT", (asset, "USDT"))
+    return [(symbol, base, quote) for symbol, (base, quote) in sorted(out.items())]
+
+
+def _split(symbol: str, assets: list[str]) -> tuple[str, str]:
+    quote = max((a for a in assets if symbol.endswith(a) and a != symbol), key=len, default=symbol[-4:])
+    return symbol[: -len(quote)], quote
+
+
+def _each(model: Element, items: list[Element]) -> list[Element]:
+    return [{**model, **item} for item in items]
+
+
+def _coins(body: Any, ctx: Context) -> Any:
+    model = body[0]
+    networks = model.get("networkList") or []
+    return [
+        {**model, "coin": a, "name": a, "networkList": [{**n, "coin": a} for n in networks]}
+        for a in _assets(ctx)
+    ]
+
+
+def _margin_pairs(body: Any, ctx: Context) -> Any:
+    pairs = _pairs(ctx)
+    return [{**body[0], "id": n + 1, "symbol": s, "base": b, "quote": q} for n, (s, b, q) in enumerate(pairs)]
+
+
+def _isolated_pairs(body: Any, ctx: Context) -> Any:
+    assets = _assets(ctx)
+    return _each(body[0], [dict(zip(("symbol", "base", "quote"), (s, *_split(s, assets)), strict=True))
+                           for s in ctx.ledger.isolated_symbols()])  # fmt: skip
+
+
+def _exchange_info(body: Any, ctx: Context) -> Any:
+    model = body["symbols"][0]
+    symbols = [{**model, "symbol": s, "baseAsset": b, "quoteAsset": q} for s, b, q in _pairs(ctx)]
+    return {**body, "symbols": symbols}
+
+
+def _balances(body: Any, ctx: Context) -> Any:
+    return {**body, "balances": _each(body["balances"][0], [{"asset": a} for a in _assets(ctx)])}
+
+
+def _margin_assets(body: Any, ctx: Context) -> Any:
+    return {**body, "userAssets": _each(body["userAssets"][0], [{"asset": a} for a in _assets(ctx)])}
+
+
+COHERENT: dict[tuple[str, str], Callable[[Any, Context], Any]] = {
+    ("GET", "/sapi/v1/capital/config/getall"): _coins,
+    ("GET", "/sapi/v1/margin/allPairs"): _margin_pairs,
+    ("GET", "/sapi/v1/margin/isolated/allPairs"): _isolated_pairs,
+    ("GET", "/api/v3/exchangeInfo"): _exchange_info,
+    ("GET", "/api/v3/account"): _balances,
+    ("GET", "/sapi/v1/margin/account"): _margin_assets,
+}
