@@ -255,12 +255,12 @@ def build_time() -> float:
     return float(out.stdout.strip())
 
 
-def start_time() -> float:
+def start_time(*args: str) -> float:
     times = []
     for _ in range(3):
         port = _free_port()
         t0 = time.monotonic()
-        proc = subprocess.Popen(_pin([*MOCK, "--port", str(port)], SERVER_CPU),
+        proc = subprocess.Popen(_pin([*MOCK, "--port", str(port), *args], SERVER_CPU),
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
         try:
             while True:
@@ -338,7 +338,11 @@ def _cpu() -> str:
     return platform.processor() or "unknown"
 
 
-def report(t: dict, s: dict, build: float, start: float, dom: dict, peer: dict, took: float) -> str:
+def report(
+    t: dict, s: dict, build: float, starts: tuple[float, float], dom: dict, peer: dict, took: float
+) -> str:
+    start, start_exact = starts
+
     def w(r: Wrk) -> str:
         return f"{r.rps:,.0f} req/s (p50 {r.p50_ms:.2f} ms, p99 {r.p99_ms:.2f} ms)"
 
@@ -352,7 +356,7 @@ def report(t: dict, s: dict, build: float, start: float, dom: dict, peer: dict, 
          scale_worst <= 1.5),
         ("resident memory with 1,000,000 rows", f"{s['rss_1m_mb']:.0f} MB", "≤ 300 MB", s["rss_1m_mb"] <= 300),
         ("building 1,000,000 rows", f"{build:.1f} s", "< 15 s", build < 15),
-        ("start to health with the default data", f"{start:.2f} s", "< 1.5 s", start < 1.5),
+        ("start to health with the default data and the spec tier", f"{start:.2f} s", "< 1.5 s", start < 1.5),
     ]  # fmt: skip
     lines = [
         "# Benchmarks",
@@ -416,8 +420,9 @@ def report(t: dict, s: dict, build: float, start: float, dom: dict, peer: dict, 
         f"{s['rss_1m_after_load_mb']:.0f} MB after the load above (target ≤ 300 MB).",
         f"- Building 1,000,000 rows (Faker-seeded, deterministic) in-process: **{build:.1f} s** (target < 15 s); "
         f"the 1,000,000-row server answered its health check {s['start_1m_s']:.1f} s after spawn.",
-        f"- `binance-mock serve` with the default data (2,000 rows) answers `/_mock/health` "
-        f"**{start:.2f} s** after spawn (median of 3; target < 1.5 s).",
+        f"- `binance-mock serve` with the default data (2,000 rows) and the spec tier (340 operations of "
+        f"Binance's description) answers `/_mock/health` **{start:.2f} s** after spawn (median of 3; "
+        f"target < 1.5 s); with `--only-exact`, {start_exact:.2f} s.",
         "",
         "## Peer: Prism",
         "",
@@ -479,13 +484,14 @@ def main() -> int:
         print("build and start ...", flush=True)
         build = build_time()
         start = start_time()
+        start_exact = start_time("--only-exact")
         dom = domain_cost()
         print("prism ...", flush=True)
         try:
             peer = prism(tmp)
         except Exception as exc:  # a peer that fails to start must not lose our figures
             peer = {"skipped": f"prism failed: {exc}"}
-    text = report(t, s, build, start, dom, peer, time.monotonic() - started)
+    text = report(t, s, build, (start, start_exact), dom, peer, time.monotonic() - started)
     (ROOT / "BENCHMARKS.md").write_text(text)
     print(text)
     return 0

@@ -161,3 +161,30 @@ def test_the_json_the_mock_reads_is_the_yaml_description() -> None:
     assert (
         yaml.load(yaml_path.read_bytes(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) == load_spec()
     )
+
+
+def test_listings_show_the_ledgers_assets_and_symbols(served: tuple[Exchange, Signer]) -> None:
+    exchange, signer = served
+    assets = exchange.ledger.assets(signer.api_key)
+    symbols = exchange.ledger.isolated_symbols()
+    coins = _call(signer, _find("GET", "/sapi/v1/capital/config/getall"), {}).json()
+    assert [c["coin"] for c in coins] == assets
+    isolated = _call(signer, _find("GET", "/sapi/v1/margin/isolated/allPairs"), {}).json()
+    assert [p["symbol"] for p in isolated] == symbols
+    assert all(p["base"] + p["quote"] == p["symbol"] and p["quote"] in assets for p in isolated)
+    pairs = _call(signer, _find("GET", "/sapi/v1/margin/allPairs"), {}).json()
+    info = _call(signer, _find("GET", "/api/v3/exchangeInfo"), {}).json()
+    assert {p["symbol"] for p in pairs} == {s["symbol"] for s in info["symbols"]} >= set(symbols)
+    assert {a + "USDT" for a in assets if a != "USDT"} <= {s["symbol"] for s in info["symbols"]}
+
+
+def test_pacing_acts_on_the_signed_margin_endpoints(served: tuple[Exchange, Signer]) -> None:
+    exchange, signer = served
+    exchange.pacer.reset(1_000)
+    try:
+        margin_account = _find("GET", "/sapi/v1/margin/account")
+        assert margin_account.paced and not _find("GET", "/api/v3/account").paced
+        assert _call(signer, margin_account, {}).status_code == 200
+        assert _call(signer, margin_account, {}).json()["code"] == -21003  # the clock is frozen: too close
+    finally:
+        exchange.pacer.reset(0)

@@ -120,6 +120,9 @@ def _declare(method: str, path: str, op: Mapping[str, Any], resolve: Any, seed: 
         params=tuple(_rule(p) for p in params if p.get("in") == "query" and p["name"] not in SECURITY_PARAMS),
         tier="spec",
         operation_id=op.get("operationId", ""),
+        # F23's -21003 is a margin error ("Fail to retrieve margin assets."): pacing acts on the
+        # signed margin endpoints, as on the margin history.
+        paced=security is Security.SIGNED and path.startswith("/sapi/v1/margin/"),
     )
 
 
