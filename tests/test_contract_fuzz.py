@@ -64,13 +64,13 @@ def test_fuzz_without_the_test_extra_names_the_extra(
 def test_every_operation_of_binances_own_description_conforms() -> None:
     """Schemathesis driven by the official description over all 340 operations, signing each
     signed one: not_a_server_error, status_code_conformance, content_type_conformance and
-    response_schema_conformance. Bounded here (`make fuzz` runs 100 examples an operation)."""
+    response_schema_conformance. One example an operation here (`make fuzz` runs 100)."""
     from mock_server.endpoints.spec import SPEC_FILE
 
     with MockBinance(rows=300, ip_weight_limit=10**9) as mock:
         mock.exchange.weights.api_ip.limit = mock.exchange.weights.sapi_uid.limit = 10**9
         stats = run_schemathesis(mock.base_url, {}, mock.api_key, mock.secret or "", seed=3,
-                                 spec_path=str(SPEC_FILE), default_examples=2)  # fmt: skip
+                                 spec_path=str(SPEC_FILE), default_examples=1)  # fmt: skip
     assert not stats.failures, stats.failures[:5]
     assert stats.examples >= 340, stats
     assert {200, 400} <= set(stats.by_status), stats.by_status  # answers and refusals both reached

@@ -5,6 +5,7 @@ from __future__ import annotations
 from contracts.context import Context
 from contracts.facts import DEFAULT_SIZE, LONG_LEGAL_RANGE, MAX_SIZE, errors
 from contracts.registry import check, expect
+from contracts.target import Answer
 
 
 def _code(answer_json: object) -> object:
@@ -88,15 +89,19 @@ def below_min(ctx: Context) -> None:
     decision="bad_type",
 )
 def bad_type(ctx: Context) -> None:
-    answer = ctx.get([("type", "ROLL_SIDEWAYS")])
+    _classify_enum(ctx, "bad_type", ctx.get([("type", "ROLL_SIDEWAYS")]), "type", "type=ROLL_SIDEWAYS")
+
+
+def _classify_enum(ctx: Context, decision: str, answer: Answer, name: str, what: str) -> None:
+    """A value outside an enum: -1130 naming the parameter, or -1100; anything else matches neither."""
     code = _code(answer.json)
     if code == errors.INVALID_PARAMETER.code:
-        ctx.observe("bad_type", "-1130", "type=ROLL_SIDEWAYS answered -1130")
-        ctx.expect_error(answer, errors.INVALID_PARAMETER, "type")
+        ctx.observe(decision, "-1130", f"{what} answered -1130")
+        ctx.expect_error(answer, errors.INVALID_PARAMETER, name)
     elif code == errors.ILLEGAL_CHARS.code and answer.status == errors.ILLEGAL_CHARS.status:
-        ctx.observe("bad_type", "-1100", "type=ROLL_SIDEWAYS answered -1100")
+        ctx.observe(decision, "-1100", f"{what} answered -1100")
     else:
-        ctx.observe("bad_type", None, answer.describe())
+        ctx.observe(decision, None, answer.describe())
 
 
 @check(
@@ -108,14 +113,7 @@ def bad_type(ctx: Context) -> None:
 )
 def spec_enum(ctx: Context) -> None:
     answer = ctx.get([("isIsolated", "MAYBE")], path="/sapi/v1/margin/openOrders")
-    code = _code(answer.json)
-    if code == errors.INVALID_PARAMETER.code:
-        ctx.observe("bad_enum", "-1130", "isIsolated=MAYBE answered -1130")
-        ctx.expect_error(answer, errors.INVALID_PARAMETER, "isIsolated")
-    elif code == errors.ILLEGAL_CHARS.code and answer.status == errors.ILLEGAL_CHARS.status:
-        ctx.observe("bad_enum", "-1100", "isIsolated=MAYBE answered -1100")
-    else:
-        ctx.observe("bad_enum", None, answer.describe())
+    _classify_enum(ctx, "bad_enum", answer, "isIsolated", "isIsolated=MAYBE")
 
 
 @check(

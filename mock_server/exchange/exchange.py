@@ -15,7 +15,7 @@ from typing import Any
 
 from mock_server.endpoints.registry import Registry
 from mock_server.endpoints.spec import spec_endpoints
-from mock_server.exchange.pipeline import Pipeline, Weights
+from mock_server.exchange.pipeline import Pipeline
 from mock_server.exchange.settings import Settings
 from mock_server.exchange.wire import Call, Reply
 from mock_server.injection.faults import FaultBook
@@ -26,7 +26,7 @@ from mock_server.state.data import generate_chunks, load_fixture, parse_rows
 from mock_server.state.journal import Journal
 from mock_server.state.ledger import AccountLedger, Ledger, Transfer
 from mock_server.state.pacing import Pacer
-from mock_server.state.weights import WeightCounter
+from mock_server.state.weights import WeightCounter, Weights
 
 SNAPSHOT_MAX_ROWS = 200_000  # a copy of the start ledger is kept for fast resets up to this size
 

@@ -24,7 +24,7 @@ from mock_server.state.accounts import Account, KeyStore
 from mock_server.state.clock import Clock
 from mock_server.state.ledger import Ledger
 from mock_server.state.pacing import Pacer
-from mock_server.state.weights import MINUTE_MS, WeightCounter
+from mock_server.state.weights import MINUTE_MS, Weights
 
 # The steps in Binance's order; the journal's `check` names the one that answered
 # ("ok", "replay" or "cassette" for an answer: the ledger's, a recording, a cassette miss).
@@ -43,19 +43,6 @@ STEPS = (
     "account",  # the account the endpoint needs: -3003
     "answer",  # a cassette's recording (or its miss), else the endpoint's own answer
 )
-
-
-@dataclass
-class Weights:
-    """Per-minute weight counters (F18): /api shares one per IP, each /sapi endpoint has its own."""
-
-    api_ip: WeightCounter
-    sapi_ip: WeightCounter
-    sapi_uid: WeightCounter
-
-    def reset(self) -> None:
-        for counter in (self.api_ip, self.sapi_ip, self.sapi_uid):
-            counter.reset()
 
 
 @dataclass

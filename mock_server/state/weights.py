@@ -8,6 +8,7 @@ never escalates to a 418 ban (docs/fidelity.md §4).
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from typing import NamedTuple
 
 MINUTE_MS = 60_000
@@ -43,3 +44,16 @@ class WeightCounter:
     def reset(self) -> None:
         with self._lock:
             self._used.clear()
+
+
+@dataclass
+class Weights:
+    """Per-minute weight counters (F18): /api shares one per IP, each /sapi endpoint has its own."""
+
+    api_ip: WeightCounter
+    sapi_ip: WeightCounter
+    sapi_uid: WeightCounter
+
+    def reset(self) -> None:
+        for counter in (self.api_ip, self.sapi_ip, self.sapi_uid):
+            counter.reset()
