@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test test-lowest lint bench soak fuzz clean
+.PHONY: serve test test-lowest lint bench profile soak fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ lint: $(STAMP)
 bench: $(STAMP)
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
 	$(BIN)/python bench/run.py
+
+# The server under wrk with py-spy attached: profile/server.folded, server.svg, top.md.
+profile: $(STAMP)
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
+	$(BIN)/pip install --quiet py-spy
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/profile_server.py $(ARGS)
 
 # Long reliability runs (README "Reliability"); not part of make test.
 soak: $(STAMP)

@@ -162,19 +162,10 @@ class Exchange:
     def handle(self, call: Call) -> Reply:
         reply = self.pipeline.run(call)
         self.journal.record(
-            time_ms=self.clock.now_ms(),
-            method=call.method,
-            path=call.path,
-            query=call.query,
-            api_key=mask_key(call.api_key) if call.api_key else None,
-            status=reply.status,
-            code=reply.code,
-            msg=reply.msg,
-            check=reply.check,
-            rule_id=reply.rule_id,
-            client_ip=call.client_ip,
-            tier=self.registry.tier(call.method, call.path),
-        )
+            self.clock.now_ms(), call.method, call.path, call.query,
+            mask_key(call.api_key) if call.api_key else None, reply.status, reply.code, reply.msg,
+            reply.check, reply.rule_id, call.client_ip, self.registry.tier(call.method, call.path),
+        )  # fmt: skip
         return reply
 
 

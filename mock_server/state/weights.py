@@ -18,10 +18,7 @@ class Spend(NamedTuple):  # immutable, and cheaper to build than a frozen datacl
     used: int
     limit: int
     retry_after_s: int
-
-    @property
-    def over(self) -> bool:
-        return self.used > self.limit
+    over: bool
 
 
 class WeightCounter:
@@ -39,7 +36,7 @@ class WeightCounter:
             if len(self._used) > 10_000:  # many one-off clients: drop stale minutes
                 self._used = {k: v for k, v in self._used.items() if v[0] == minute}
         retry_after = max(1, -(-((minute + 1) * MINUTE_MS - now_ms) // 1000))
-        return Spend(used, self.limit, retry_after)
+        return Spend(used, self.limit, retry_after, used > self.limit)
 
     def reset(self) -> None:
         with self._lock:
