@@ -84,3 +84,28 @@ def test_the_pytest_plugin_imports_no_server_dependency_until_used() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "[]"
+
+
+# README "Layout": each subpackage of mock_server imports only the ones before it in this list.
+LAYERS = ["version", "rules", "state", "endpoints", "injection", "replay", "exchange", "http", "harness", "cli"]
+
+
+def _layer(module: str) -> int | None:
+    parts = module.split(".")
+    if parts[0] != "mock_server" or len(parts) < 2 or parts[1] not in LAYERS:
+        return None
+    return LAYERS.index(parts[1])
+
+
+def test_mock_server_packages_import_only_the_layers_below_them() -> None:
+    modules = _modules()
+    upward = []
+    for name, path in modules.items():
+        mine = _layer(name)
+        if mine is None:
+            continue
+        for imported in _imports(path, modules):
+            theirs = _layer(imported)
+            if theirs is not None and theirs > mine:
+                upward.append(f"{name} -> {imported}")
+    assert not upward, upward

@@ -144,7 +144,7 @@ class _Auth(NamedTuple):
 def _auth(query: bytes, api_key: str | None = DEMO_API_KEY, profile: Profile | None = None) -> _Auth:
     """The signed steps in the pipeline's order (test_pipeline_order.py checks that order)."""
     profile = profile or Profile()
-    account = security.check_key(api_key, KeyStore([demo_account()]), MARGIN_PERMISSION)
+    account = security.check_key(api_key, KeyStore([demo_account()]).get, MARGIN_PERMISSION)
     params = parse_query(query)
     signed = security.require_signed(params)
     window = security.recv_window(params)

@@ -70,7 +70,7 @@ class Pipeline:
             params: Params | None = None
             if endpoint.security is not Security.NONE:
                 step = "key"
-                account = security.check_key(call.api_key, self.keys, endpoint.permission)
+                account = security.check_key(call.api_key, self.keys.get, endpoint.permission)
             if account is not None and endpoint.security is Security.SIGNED:
                 step = "mandatory"
                 params = parse_query(call.query)

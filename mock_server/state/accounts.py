@@ -11,7 +11,6 @@ import binascii
 import hashlib
 import hmac
 import json
-import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -22,16 +21,14 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
+from mock_server.rules.security import API_KEY_FORMAT
+
 KeyType = Literal["hmac", "rsa", "ed25519"]
 KEY_TYPES: tuple[KeyType, ...] = ("hmac", "rsa", "ed25519")
 
 # Binance's own signed-endpoint example pair (docs/fidelity.md, "The demo account").
 DEMO_API_KEY = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
 DEMO_SECRET = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
-
-# F27: what "well-formed" means for -2014. Real keys are 64 alphanumerics; we accept
-# 1..128 so that users' own test keys of other lengths work.
-API_KEY_FORMAT = re.compile(r"[A-Za-z0-9]{1,128}")
 
 MARGIN_PERMISSION = "margin"
 DEFAULT_PERMISSIONS = frozenset({"reading", MARGIN_PERMISSION})
