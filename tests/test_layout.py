@@ -87,7 +87,18 @@ def test_the_pytest_plugin_imports_no_server_dependency_until_used() -> None:
 
 
 # README "Layout": each subpackage of mock_server imports only the ones before it in this list.
-LAYERS = ["version", "rules", "state", "endpoints", "injection", "replay", "exchange", "http", "harness", "cli"]
+LAYERS = [
+    "version",
+    "rules",
+    "state",
+    "endpoints",
+    "injection",
+    "replay",
+    "exchange",
+    "http",
+    "harness",
+    "cli",
+]
 
 
 def _layer(module: str) -> int | None:
