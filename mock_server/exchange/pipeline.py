@@ -59,10 +59,10 @@ class Pipeline:
     on_miss: str = "error"
 
     def run(self, call: Call) -> Reply:
-        step, content_type, headers, delay_ms = "route", SAPI_JSON, {}, 0
+        step, content_type, headers, delay_ms, tier = "route", SAPI_JSON, {}, 0, None
         try:
             endpoint = self.registry.find(call.method, call.path)
-            content_type = endpoint.content_type
+            content_type, tier = endpoint.content_type, endpoint.tier
             step = "weight"
             now = self.clock.now_ms()
             self._weigh(endpoint, call, now, headers)
@@ -94,7 +94,7 @@ class Pipeline:
             )
             delay_ms = outcome.delay_ms
             if outcome.drop is not None or outcome.error is not None:
-                return self._fault_reply(outcome, content_type, headers)
+                return self._fault_reply(outcome, content_type, headers, tier)
             step = "pacing"
             if endpoint.paced and account is not None:
                 paced = self.pacer.check(account.api_key, now)
@@ -109,10 +109,10 @@ class Pipeline:
                 hit = self.cassette.answer(call.method, call.path, pairs, self.on_miss)
                 if hit is not None:
                     return Reply(hit.status, hit.body, {**hit.headers, **headers}, hit.content_type,
-                                 delay_ms, code=hit.code, msg=hit.msg, check=hit.check)  # fmt: skip
-            return Reply(200, endpoint.answer(request, ctx), headers, content_type, delay_ms)
+                                 delay_ms, code=hit.code, msg=hit.msg, check=hit.check, tier=tier)  # fmt: skip
+            return Reply(200, endpoint.answer(request, ctx), headers, content_type, delay_ms, tier=tier)
         except BinanceError as err:
-            return _refusal(err, content_type, headers, step, delay_ms)
+            return _refusal(err, content_type, headers, step, tier, delay_ms)
 
     def _weigh(self, endpoint: Endpoint, call: Call, now: int, headers: dict[str, str]) -> None:
         """F18: count the call's weight into `headers`; every answer on the path reports it."""
@@ -131,21 +131,23 @@ class Pipeline:
             headers["Retry-After"] = str(spend.retry_after_s)
             raise BinanceError(errors.TOO_MUCH_WEIGHT, spend.limit, "1 MINUTE")
 
-    def _fault_reply(self, outcome: Outcome, content_type: str, headers: dict[str, str]) -> Reply:
+    def _fault_reply(
+        self, outcome: Outcome, content_type: str, headers: dict[str, str], tier: str | None
+    ) -> Reply:
         if outcome.drop is not None:
             return Reply(0, b"", headers, content_type, outcome.delay_ms, outcome.drop, check="fault",
-                         rule_id=outcome.rule_id)  # fmt: skip
+                         rule_id=outcome.rule_id, tier=tier)  # fmt: skip
         err = outcome.error
         assert err is not None
         if err.status == 429 and "Retry-After" not in headers:
             default = -(-(MINUTE_MS - self.clock.now_ms() % MINUTE_MS) // 1000)
             headers["Retry-After"] = str(outcome.retry_after if outcome.retry_after is not None else default)
-        return _refusal(err, content_type, headers, "fault", outcome.delay_ms, outcome.rule_id)
+        return _refusal(err, content_type, headers, "fault", tier, outcome.delay_ms, outcome.rule_id)
 
 
 def _refusal(
-    err: BinanceError, content_type: str, headers: dict[str, str], step: str, delay_ms: int = 0,
-    rule_id: int | None = None,
+    err: BinanceError, content_type: str, headers: dict[str, str], step: str, tier: str | None,
+    delay_ms: int = 0, rule_id: int | None = None,
 ) -> Reply:  # fmt: skip
     return Reply(err.status, error_body(err.code, err.msg), headers, content_type, delay_ms,
-                 code=err.code, msg=err.msg, check=step, rule_id=rule_id)  # fmt: skip
+                 code=err.code, msg=err.msg, check=step, rule_id=rule_id, tier=tier)  # fmt: skip

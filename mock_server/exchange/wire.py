@@ -25,3 +25,4 @@ class Reply(NamedTuple):  # built for every request: a NamedTuple costs a third 
     msg: str | None = None
     check: str = "ok"  # which step of the pipeline answered
     rule_id: int | None = None
+    tier: str | None = None  # the tier of the endpoint that answered; None: no route

@@ -57,12 +57,7 @@ class Params:
 
 
 def _decode(component: bytes) -> str:
-    try:
-        if b"%" not in component and b"+" not in component:
-            return component.decode("utf-8")  # the common case, and the fast one
-        return unquote_to_bytes(component.replace(b"+", b" ")).decode("utf-8")
-    except UnicodeDecodeError:
-        raise BinanceError(errors.ILLEGAL_CHARS) from None
+    return unquote_to_bytes(component.replace(b"+", b" ")).decode("utf-8")
 
 
 def parse_query(raw: bytes) -> Params:
@@ -72,11 +67,17 @@ def parse_query(raw: bytes) -> Params:
     not decode as UTF-8 are Binance's -1100.
     """
     items: list[Param] = []
-    for piece in raw.split(b"&"):
-        if not piece:
-            continue
-        name, _, value = piece.partition(b"=")
-        items.append(Param(_decode(name), _decode(value), piece))
+    try:
+        for piece in raw.split(b"&"):
+            if not piece:
+                continue
+            name, _, value = piece.partition(b"=")
+            if b"%" in piece or b"+" in piece:
+                items.append(Param(_decode(name), _decode(value), piece))
+            else:  # the common case, and the fast one: nothing to unquote
+                items.append(Param(name.decode("utf-8"), value.decode("utf-8"), piece))
+    except UnicodeDecodeError:
+        raise BinanceError(errors.ILLEGAL_CHARS) from None
     return Params(tuple(items))
 
 

@@ -76,7 +76,7 @@ def loggable_params(raw_query: bytes) -> tuple[tuple[str, str], ...]:
 class Journal:
     def __init__(self, size: int = DEFAULT_SIZE) -> None:
         self._lock = threading.Lock()
-        self._entries: deque[Entry] = deque(maxlen=max(1, size))
+        self._entries: deque[tuple[Any, ...]] = deque(maxlen=max(1, size))
         self._ids = itertools.count(1)
 
     def record(
@@ -86,13 +86,15 @@ class Journal:
         """One call, in Entry's field order (positional: this runs for every request)."""
         if len(query) > 16_384:
             query = query[:16_384]
-        fields = (time_ms, method, path, query, api_key, status, code, msg, check, rule_id, client_ip, tier)
-        with self._lock:
-            self._entries.append(Entry(next(self._ids), *fields))
+        with self._lock:  # a plain tuple here; entries() makes the Entry a reader sees
+            self._entries.append(
+                (next(self._ids), time_ms, method, path, query, api_key, status, code, msg, check, rule_id,
+                 client_ip, tier)
+            )  # fmt: skip
 
     def entries(self) -> list[Entry]:
         with self._lock:
-            return list(self._entries)
+            return [Entry._make(e) for e in self._entries]
 
     def clear(self) -> None:
         with self._lock:
