@@ -108,7 +108,8 @@ def check_credentials(ctx: Context) -> None:
     try:
         first = ctx.answer(())
     except requests.RequestException as exc:
-        raise Unusable(f"cannot reach {ctx.target.base_url} ({_root_cause(exc)}); is it running?") from None
+        cause = ctx.target.redact(_root_cause(exc))  # this call was signed
+        raise Unusable(f"cannot reach {ctx.target.base_url} ({cause}); is it running?") from None
     code = first.json.get("code") if isinstance(first.json, dict) else None
     if code in REJECTED_CREDENTIALS:
         raise Unusable(
@@ -118,8 +119,11 @@ def check_credentials(ctx: Context) -> None:
 
 
 def _root_cause(exc: BaseException) -> str:
-    while exc.__context__ is not None or exc.__cause__ is not None:
-        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    """The innermost exception of the chain (an OS error's text, not a message holding a URL)."""
+    seen = {id(exc)}
+    while (inner := exc.__cause__ or exc.__context__) is not None and id(inner) not in seen:
+        seen.add(id(inner))
+        exc = inner
     return type(exc).__name__ + (f": {exc}" if str(exc) else "")
 
 

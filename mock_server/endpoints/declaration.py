@@ -80,7 +80,3 @@ class Endpoint:
     @property
     def content_type(self) -> str:
         return API_JSON if self.path.startswith("/api/") else SAPI_JSON
-
-    @property
-    def signed(self) -> bool:
-        return self.security is Security.SIGNED

@@ -53,12 +53,6 @@ class Registry:
     def endpoints(self) -> list[Endpoint]:
         return [e for methods in self._routes.values() for e in methods.values()]
 
-    def tier(self, method: str, path: str) -> str | None:
-        """The tier of the route a call reached (None when none)."""
-        methods = self._routes.get(path)
-        endpoint = methods and (methods.get(method) or (methods.get("GET") if method == "HEAD" else None))
-        return endpoint.tier if endpoint else None
-
     def tiers(self) -> dict[str, list[str]]:
         """Every operation served, as "METHOD /path", by tier."""
         out: dict[str, list[str]] = {"exact": [], "spec": []}

@@ -50,13 +50,9 @@ def load_spec() -> dict[str, Any]:
     return data
 
 
-def spec_endpoints(seed: int = 7) -> tuple[Endpoint, ...]:
-    """One declaration per operation of the description, in its order."""
-    return _declared(seed)
-
-
 @functools.cache
-def _declared(seed: int) -> tuple[Endpoint, ...]:
+def spec_endpoints(seed: int = 7) -> tuple[Endpoint, ...]:
+    """One declaration per operation of the description, in its order (made once a seed)."""
     spec = load_spec()
     resolve = _resolver(spec)
     out: list[Endpoint] = []

@@ -20,7 +20,7 @@ from mock_server.exchange.settings import Settings
 from mock_server.exchange.wire import Call, Reply
 from mock_server.injection.faults import FaultBook
 from mock_server.injection.scenario import Scenario
-from mock_server.state.accounts import KeyStore, demo_account, load_keys, mask_key
+from mock_server.state.accounts import KeyStore, demo_account, load_keys, mask_key, not_an_account
 from mock_server.state.clock import MAX_MS, Clock, parse_clock_setting
 from mock_server.state.data import generate_chunks, load_fixture, parse_rows
 from mock_server.state.journal import Journal
@@ -148,14 +148,8 @@ class Exchange:
         if api_key is None:
             return self.default_api_key
         if not isinstance(api_key, str) or self.keys.get(api_key) is None:
-            shown = mask_key(api_key) if isinstance(api_key, str) else repr(api_key)
-            raise ValueError(
-                f"apiKey {shown!r} is not an account of this mock; its accounts: {self._accounts()}"
-            )
+            raise ValueError(not_an_account(api_key, (a.api_key for a in self.keys.accounts())))
         return api_key
-
-    def _accounts(self) -> str:
-        return ", ".join(mask_key(a.api_key) for a in self.keys.accounts())
 
     # --- every call ---
 

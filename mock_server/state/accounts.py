@@ -72,6 +72,13 @@ def mask_key(api_key: str) -> str:
     return "*" * len(api_key)
 
 
+def not_an_account(api_key: Any, accounts: Iterable[str]) -> str:
+    """The refusal of a key that is none of the mock's accounts (masked: it may be a real key)."""
+    named = repr(mask_key(api_key)) if isinstance(api_key, str) else repr(api_key)
+    shown = ", ".join(mask_key(a) for a in accounts)
+    return f"apiKey {named} is not an account of this mock; its accounts: {shown} (--keys sets them)"
+
+
 def demo_account() -> Account:
     return Account(api_key=DEMO_API_KEY, key_type="hmac", secret=DEMO_SECRET)
 

@@ -21,7 +21,7 @@ from typing import Any
 from faker import Faker
 
 from mock_server.rules.fidelity import DAY_MS
-from mock_server.state.accounts import mask_key
+from mock_server.state.accounts import not_an_account
 from mock_server.state.ledger import Transfer
 
 FIXTURE_FORMAT = "binance-mock/transfers"
@@ -178,11 +178,7 @@ def parse_fixture(
         if not isinstance(acct, dict) or not isinstance(acct.get("apiKey"), str):
             raise ValueError(f"{where}: needs an 'apiKey' string")
         if accounts is not None and acct["apiKey"] not in accounts:
-            shown = ", ".join(mask_key(a) for a in accounts)
-            raise ValueError(
-                f"{where}: apiKey {mask_key(acct['apiKey'])!r} is not an account of this mock "
-                f"(its accounts: {shown}; --keys sets them)"
-            )
+            raise ValueError(f"{where}: {not_an_account(acct['apiKey'], accounts)}")
         out.setdefault(acct["apiKey"], []).extend(parse_rows(acct.get("rows", []), f"{where}.rows"))
     return out
 
