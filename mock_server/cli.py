@@ -8,10 +8,12 @@ import signal
 import socket
 import sys
 from collections.abc import Callable, Sequence
+from urllib.parse import urlsplit
 
 from mock_server.exchange import Exchange, Settings
 from mock_server.injection.scenario import load_scenario
-from mock_server.replay.cassette import load_cassette
+from mock_server.replay.cassette import MATCHERS
+from mock_server.replay.proxy import CLI_NAMES, DEFAULT_TIMEOUT_S, RECORD_MODES, open_cassette
 from mock_server.rules.fidelity import Profile, load_profile, parse_assignments
 from mock_server.state.data import DEFAULT_ROWS
 
@@ -35,6 +37,16 @@ def _int_in(low: int, high: int) -> Callable[[str], int]:
         return value
 
     return parse
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError(f"{text} is not above 0 and at most 3600 seconds")
+    return value
 
 
 def _serve_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -85,6 +97,30 @@ def _serve_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
         "--on-miss", choices=("error", "ledger"), default="error", help="a request the cassette lacks"
     )
     p.add_argument(
+        "--record-mode",
+        choices=RECORD_MODES,
+        default="none",
+        help="none: replay only; new: replay what matches, forward and record the rest; all: forward and re-record",
+    )
+    p.add_argument("--upstream", metavar="URL", help="where new|all forward, e.g. https://api.binance.com")
+    p.add_argument(
+        "--match",
+        choices=MATCHERS,
+        default=None,
+        help="params (default): every parameter but timestamp, recvWindow, signature; "
+        "sequence: also not startTime/endTime, recordings served in order",
+    )
+    p.add_argument(
+        "--upstream-timeout",
+        type=_seconds,
+        default=DEFAULT_TIMEOUT_S,
+        metavar="SECONDS",
+        help=f"an upstream silent this long is a -1007 to the app (default {DEFAULT_TIMEOUT_S:g})",
+    )
+    p.add_argument(
+        "--redact", action="append", default=[], metavar="VALUE", help="a value to scrub from recordings"
+    )
+    p.add_argument(
         "--only-exact", action="store_true", help="serve the exact endpoints alone (404 -1099 elsewhere)"
     )
 
@@ -102,10 +138,13 @@ def build_settings(args: argparse.Namespace) -> Settings:
         min_interval_ms=args.min_interval_ms,
         journal_size=args.journal_size,
         scenario=load_scenario(args.scenario) if args.scenario else None,
-        cassette=load_cassette(args.cassette) if args.cassette else None,
         on_miss=args.on_miss,
         only_exact=args.only_exact,
     )
+    settings.cassette, settings.recording = open_cassette(
+        args.cassette, args.record_mode, args.match, args.upstream, args.upstream_timeout,
+        tuple(args.redact), args.on_miss, CLI_NAMES,
+    )  # fmt: skip
     if args.ip_weight_limit is not None:
         settings.sapi_weight_limit = args.ip_weight_limit
     return settings
@@ -139,15 +178,38 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     try:
         sock = _listen(args.host, args.port)
+        _refuse_forwarding_to_itself(exchange, sock)
     except OSError as exc:
         print(f"binance-mock: {exc}", file=sys.stderr)
         return 2
+    if exchange.recording is not None and exchange.upstream is not None:
+        r = exchange.recording
+        print(
+            f"binance-mock: recording ({r.mode}) into {r.path}, forwarding to {exchange.upstream.origin}",
+            file=sys.stderr,
+        )
     app = create_app(exchange=exchange, admin_token=args.admin_token)
     # uvicorn re-raises the SIGTERM it handled once it has drained (exit 128+15); with a no-op
     # as the handler it restores, a drained stop exits 0.
     signal.signal(signal.SIGTERM, lambda signum, frame: None)
     AnnouncingServer(server_config(app, args.host, args.port, args.log_level)).run(sockets=[sock])
     return 0
+
+
+def _refuse_forwarding_to_itself(exchange: Exchange, sock: socket.socket) -> None:
+    from mock_server.http.control import is_loopback
+
+    upstream = exchange.upstream
+    if upstream is None:
+        return
+    parts = urlsplit(upstream.url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    bound = sock.getsockname()[1]
+    if port == bound and is_loopback(parts.hostname):
+        sock.close()
+        raise OSError(
+            f"--upstream {upstream.origin} is this mock itself: every request would forward to itself"
+        )
 
 
 def _listen(host: str, port: int) -> socket.socket:

@@ -149,6 +149,67 @@ def test_miss_explains_the_nearest_recording_and_every_difference() -> None:
     assert "holds no recordings" in (Cassette(source="e.json").answer("GET", PATH, []).msg or "")  # type: ignore[union-attr]
 
 
+def test_sequence_serves_recordings_in_order_ignoring_the_window_and_repeats_the_last() -> None:
+    c = Cassette(
+        [
+            interaction([("asset", "BTC"), ("startTime", "1"), ("endTime", "2")], body=b'{"n":1}'),
+            interaction([("asset", "ETH"), ("startTime", "1"), ("endTime", "2")], body=b'{"n":9}'),
+            interaction([("asset", "BTC"), ("startTime", "3"), ("endTime", "4")], body=b'{"n":2}'),
+        ],
+        match="sequence",
+    )
+
+    def body(asset: str, start: str) -> bytes | None:
+        hit = c.find("GET", PATH, [("asset", asset), ("startTime", start), ("endTime", "99")])
+        return None if hit is None else hit.response.body
+
+    assert [body("BTC", "7"), body("ETH", "7"), body("BTC", "8"), body("BTC", "9")] == [
+        b'{"n":1}', b'{"n":9}', b'{"n":2}', b'{"n":2}',
+    ]  # fmt: skip
+    assert c.find("GET", PATH, [("asset", "BTC")], repeat_last=False) is None  # used up: a proxy forwards
+    c.rewind()
+    assert body("BTC", "0") == b'{"n":1}'
+    assert body("DOGE", "0") is None
+    assert (
+        Cassette(c.interactions).find("GET", PATH, [("asset", "BTC"), ("startTime", "3"), ("endTime", "4")])
+        == (c.interactions[2])
+    )  # the params matcher still tells windows apart
+
+
+def test_a_sequence_miss_names_the_nearest_recording_without_the_window() -> None:
+    c = Cassette([interaction([("asset", "BTC"), ("startTime", "1"), ("size", "10")])], match="sequence")
+    replay = c.answer("GET", PATH, [("asset", "BTC"), ("startTime", "5"), ("size", "50")])
+    assert replay is not None and replay.code == -1099
+    assert replay.msg is not None and replay.msg.endswith(
+        "which differs: size: sent '50', recorded '10' (--match sequence compares neither startTime nor endTime)"
+    )
+
+
+def test_re_recording_replaces_the_earlier_recordings_of_a_request_only() -> None:
+    old_btc, old_eth = interaction([("asset", "BTC")], body=b'{"n":1}'), interaction([("asset", "ETH")])
+    c = Cassette([old_btc, interaction([("asset", "BTC")], body=b'{"n":2}'), old_eth], match="sequence")
+    new_btc = [interaction([("asset", "BTC")], body=b'{"n":%d}' % n) for n in (3, 4)]
+    for i in new_btc:
+        c.record(i, replace_earlier=True)
+    assert c.interactions == [old_eth, *new_btc]  # both new ones kept: one run's sequence
+    c.rewind()
+    assert c.find("GET", PATH, [("asset", "BTC")]) is new_btc[0]
+
+
+def test_a_reset_starts_every_sequence_over() -> None:
+    cassette = Cassette(
+        [interaction([("asset", "BNB"), ("size", "5")], body=b'{"rows":[],"total":%d}' % n) for n in (1, 2)],
+        match="sequence",
+    )
+    clock = Clock()
+    clock.freeze(NOW)
+    exchange = Exchange(Settings(anchor_ms=NOW, rows=5, cassette=cassette), clock=clock)
+    signer = Signer(TestClient(create_app(exchange=exchange)))
+    totals = [signer.get({"asset": "BNB", "size": 5}).json()["total"] for _ in range(3)]
+    exchange.reset()
+    assert [*totals, signer.get({"asset": "BNB", "size": 5}).json()["total"]] == [1, 2, 2, 1]
+
+
 # --- replay through the exchange ---
 
 

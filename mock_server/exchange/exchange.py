@@ -17,9 +17,10 @@ from mock_server.endpoints.registry import Registry
 from mock_server.endpoints.spec import spec_endpoints
 from mock_server.exchange.pipeline import Pipeline
 from mock_server.exchange.settings import Settings
-from mock_server.exchange.wire import Call, Reply
+from mock_server.exchange.wire import FORWARD, Call, Reply
 from mock_server.injection.faults import FaultBook
 from mock_server.injection.scenario import Scenario
+from mock_server.replay.proxy import Upstreamed
 from mock_server.state.accounts import KeyStore, demo_account, load_keys, mask_key, not_an_account
 from mock_server.state.clock import MAX_MS, Clock, parse_clock_setting
 from mock_server.state.data import generate_chunks, load_fixture, parse_rows
@@ -49,9 +50,14 @@ class Exchange:
         self.faults = FaultBook(seed=self.settings.seed, paths=self.registry.paths())
         self.pacer = Pacer(self.settings.min_interval_ms)
         self.journal = Journal(self.settings.journal_size)
+        self.recording = self.settings.recording
+        if self.recording is not None and self.settings.cassette is None:
+            raise ValueError("recording needs the cassette to record into (Recording.open)")
+        self.upstream = self.recording.upstream if self.recording is not None else None
         self.pipeline = Pipeline(
             self.registry, self.keys, self.clock, self.profile, self.ledger, self.weights,
             self.faults, self.pacer, self.settings.cassette, self.settings.on_miss,
+            self.recording.mode if self.recording is not None else "none",
         )  # fmt: skip
         self._start_clock = self.clock.state()
         self._start_rows: dict[str, AccountLedger] | None = None
@@ -77,6 +83,8 @@ class Exchange:
         self.pacer.reset(self.settings.min_interval_ms)
         self.journal.clear()
         self.weights.reset()
+        if self.settings.cassette is not None:
+            self.settings.cassette.rewind()  # recordings stay; sequences start over
         if self._start_rows is not None:
             self.ledger.restore(self._start_rows)
         else:
@@ -151,16 +159,53 @@ class Exchange:
             raise ValueError(not_an_account(api_key, (a.api_key for a in self.keys.accounts())))
         return api_key
 
+    def cassette_state(self) -> dict[str, Any] | None:
+        """What `/_mock/health` says of the cassette: its file, matcher, record mode and size."""
+        cassette = self.settings.cassette
+        if cassette is None:
+            return None
+        recording = self.recording
+        return {
+            "source": cassette.source,
+            "match": cassette.match,
+            "recordMode": recording.mode if recording is not None else "none",
+            "upstream": self.upstream.origin if self.upstream is not None else None,
+            "interactions": len(cassette.interactions),
+        }
+
     # --- every call ---
 
     def handle(self, call: Call) -> Reply:
+        """The answer to a call, journaled; or a FORWARD reply, to be completed by `forwarded`."""
         reply = self.pipeline.run(call)
+        if reply.check == FORWARD:
+            return reply
+        self._journal(call, reply)
+        return reply
+
+    def forwarded(self, call: Call, answer: Upstreamed, tier: str | None) -> Reply:
+        """What the upstream answered a forwarded call: recorded (unless it never answered),
+        journaled, and passed on as received."""
+        assert self.recording is not None and self.settings.cassette is not None
+        if not answer.failed:
+            self.recording.keep(
+                self.settings.cassette, call.method, call.path, call.query, call.api_key, answer
+            )
+        code, msg = answer.error()
+        headers = {k: v for k, v in answer.headers.items() if k != "content-type"}
+        content_type = answer.headers.get("content-type", "application/json")
+        reply = Reply(
+            answer.status, answer.body, headers, content_type, code=code, msg=msg, check="upstream", tier=tier
+        )
+        self._journal(call, reply)
+        return reply
+
+    def _journal(self, call: Call, reply: Reply) -> None:
         self.journal.record(
             self.clock.now_ms(), call.method, call.path, call.query,
             mask_key(call.api_key) if call.api_key else None, reply.status, reply.code, reply.msg,
             reply.check, reply.rule_id, call.client_ip, reply.tier,
         )  # fmt: skip
-        return reply
 
 
 def _return_free_memory() -> None:

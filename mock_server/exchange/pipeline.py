@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from mock_server.endpoints.declaration import SAPI_JSON, Context, Endpoint, Security
 from mock_server.endpoints.registry import Registry
-from mock_server.exchange.wire import Call, Reply
+from mock_server.exchange.wire import FORWARD, Call, Reply
 from mock_server.injection.faults import FaultBook, Outcome
-from mock_server.replay.cassette import Cassette
+from mock_server.replay.cassette import Cassette, replay_of
 from mock_server.rules import errors, security
 from mock_server.rules.errors import BinanceError, error_body
 from mock_server.rules.fidelity import Profile
@@ -57,12 +57,15 @@ class Pipeline:
     pacer: Pacer
     cassette: Cassette | None = None
     on_miss: str = "error"
+    record_mode: str = "none"  # "new" or "all": a recording proxy (mock_server/replay/proxy.py)
 
     def run(self, call: Call) -> Reply:
         step, content_type, headers, delay_ms, tier = "route", SAPI_JSON, {}, 0, None
         try:
             endpoint = self.registry.find(call.method, call.path)
             content_type, tier = endpoint.content_type, endpoint.tier
+            if self.record_mode != "none":
+                return self._proxied(call, tier)
             step = "weight"
             now = self.clock.now_ms()
             self._weigh(endpoint, call, now, headers)
@@ -113,6 +116,27 @@ class Pipeline:
             return Reply(200, endpoint.answer(request, ctx), headers, content_type, delay_ms, tier=tier)
         except BinanceError as err:
             return _refusal(err, content_type, headers, step, tier, delay_ms)
+
+    def _proxied(self, call: Call, tier: str | None) -> Reply:
+        """F40: a recording proxy checks nothing of its own (the app's key is the upstream's, and
+        so is the secret); in `new` it replays what the cassette has and forwards the rest."""
+        if self.record_mode == "new" and self.cassette is not None:
+            try:
+                pairs = [(p.name, p.value) for p in parse_query(call.query).items]
+            except BinanceError:
+                pairs = None  # not UTF-8: never recorded, so forwarded for the upstream to answer
+            hit = (
+                None
+                if pairs is None
+                else self.cassette.find(call.method, call.path, pairs, repeat_last=False)
+            )
+            if hit is not None:
+                r = replay_of(hit.response)
+                # The mock counts no weight here: the upstream's counters, as recorded, say it.
+                recorded = {k: v for k, v in hit.response.headers.items() if k != "content-type"}
+                return Reply(r.status, r.body, recorded, r.content_type, code=r.code, msg=r.msg,
+                             check="replay", tier=tier)  # fmt: skip
+        return Reply(0, b"", check=FORWARD, tier=tier)
 
     def _weigh(self, endpoint: Endpoint, call: Call, now: int, headers: dict[str, str]) -> None:
         """F18: count the call's weight into `headers`; every answer on the path reports it."""

@@ -8,6 +8,7 @@ from mock_server.endpoints.declaration import Endpoint
 from mock_server.endpoints.registry import DEFAULT_ENDPOINTS
 from mock_server.injection.scenario import Scenario
 from mock_server.replay.cassette import Cassette
+from mock_server.replay.proxy import Recording
 from mock_server.rules.fidelity import (
     API_IP_WEIGHT_LIMIT,
     SAPI_IP_WEIGHT_LIMIT,
@@ -34,5 +35,6 @@ class Settings:
     scenario: Scenario | None = None
     cassette: Cassette | None = None  # replay recorded answers (docs/cassettes.md)
     on_miss: str = "error"  # a request the cassette lacks: "error" (-1099) or "ledger"
+    recording: Recording | None = None  # record the app's traffic into `cassette` (record mode new|all)
     endpoints: tuple[Endpoint, ...] = DEFAULT_ENDPOINTS  # docs/adding-an-endpoint.md
     only_exact: bool = False  # serve the declared endpoints alone, not the spec tier

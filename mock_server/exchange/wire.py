@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+# The `check` of a reply that is not an answer yet: a recording proxy (--record-mode new|all)
+# asks the HTTP layer to get it from the upstream, then hands it to `Exchange.forwarded`.
+FORWARD = "forward"
+
 
 class Call(NamedTuple):  # immutable, and cheaper to build than a frozen dataclass
     method: str

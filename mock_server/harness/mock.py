@@ -24,7 +24,8 @@ from mock_server.exchange import Exchange, Settings
 from mock_server.http.app import create_app
 from mock_server.http.server import server_config
 from mock_server.injection.scenario import load_scenario
-from mock_server.replay.cassette import MISS_POLICIES, load_cassette
+from mock_server.replay.cassette import MISS_POLICIES
+from mock_server.replay.proxy import DEFAULT_TIMEOUT_S, PYTHON_NAMES, open_cassette
 from mock_server.rules.fidelity import Profile, load_profile
 from mock_server.state.journal import Entry
 
@@ -42,7 +43,10 @@ class MockBinance:
     - `profile`: the fidelity profile, as a `Profile`, a mapping of decisions
       (`{"size_over_max": "clamp"}`, like `--fidelity`) or a profile file's path (`--profile`);
     - `min_interval_ms` (pacing), `ip_weight_limit`, `scenario` (a path), `journal_size`,
-      `cassette` (a path) and `on_miss`; `host` and `port` (0: any free port);
+      `cassette` (a path), `on_miss` and `match` (`"params"` or `"sequence"`); `host` and
+      `port` (0: any free port);
+    - recording the app's traffic: `record_mode` (`"none"`, `"new"`, `"all"`), `upstream` (a
+      URL), `upstream_timeout_s` and `redact` (values to scrub), with `cassette` the file;
     - `endpoints`: the endpoint declarations to serve (docs/adding-an-endpoint.md);
       `only_exact`: serve them alone, without the spec tier (`--only-exact`).
 
@@ -64,6 +68,11 @@ class MockBinance:
         journal_size: int = 1_000,
         cassette: str | None = None,
         on_miss: str = "error",
+        match: str | None = None,
+        record_mode: str = "none",
+        upstream: str | None = None,
+        upstream_timeout_s: float = DEFAULT_TIMEOUT_S,
+        redact: Iterable[str] = (),
         host: str = "127.0.0.1",
         port: int = 0,
         endpoints: Iterable[Endpoint] = DEFAULT_ENDPOINTS,
@@ -89,13 +98,15 @@ class MockBinance:
             min_interval_ms=min_interval_ms,
             journal_size=journal_size,
             scenario=load_scenario(scenario) if scenario else None,
-            cassette=load_cassette(cassette) if cassette else None,
             on_miss=on_miss,
             endpoints=tuple(endpoints),
             only_exact=only_exact,
         )
         if ip_weight_limit is not None:
             settings.sapi_weight_limit = ip_weight_limit
+        settings.cassette, settings.recording = open_cassette(
+            cassette, record_mode, match, upstream, upstream_timeout_s, tuple(redact), on_miss, PYTHON_NAMES
+        )
         self.exchange = Exchange(settings)
         self._host = host
         self._port = port

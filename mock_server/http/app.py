@@ -9,10 +9,11 @@ import struct
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
 from mock_server.exchange import Exchange, Settings
-from mock_server.exchange.wire import Call, Reply
+from mock_server.exchange.wire import FORWARD, Call, Reply
 from mock_server.http.control import control_routes, no_route
 from mock_server.http.edge import MAX_BODY_BYTES, MAX_CONTROL_BODY_BYTES, BodyLimit, too_large
 from mock_server.rules import errors
@@ -84,6 +85,8 @@ class BinanceEndpoint:
         )
         try:
             reply = self.exchange.handle(call)
+            if reply.check == FORWARD:
+                reply = await self._forward(call, scope, reply.tier)
         except Exception:
             # A bug of ours must still look like Binance to the client under test; the
             # log gets the traceback (never the query string, which carries the signature).
@@ -101,6 +104,16 @@ class BinanceEndpoint:
         ]
         await send({"type": "http.response.start", "status": reply.status, "headers": headers})
         await send({"type": "http.response.body", "body": b"" if call.method == "HEAD" else reply.body})
+
+    async def _forward(self, call: Call, scope: Scope, tier: str | None) -> Reply:
+        """A recording proxy's call: sent upstream from a worker thread (the loop keeps serving),
+        recorded back on the loop's thread, one at a time."""
+        upstream = self.exchange.upstream
+        assert upstream is not None
+        answer = await run_in_threadpool(
+            upstream.forward, call.method, call.path, call.query, call.body, scope["headers"]
+        )
+        return self.exchange.forwarded(call, answer, tier)
 
 
 class MockApp:

@@ -155,6 +155,7 @@ def control_routes(ex: Exchange, admin_token: str | None) -> list[Route]:
                 "version": __version__,
                 "profile": ex.profile.to_dict(),
                 "tiers": ex.registry.tiers(),
+                "cassette": ex.cassette_state(),
             }
         )
 

@@ -42,6 +42,9 @@ CLIENT_HEADERS = frozenset({"content-type", "retry-after"})
 # recorded counter is kept in the file for the reader but not replayed.
 _REPLAYED_HEADERS = frozenset({"retry-after"})
 MISS_POLICIES = ("error", "ledger")
+MATCHERS = ("params", "sequence")
+# `--match sequence` also ignores the time window: an app computes it from "now" (F40).
+SEQUENCE_IGNORED = frozenset({"startTime", "endTime"})
 
 # A miss is -1099 with 404: a Binance code clients already treat as a final, non-retryable
 # client error (a 5xx would be retried by some clients and hide the mistake); the message
@@ -57,10 +60,12 @@ def is_client_header(name: str) -> bool:
     return low in CLIENT_HEADERS or low.startswith(CLIENT_HEADER_PREFIXES)
 
 
-def canonical_key(method: str, path: str, params: Iterable[Pair]) -> Key:
+def canonical_key(
+    method: str, path: str, params: Iterable[Pair], ignored: frozenset[str] = VOLATILE_PARAMS
+) -> Key:
     """Order-independent identity of a request; HEAD is answered as GET, so it matches as GET."""
     method = "GET" if method.upper() == "HEAD" else method.upper()
-    kept = sorted((n, v) for n, v in params if n not in VOLATILE_PARAMS)
+    kept = sorted((n, v) for n, v in params if n not in ignored)
     return (method, path, tuple(kept))
 
 
@@ -69,9 +74,6 @@ class RecordedRequest:
     method: str
     path: str
     params: tuple[Pair, ...]
-
-    def key(self) -> Key:
-        return canonical_key(self.method, self.path, self.params)
 
     def wildcards(self) -> frozenset[str]:
         """Parameters whose value was scrubbed: any value sent matches them."""
@@ -144,29 +146,65 @@ class Replay:
 
 @dataclass
 class Cassette:
+    """Recorded interactions and how a request finds its own (docs/cassettes.md, "Matching").
+
+    `match="params"`: the first recording with the same method, path and parameters (all but
+    the volatile ones) answers, every time. `match="sequence"`: `startTime` and `endTime` are
+    ignored too, and the recordings of one such key answer in recorded order, the last one
+    repeating; `rewind` starts every sequence over (a reset does).
+    """
+
     interactions: list[Interaction] = field(default_factory=list)
     upstream: str | None = None
     recorded_at: str | None = None
     source: str = "cassette"
-    _index: dict[Key, Interaction] = field(default_factory=dict, init=False, repr=False)
-    _wild: list[Interaction] = field(default_factory=list, init=False, repr=False)
+    match: str = "params"
+    _ignored: frozenset[str] = field(default=VOLATILE_PARAMS, init=False, repr=False)
+    _groups: dict[Key, list[Interaction]] = field(default_factory=dict, init=False, repr=False)
+    _wild: list[Key] = field(default_factory=list, init=False, repr=False)
+    _cursors: dict[Key, int] = field(default_factory=dict, init=False, repr=False)
     _routes: set[tuple[str, str]] = field(default_factory=set, init=False, repr=False)
+    _recorded_now: set[Key] = field(default_factory=set, init=False, repr=False)
 
     def __post_init__(self) -> None:
+        if self.match not in MATCHERS:
+            raise ValueError(f"match must be one of {', '.join(MATCHERS)}; got {self.match!r}")
+        self._ignored = VOLATILE_PARAMS | (SEQUENCE_IGNORED if self.match == "sequence" else frozenset())
         for i in self.interactions:
             self._add_to_index(i)
 
-    def _add_to_index(self, interaction: Interaction) -> None:
-        self._routes.add(interaction.request.key()[:2])
-        # The first recording of a request wins: a re-recorded duplicate never changes a replay.
-        if interaction.request.wildcards():
-            self._wild.append(interaction)
-        else:
-            self._index.setdefault(interaction.request.key(), interaction)
+    def _add_to_index(self, interaction: Interaction) -> Key:
+        req = interaction.request
+        self._routes.add(canonical_key(req.method, req.path, ())[:2])
+        key = canonical_key(req.method, req.path, req.params, self._ignored)
+        group = self._groups.setdefault(key, [])
+        if not group and req.wildcards():
+            self._wild.append(key)
+        group.append(interaction)
+        return key
 
     def add(self, interaction: Interaction) -> None:
         self.interactions.append(interaction)
         self._add_to_index(interaction)
+
+    def record(self, interaction: Interaction, replace_earlier: bool = False) -> None:
+        """Add what a recording proxy just forwarded and answered: a sequence moves past it.
+        `replace_earlier` (record mode `all`, VCR's re-record): the recordings of the same
+        request made before this run go; recordings of other requests stay."""
+        req = interaction.request
+        key = canonical_key(req.method, req.path, req.params, self._ignored)
+        if replace_earlier and key not in self._recorded_now:
+            earlier = {id(i) for i in self._groups.pop(key, [])}
+            if earlier:
+                self.interactions = [i for i in self.interactions if id(i) not in earlier]
+                if key in self._wild:
+                    self._wild.remove(key)
+        self._recorded_now.add(key)
+        self.add(interaction)
+        self._cursors[key] = len(self._groups[key])
+
+    def rewind(self) -> None:
+        self._cursors.clear()
 
     # --- replay ---
 
@@ -174,23 +212,30 @@ class Cassette:
         """Whether any recording has this method and path: the mock answers the others itself."""
         return canonical_key(method, path, ())[:2] in self._routes
 
-    def find(self, method: str, path: str, params: Sequence[Pair]) -> Interaction | None:
-        key = canonical_key(method, path, params)
-        hit = self._index.get(key)
-        if hit is not None:
-            return hit
-        for interaction in self._wild:
-            if _wild_match(interaction.request, key):
-                return interaction
-        return None
+    def find(
+        self, method: str, path: str, params: Sequence[Pair], repeat_last: bool = True
+    ) -> Interaction | None:
+        """The recording that answers, and (sequence) the sequence moves on. Without
+        `repeat_last` a used-up sequence is a miss: a recording proxy then asks the upstream."""
+        key = canonical_key(method, path, params, self._ignored)
+        if key not in self._groups:
+            key = next((k for k in self._wild if _wild_match(k, key)), key)
+        group = self._groups.get(key)
+        if not group:
+            return None
+        if self.match == "params":
+            return group[0]  # the first recording wins: a re-recorded duplicate never changes a replay
+        n = self._cursors.get(key, 0)
+        if n >= len(group) and not repeat_last:
+            return None
+        self._cursors[key] = n + 1
+        return group[min(n, len(group) - 1)]
 
     def answer(self, method: str, path: str, params: Sequence[Pair], on_miss: str = "error") -> Replay | None:
         """The recorded answer; on a miss an explained error, or None to let the ledger answer."""
         hit = self.find(method, path, params)
         if hit is not None:
-            code, msg = hit.response.error()
-            r = hit.response
-            return Replay(r.status, r.body, r.replayed_headers(), r.content_type, code, msg)
+            return replay_of(hit.response)
         if on_miss == "ledger":
             return None
         sent = RecordedRequest(method, path, tuple((n, v) for n, v in params if n not in VOLATILE_PARAMS))
@@ -209,11 +254,15 @@ class Cassette:
         """Which recording is nearest, and every way it differs from what was sent."""
         if not self.interactions:
             return f"the cassette {self.source} holds no recordings"
-        scored = [(_distance(i.request, sent), n) for n, i in enumerate(self.interactions)]
+        ignored = self._ignored
+        scored = [(_distance(i.request, sent, ignored), n) for n, i in enumerate(self.interactions)]
         _, best = min(scored)
         near = self.interactions[best].request
-        differs = "; ".join(_differences(near, sent))
-        return f"nearest recording #{best + 1} is {near.show()}, which differs: {differs}"
+        differs = "; ".join(_differences(near, sent, ignored))
+        note = (
+            " (--match sequence compares neither startTime nor endTime)" if self.match == "sequence" else ""
+        )
+        return f"nearest recording #{best + 1} is {near.show()}, which differs: {differs}{note}"
 
     # --- import ---
 
@@ -250,13 +299,17 @@ class Cassette:
         return out
 
 
-def _wild_match(recorded: RecordedRequest, key: Key) -> bool:
-    wild = recorded.wildcards()
-    mine = recorded.key()
-    if mine[:2] != key[:2]:
+def replay_of(r: RecordedResponse) -> Replay:
+    code, msg = r.error()
+    return Replay(r.status, r.body, r.replayed_headers(), r.content_type, code, msg)
+
+
+def _wild_match(recorded: Key, sent: Key) -> bool:
+    """Whether `sent` matches a recorded key whose scrubbed values stand for any value."""
+    if recorded[:2] != sent[:2]:
         return False
-    sent = tuple((n, REDACTED if n in wild else v) for n, v in key[2])
-    return tuple(sorted(sent)) == mine[2]
+    wild = {n for n, v in recorded[2] if v == REDACTED}
+    return tuple(sorted((n, REDACTED if n in wild else v) for n, v in sent[2])) == recorded[2]
 
 
 def _multiset(params: Iterable[Pair]) -> dict[str, list[str]]:
@@ -266,19 +319,20 @@ def _multiset(params: Iterable[Pair]) -> dict[str, list[str]]:
     return out
 
 
-def _distance(recorded: RecordedRequest, sent: RecordedRequest) -> tuple[int, int]:
+def _distance(recorded: RecordedRequest, sent: RecordedRequest, ignored: frozenset[str]) -> tuple[int, int]:
     # Path and method outweigh any parameter; then the count of parameters that differ.
     far = (recorded.path != sent.path) * 2 + (recorded.method != sent.method)
-    return far, len(_differences(recorded, sent))
+    return far, len(_differences(recorded, sent, ignored))
 
 
-def _differences(recorded: RecordedRequest, sent: RecordedRequest) -> list[str]:
+def _differences(recorded: RecordedRequest, sent: RecordedRequest, ignored: frozenset[str]) -> list[str]:
     out: list[str] = []
     if recorded.method != sent.method:
         out.append(f"method: sent {sent.method}, recorded {recorded.method}")
     if recorded.path != sent.path:
         out.append(f"path: sent {sent.path}, recorded {recorded.path}")
-    want, got = _multiset(recorded.params), _multiset(sent.params)
+    want = _multiset(p for p in recorded.params if p[0] not in ignored)
+    got = _multiset(p for p in sent.params if p[0] not in ignored)
     for name in sorted(set(want) | set(got)):
         w, g = sorted(want.get(name, [])), sorted(got.get(name, []))
         if w == g or (w == [REDACTED] and len(g) == 1):
@@ -347,7 +401,7 @@ def parse_interaction(data: Any, where: str) -> Interaction:
     )
 
 
-def parse_cassette(data: Any, source: str = "cassette") -> Cassette:
+def parse_cassette(data: Any, source: str = "cassette", match: str = "params") -> Cassette:
     """Validate a cassette document; errors name the file, the interaction and the field."""
     if not isinstance(data, dict):
         raise ValueError(f"{source}: a cassette is a JSON object")
@@ -367,16 +421,17 @@ def parse_cassette(data: Any, source: str = "cassette") -> Cassette:
         upstream=upstream if isinstance(upstream, str) else None,
         recorded_at=recorded_at if isinstance(recorded_at, str) else None,
         source=source,
+        match=match,
     )
 
 
-def load_cassette(path: str | Path) -> Cassette:
+def load_cassette(path: str | Path, match: str = "params") -> Cassette:
     p = Path(path)
     try:
         data = json.loads(p.read_bytes())
     except json.JSONDecodeError as exc:
         raise ValueError(f"{p}: not valid JSON ({exc})") from None
-    return parse_cassette(data, str(p))
+    return parse_cassette(data, str(p), match)
 
 
 # A [name, value] pair as json.dumps(indent=2) spreads it over four lines. No JSON string holds a

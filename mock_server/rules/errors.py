@@ -63,6 +63,14 @@ INVALID_SIGNATURE = _e(-1022, "INVALID_SIGNATURE", "Signature for this request i
 NOT_FOUND = _e(-1099, "NOT_FOUND", "Not found, authenticated, or authorized", 404)
 # F36: replay (--cassette) of a request that was never recorded; ours, not Binance's wording.
 CASSETTE_MISS = _e(-1099, "CASSETTE_MISS", "No recorded response for %s; %s", 404)
+# F41: a recording proxy (--record-mode new|all) whose upstream did not answer; ours, with the
+# codes Binance gives its own backend's timeout and disconnection, and a gateway's status.
+UPSTREAM_TIMEOUT = _e(
+    -1007, "TIMEOUT", "Timeout waiting for response from upstream %s after %s s; nothing was recorded.", 504
+)
+UPSTREAM_UNREACHABLE = _e(
+    -1001, "DISCONNECTED", "Upstream %s is unreachable (%s); nothing was recorded.", 502
+)
 ILLEGAL_CHARS = _e(-1100, "ILLEGAL_CHARS", "Illegal characters found in a parameter.")
 ILLEGAL_CHARS_PARAM = _e(
     -1100, "ILLEGAL_CHARS", "Illegal characters found in parameter '%s'; legal range is '%s'."
