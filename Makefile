@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test test-lowest lint bench profile soak fuzz clean
+.PHONY: serve test test-ui test-lowest lint bench profile soak fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,18 @@ serve: $(STAMP)
 
 test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The page at /_mock/ui in Debian's headless chromium (tests/ui, marker `ui`); installs the
+# browser and its driver when missing (root, or an existing chromedriver). BINANCE_MOCK_UI=required
+# turns a missing browser into a failure instead of a skip. Screenshots: build/ui-screenshots/.
+UI_STAMP := $(VENV)/.installed-ui
+$(UI_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test,ui]'
+	touch $(UI_STAMP)
+
+test-ui: $(UI_STAMP)
+	@command -v chromedriver >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null)
+	BINANCE_MOCK_UI=required $(BIN)/pytest -m ui tests/ui $(PYTEST_ARGS)
 
 # The suite on the lowest versions pyproject.toml declares (uv's lowest-direct resolution), in a
 # virtualenv of its own: the floors must really work.

@@ -204,7 +204,7 @@ class Exchange:
         self.journal.record(
             self.clock.now_ms(), call.method, call.path, call.query,
             mask_key(call.api_key) if call.api_key else None, reply.status, reply.code, reply.msg,
-            reply.check, reply.rule_id, call.client_ip, reply.tier,
+            reply.check, reply.rule_id, call.client_ip, reply.tier, reply.body,
         )  # fmt: skip
 
 

@@ -19,8 +19,12 @@ from starlette.routing import Route
 
 from mock_server.exchange import Exchange
 from mock_server.http.openapi import openapi_document
+from mock_server.http.page import ASSETS, page_response
+from mock_server.rules import errors
+from mock_server.rules.fidelity import DAY_MS, DEFAULT_WINDOW_MS, MAX_WINDOW_MS
 from mock_server.state.accounts import mask_key
 from mock_server.state.journal import Entry
+from mock_server.state.weights import MINUTE_MS
 from mock_server.version import __version__
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -61,7 +65,15 @@ def _is_loopback_ip(name: str) -> bool:
         return False
 
 
-_FILTERS = ("path", "apiKey", "status", "code")
+_FILTERS = ("path", "apiKey", "status", "code", "since")
+
+
+def since_id(query: Any) -> int:
+    """?since=ID: only entries newer than the one a poller saw last (0: all)."""
+    raw = query.get("since", "0")
+    if not (raw.isascii() and raw.isdigit()):
+        raise ControlError(400, f"since must be a journal entry id (a non-negative integer); got {raw!r}")
+    return int(raw)
 
 
 def journal_filter(query: Any) -> Callable[[Entry], bool]:
@@ -112,7 +124,10 @@ async def _json(request: Request) -> Any:
 
 
 def control_routes(ex: Exchange, admin_token: str | None) -> list[Route]:
-    def guarded(handler: Handler, open_route: bool = False) -> Handler:
+    def guarded(handler: Handler, open_route: bool = False, page: bool = False) -> Handler:
+        """`page`: the page's static files, which hold no state, so a browser loads them without
+        the token (the page then asks for it); without a token, the loopback checks still hold."""
+
         async def endpoint(request: Request) -> Response:
             if not open_route:
                 # A web page the developer visits may POST here ("simple" requests need no
@@ -126,6 +141,8 @@ def control_routes(ex: Exchange, admin_token: str | None) -> list[Route]:
                         {"error": "the control API does not answer pages of other origins"}, 403
                     )
                 if admin_token is not None:
+                    if page:
+                        return await handler(request)
                     given = request.headers.get("authorization", "")
                     expected = f"Bearer {admin_token}"
                     if not hmac.compare_digest(given.encode(), expected.encode()):
@@ -216,7 +233,33 @@ def control_routes(ex: Exchange, admin_token: str | None) -> list[Route]:
 
     async def list_requests(request: Request) -> Response:
         keep = journal_filter(request.query_params)
-        return JSONResponse({"requests": [e.to_dict() for e in ex.journal.entries() if keep(e)]})
+        entries = ex.journal.entries(since_id(request.query_params))
+        return JSONResponse({"requests": [e.to_dict() for e in entries if keep(e)]})
+
+    async def get_request(request: Request) -> Response:
+        raw = request.path_params["entry_id"]
+        entry = ex.journal.entry(int(raw)) if raw.isascii() and raw.isdigit() else None
+        if entry is None:
+            raise ControlError(404, f"no journal entry {raw} (the journal keeps the latest entries only)")
+        return JSONResponse(entry.to_detail())
+
+    async def list_errors(request: Request) -> Response:
+        return JSONResponse({"errors": error_catalog()})
+
+    async def get_weights(request: Request) -> Response:
+        return JSONResponse(weight_usage(ex))
+
+    async def get_data(request: Request) -> Response:
+        return JSONResponse(data_summary(ex))
+
+    async def ui_page(request: Request) -> Response:
+        return page_response("index.html", token_required=admin_token is not None)
+
+    async def ui_asset(request: Request) -> Response:
+        name = request.path_params["name"]
+        if name not in ASSETS or name == "index.html":
+            raise ControlError(404, f"the page has no file {name!r}; it has {', '.join(sorted(ASSETS))}")
+        return page_response(name, token_required=admin_token is not None)
 
     async def clear_requests(request: Request) -> Response:
         ex.journal.clear()
@@ -245,9 +288,79 @@ def control_routes(ex: Exchange, admin_token: str | None) -> list[Route]:
         ("/_mock/transfers", "DELETE", clear_transfers, False),
         ("/_mock/requests", "GET", list_requests, False),
         ("/_mock/requests", "DELETE", clear_requests, False),
+        ("/_mock/requests/{entry_id}", "GET", get_request, False),
+        ("/_mock/errors", "GET", list_errors, False),
+        ("/_mock/weights", "GET", get_weights, False),
+        ("/_mock/data", "GET", get_data, False),
         ("/_mock/reset", "POST", reset, False),
     ]
     return [
-        Route(path, guarded(handler, open_route), methods=[method])
-        for path, method, handler, open_route in table
+        *(
+            Route(path, guarded(handler, open_route), methods=[method])
+            for path, method, handler, open_route in table
+        ),
+        Route("/_mock/ui", guarded(ui_page, page=True), methods=["GET"]),
+        Route("/_mock/ui/{name}", guarded(ui_asset, page=True), methods=["GET"]),
     ]
+
+
+def error_catalog() -> list[dict[str, Any]]:
+    """Every code a fault rule can name, with the message and status it answers by default."""
+    return [
+        {"code": s.code, "name": s.name, "status": s.status, "msg": s.template}
+        for s in sorted(errors.CATALOG.values(), key=lambda s: -s.code)
+    ]
+
+
+def weight_usage(ex: Exchange) -> dict[str, Any]:
+    """Weight spent in the mock's current minute, per counter (F18). Keys are masked: the UID
+    counter is keyed by the API key as sent."""
+    now = ex.clock.now_ms()
+    w = ex.weights
+    return {
+        "minute_start_ms": now // MINUTE_MS * MINUTE_MS,
+        "api": {"limit": w.api_ip.limit, "used": [{"ip": ip, "used": n} for ip, n in w.api_ip.usage(now)]},
+        "sapi_ip": {
+            "limit": w.sapi_ip.limit,
+            "used": [{"ip": ip, "path": p, "used": n} for (ip, p), n in _split(w.sapi_ip.usage(now))],
+        },
+        "sapi_uid": {
+            "limit": w.sapi_uid.limit,
+            "used": [
+                {"apiKey": mask_key(who), "path": p, "used": n}
+                for (who, p), n in _split(w.sapi_uid.usage(now))
+            ],
+        },
+    }
+
+
+def _split(usage: list[tuple[str, int]]) -> list[tuple[tuple[str, str], int]]:
+    # A /sapi bucket is "<who> <path>"; a served path has no space, a key as sent might.
+    return [((who, path), n) for (who, _, path), n in ((b.rpartition(" "), n) for b, n in usage)]
+
+
+def data_summary(ex: Exchange) -> dict[str, Any]:
+    """Each account's rows by asset and type and by UTC day, and how many the default and the
+    maximum window ending now hold: what a call without startTime covers, without every row."""
+    now = ex.clock.now_ms()
+    windows = (DEFAULT_WINDOW_MS, MAX_WINDOW_MS)
+    accounts = []
+    for account in ex.keys.accounts():
+        s = ex.ledger.summary(account.api_key, now, windows)
+        accounts.append(
+            {
+                "apiKey": mask_key(account.api_key),
+                "rows": s.rows,
+                "byAsset": s.by_asset,
+                "days": [list(d) for d in s.days],
+                "inDefaultWindow": s.in_window[DEFAULT_WINDOW_MS],
+                "inMaxWindow": s.in_window[MAX_WINDOW_MS],
+            }
+        )
+    return {
+        "now_ms": now,
+        "day_ms": DAY_MS,
+        "default_window_ms": DEFAULT_WINDOW_MS,
+        "max_window_ms": MAX_WINDOW_MS,
+        "accounts": accounts,
+    }

@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 from urllib.parse import unquote_to_bytes
 
 DEFAULT_SIZE = 1_000
+MAX_BODY_BYTES = 65_536  # a reply kept for the page; larger ones are cut (and only they are copied)
 REDACTED = "<redacted>"
 SECRET_PARAMS = frozenset({"signature"})
 
@@ -31,6 +32,15 @@ class Entry(NamedTuple):  # immutable, and cheaper to build than a frozen datacl
     rule_id: int | None
     client_ip: str
     tier: str | None = None  # "exact" or "spec": which kind of endpoint answered; None: no route
+    body: bytes = b""  # the reply's own bytes object, not a copy: decoded only when shown
+
+    def to_detail(self) -> dict[str, Any]:
+        """The entry with the body that was answered, as text (the list leaves it out)."""
+        return {
+            **self.to_dict(),
+            "body": self.body.decode("utf-8", "replace"),
+            "bodyTruncated": len(self.body) >= MAX_BODY_BYTES,
+        }
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -82,19 +92,40 @@ class Journal:
     def record(
         self, time_ms: int, method: str, path: str, query: bytes, api_key: str | None, status: int,
         code: int | None, msg: str | None, check: str, rule_id: int | None, client_ip: str, tier: str | None,
+        body: bytes = b"",
     ) -> None:  # fmt: skip
         """One call, in Entry's field order (positional: this runs for every request)."""
         if len(query) > 16_384:
             query = query[:16_384]
+        if len(body) > MAX_BODY_BYTES:
+            body = body[:MAX_BODY_BYTES]
         with self._lock:  # a plain tuple here; entries() makes the Entry a reader sees
             self._entries.append(
                 (next(self._ids), time_ms, method, path, query, api_key, status, code, msg, check, rule_id,
-                 client_ip, tier)
+                 client_ip, tier, body)
             )  # fmt: skip
 
-    def entries(self) -> list[Entry]:
+    def entries(self, since: int = 0) -> list[Entry]:
+        """Oldest first; with `since`, only the entries recorded after the one of that id, found
+        from the newest end, so a page that polls pays for what is new and nothing else."""
         with self._lock:
-            return [Entry._make(e) for e in self._entries]
+            if not since:
+                return [Entry._make(e) for e in self._entries]
+            newer: list[tuple[Any, ...]] = []
+            for e in reversed(self._entries):
+                if e[0] <= since:
+                    break
+                newer.append(e)
+        return [Entry._make(e) for e in reversed(newer)]
+
+    def entry(self, entry_id: int) -> Entry | None:
+        with self._lock:
+            for e in reversed(self._entries):
+                if e[0] == entry_id:
+                    return Entry._make(e)
+                if e[0] < entry_id:
+                    break
+        return None
 
     def clear(self) -> None:
         with self._lock:

@@ -16,10 +16,13 @@ import re
 import threading
 from array import array
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any, NamedTuple
+
+from mock_server.rules.fidelity import DAY_MS
 
 TYPES = ("ROLL_IN", "ROLL_OUT")
 STATUSES = ("CONFIRMED", "PENDING", "FAILED")
@@ -351,6 +354,19 @@ class AccountLedger:
     def isolated_symbols(self) -> set[str]:
         return set(self._symbols)
 
+    def summary(self, now_ms: int, windows_ms: Iterable[int]) -> Summary:
+        """Counts by asset and type, by UTC day, and in each window ending at `now_ms`: what a
+        page needs to show the data without receiving every row."""
+        names = self._names
+        by_asset: dict[str, dict[str, int]] = {}
+        for (asset_id, type_id), n in sorted(Counter(zip(self._asset, self._type, strict=True)).items()):
+            by_asset.setdefault(names[asset_id], {})[TYPES[type_id]] = n
+        days = sorted(Counter(ts // DAY_MS * DAY_MS for ts in self._ts).items())
+        ts = self._ts.__getitem__
+        end = bisect_right(self._all, now_ms, key=ts)
+        in_window = {w: end - bisect_left(self._all, now_ms - w, key=ts) for w in windows_ms}
+        return Summary(len(self._ts), by_asset, days, in_window)
+
     def copy(self) -> AccountLedger:
         """An independent copy (rows are immutable bytes, so only the containers are copied)."""
         other = AccountLedger.__new__(AccountLedger)
@@ -364,6 +380,13 @@ class AccountLedger:
         """Every row, newest first, as Binance shows it."""
         ids = self._all
         return [json.loads(_ROW_HEAD + self._rows[i] + _ROW_TAIL) for i in reversed(ids)]
+
+
+class Summary(NamedTuple):
+    rows: int
+    by_asset: dict[str, dict[str, int]]  # asset -> type -> rows
+    days: list[tuple[int, int]]  # (UTC day start, rows), days with rows only, oldest first
+    in_window: dict[int, int]  # window length in ms -> rows in the window ending now
 
 
 class Ledger:
@@ -420,6 +443,11 @@ class Ledger:
         with self._lock:
             acct = self._accounts.get(api_key)
             return acct.rows() if acct is not None else []
+
+    def summary(self, api_key: str, now_ms: int, windows_ms: Iterable[int]) -> Summary:
+        with self._lock:
+            acct = self._accounts.get(api_key)
+            return (acct or AccountLedger()).summary(now_ms, windows_ms)
 
     def snapshot(self) -> dict[str, AccountLedger]:
         with self._lock:

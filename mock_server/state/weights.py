@@ -38,6 +38,12 @@ class WeightCounter:
         retry_after = max(1, -(-((minute + 1) * MINUTE_MS - now_ms) // 1000))
         return Spend(used, self.limit, retry_after, used > self.limit)
 
+    def usage(self, now_ms: int) -> list[tuple[str, int]]:
+        """(bucket, weight used) of every bucket that spent in the minute of `now_ms`."""
+        minute = now_ms // MINUTE_MS
+        with self._lock:
+            return sorted((b, used) for b, (m, used) in self._used.items() if m == minute)
+
     def reset(self) -> None:
         with self._lock:
             self._used.clear()

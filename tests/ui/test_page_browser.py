@@ -1,0 +1,203 @@
+"""The page at /_mock/ui in a real browser: the scenario of issue 16, end to end."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+import requests
+
+if os.environ.get("BINANCE_MOCK_UI") != "required":
+    pytest.importorskip("selenium")  # make test has no browser stack; make test-ui must
+
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from mock_server import MockBinance
+from mock_server.rules.security import sign_hmac
+from mock_server.state.accounts import DEMO_API_KEY, DEMO_SECRET
+
+pytestmark = pytest.mark.ui
+PATH = "/sapi/v1/margin/transfer"
+FROZEN = 1_790_000_000_000
+
+
+def signed_get(base_url: str, params: dict[str, Any]) -> requests.Response:
+    query = urlencode({**params, "timestamp": int(time.time() * 1000)})
+    url = f"{base_url}{PATH}?{query}&signature={sign_hmac(DEMO_SECRET, query.encode())}"
+    return requests.get(url, headers={"X-MBX-APIKEY": DEMO_API_KEY}, timeout=10)
+
+
+def wait_for(driver: Any, what: Callable[[], Any], timeout: float = 10) -> Any:
+    # The page redraws its tables every second: an element read mid-redraw is asked again.
+    wait = WebDriverWait(driver, timeout, 0.1, ignored_exceptions=(StaleElementReferenceException,))
+    return wait.until(lambda _: what())
+
+
+def click(driver: Any, css: str) -> None:
+    wait_for(driver, lambda: driver.find_element(By.CSS_SELECTOR, css).click() or True)
+
+
+def severe(driver: Any) -> list[dict[str, Any]]:
+    return [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def unlabelled(driver: Any) -> list[str]:
+    """Controls of the live page (those the script made too) with no accessible label."""
+    return driver.execute_script(
+        """return [...document.querySelectorAll('input, select, button')].filter(c =>
+             !c.getAttribute('aria-label') && !c.getAttribute('aria-labelledby') &&
+             !(c.id && document.querySelector(`label[for="${c.id}"]`))).map(c => c.outerHTML);"""
+    )
+
+
+def journal_row(driver: Any, code: str) -> Any:
+    for row in driver.find_elements(By.CSS_SELECTOR, "#journal-rows tr[data-id]"):
+        cells = [c.text for c in row.find_elements(By.TAG_NAME, "td")]
+        if cells[2] == PATH and cells[5] == code:
+            return row, cells
+    return None
+
+
+def test_steer_the_mock_from_the_page(browser: Any, shots: Path) -> None:
+    with MockBinance(seed=7) as mock:
+        browser.get(f"{mock.base_url}/_mock/ui")
+        wait_for(browser, lambda: browser.find_element(By.ID, "status").text == "live")
+        wait_for(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "#data svg.chart rect.bar"))
+
+        # A -3020 rule from the form, then a signed call with a real client's signing.
+        Select(browser.find_element(By.ID, "fault-kind")).select_by_value("error")
+        Select(browser.find_element(By.ID, "fault-code")).select_by_value("-3020")
+        browser.find_element(By.ID, "fault-add").click()
+        rule_text = wait_for(browser, lambda: browser.find_element(By.CSS_SELECTOR, "#fault-rows tr").text)
+        assert "-3020" in rule_text and "Transfer out amount exceeds max amount." in rule_text
+        (rule,) = requests.get(f"{mock.base_url}/_mock/faults", timeout=5).json()["faults"]
+
+        answer = signed_get(mock.base_url, {"asset": "USDT", "size": 3})
+        assert answer.json()["code"] == -3020
+        _, cells = wait_for(browser, lambda: journal_row(browser, "-3020"))
+        assert cells[1] == "GET" and cells[4] == "400" and cells[6] == "fault"
+        assert cells[7] == f"#{rule['id']}" and cells[8] == "exact"
+        assert cells[3] == "vmPU...Eh8A"  # masked
+        cells_of_rule = lambda: [c.text for c in browser.find_elements(By.CSS_SELECTOR, "#fault-rows td")]  # noqa: E731
+        wait_for(browser, lambda: cells_of_rule()[4:6] == ["1", "0"])  # fired, remaining
+
+        # The row opens on its parameters (signature redacted) and the body answered.
+        wait_for(
+            browser,
+            lambda: (
+                journal_row(browser, "-3020")[0].find_element(By.CSS_SELECTOR, "button.open").click() or True
+            ),
+        )
+        detail_text = wait_for(
+            browser,
+            lambda: (
+                browser.find_elements(By.CSS_SELECTOR, "tr.detail pre")
+                and browser.find_element(By.CSS_SELECTOR, "tr.detail").text
+            ),
+        )
+        assert '"code": -3020' in detail_text
+        assert "<redacted>" in detail_text and "USDT" in detail_text
+        browser.find_element(By.ID, "journal").screenshot(str(shots / "journal.png"))
+
+        # Filters: by code, then a code no row has.
+        browser.find_element(By.ID, "f-code").send_keys("-3020")
+        wait_for(
+            browser, lambda: len(browser.find_elements(By.CSS_SELECTOR, "#journal-rows tr[data-id]")) == 1
+        )
+        browser.find_element(By.ID, "f-code").send_keys("9")
+        wait_for(browser, lambda: not browser.find_elements(By.CSS_SELECTOR, "#journal-rows tr[data-id]"))
+        browser.find_element(By.ID, "f-code").clear()
+        browser.execute_script("document.getElementById('f-code').dispatchEvent(new Event('input'))")
+
+        # Freeze the clock from the page: /api/v3/time follows.
+        at = browser.find_element(By.ID, "clock-at")
+        at.clear()
+        at.send_keys(str(FROZEN))
+        browser.find_element(By.ID, "clock-freeze").click()
+        wait_for(browser, lambda: browser.find_element(By.ID, "clock-mode").text == "frozen")
+        assert requests.get(f"{mock.base_url}/api/v3/time", timeout=5).json() == {"serverTime": FROZEN}
+        assert browser.find_element(By.ID, "now").text == "2026-09-21T14:13:20Z"
+        browser.find_element(By.ID, "clock").screenshot(str(shots / "clock.png"))
+
+        # Remove the rule: the next call succeeds.
+        click(browser, f"#fault-rows button[aria-label='Remove rule {rule['id']}']")
+        wait_for(browser, lambda: not browser.find_elements(By.CSS_SELECTOR, "#fault-rows tr"))
+        assert signed_get(mock.base_url, {"asset": "USDT", "size": 3}).status_code == 200
+        wait_for(browser, lambda: journal_row(browser, ""))
+
+        # Another rule left in place for the picture, with a latency range and a parameter match.
+        browser.find_element(By.ID, "fault-forever").click()
+        browser.find_element(By.ID, "fault-params").send_keys("asset=BTC")
+        browser.find_element(By.ID, "fault-delay").send_keys("50-200")
+        Select(browser.find_element(By.ID, "fault-code")).select_by_value("-21003")
+        browser.find_element(By.ID, "fault-add").click()
+        wait_for(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "#fault-rows tr"))
+        browser.find_element(By.ID, "faults").screenshot(str(shots / "faults.png"))
+
+        # The data panel: the frozen clock sits before the data, and the page says so.
+        browser.find_element(By.ID, "data-refresh").click()
+        browser.find_element(By.ID, "data").screenshot(str(shots / "data.png"))
+
+        browser.find_element(By.ID, "clock-real").click()
+        wait_for(browser, lambda: browser.find_element(By.ID, "clock-mode").text == "real")
+        for asset in ("USDT", "ETH", "BNB"):
+            assert signed_get(mock.base_url, {"asset": asset}).status_code == 200
+        requests.get(f"{mock.base_url}/api/v3/time", timeout=5)
+        wait_for(browser, lambda: len(browser.find_elements(By.CSS_SELECTOR, "#weight-rows tr")) >= 2)
+        browser.find_element(By.ID, "data-refresh").click()
+        time.sleep(0.5)
+        browser.set_window_size(1400, 1420)  # the whole page, for docs/img/ui.png
+        browser.save_screenshot(str(shots / "ui.png"))
+
+        assert unlabelled(browser) == []
+        assert severe(browser) == []
+
+
+def test_bad_input_shows_the_mocks_own_message(browser: Any) -> None:
+    with MockBinance(seed=7) as mock:
+        browser.get(f"{mock.base_url}/_mock/ui")
+        wait_for(browser, lambda: browser.find_element(By.ID, "status").text == "live")
+        browser.find_element(By.ID, "fault-times").clear()
+        browser.find_element(By.ID, "fault-times").send_keys("0")
+        browser.find_element(By.ID, "fault-add").click()
+        error = wait_for(browser, lambda: browser.find_element(By.ID, "fault-error").text)
+        assert "'times' must be between 1" in error
+        browser.find_element(By.ID, "clock-offset").send_keys("soon")
+        browser.find_element(By.ID, "clock-shift").click()
+        assert "'soon' is not a span" in wait_for(
+            browser, lambda: browser.find_element(By.ID, "clock-error").text
+        )
+        # A refused control call is an answer the page shows, not a console error...
+        entries = severe(browser)
+        assert all("400" in e["message"] for e in entries), entries
+        assert mock.exchange.faults.rules() == []
+
+
+def test_admin_token_is_asked_once(browser: Any, token_server: Any) -> None:
+    server = token_server
+    browser.get(f"{server.base_url}/_mock/ui")
+    form = wait_for(browser, lambda: browser.find_element(By.ID, "token-form"))
+    wait_for(browser, form.is_displayed)
+    assert not browser.find_element(By.ID, "panels").is_displayed()
+
+    browser.find_element(By.ID, "token").send_keys("wrong")
+    browser.find_element(By.ID, "token-use").click()
+    assert "refused" in wait_for(browser, lambda: browser.find_element(By.ID, "token-error").text)
+
+    browser.find_element(By.ID, "token").send_keys("s3cret-token")
+    browser.find_element(By.ID, "token-use").click()
+    wait_for(browser, lambda: browser.find_element(By.ID, "status").text == "live")
+    assert not form.is_displayed()
+    browser.refresh()  # the tab keeps the token: no second question
+    wait_for(browser, lambda: browser.find_element(By.ID, "status").text == "live")
+    assert not browser.find_element(By.ID, "token-form").is_displayed()
+    # The only errors: the refused wrong token.
+    entries = severe(browser)
+    assert entries and all("401" in e["message"] for e in entries), entries
