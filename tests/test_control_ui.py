@@ -66,11 +66,14 @@ def test_the_journal_keeps_the_reply_itself_and_cuts_a_large_one() -> None:
     assert journal.entries()[0].body is body  # a reference, not a copy
     big = b"x" * (MAX_BODY_BYTES + 10)
     journal.record(2, "GET", PATH, b"", None, 200, None, None, "ok", None, "127.0.0.1", "exact", big)
-    entry = journal.entries()[-1]
-    assert len(entry.body) == MAX_BODY_BYTES and entry.to_detail()["bodyTruncated"] is True
+    detail = journal.entries()[-1].to_detail()
+    assert len(detail["body"]) == MAX_BODY_BYTES and detail["bodyTruncated"] is True
     journal.record(3, "GET", PATH, b"", None, 200, None, None, "ok", None, "127.0.0.1", "exact", body)
     assert journal.entry(1) is None and journal.entry(3) is not None  # the ring dropped the first
     assert [e.id for e in journal.entries(since=2)] == [3]
+    exact = b"y" * MAX_BODY_BYTES
+    journal.record(4, "GET", PATH, b"", None, 200, None, None, "ok", None, "127.0.0.1", "exact", exact)
+    assert journal.entries()[-1].to_detail()["bodyTruncated"] is False  # exactly the limit: whole
 
 
 def test_error_catalog_lists_every_code_with_its_message(client: TestClient) -> None:

@@ -98,7 +98,7 @@
       cell.append(
         el("strong", { text: "Parameters" }), d.params.length ? params : el("p", { text: "none" }),
         el("strong", { text: `Answered ${d.status || "nothing (connection dropped)"}` +
-          (d.msg ? ` — ${d.msg}` : "") + (d.bodyTruncated ? " (body cut at 64 KB)" : "") }),
+          (d.msg ? ` — ${d.msg}` : "") + (d.bodyTruncated ? " (body cut at 4 KB)" : "") }),
         el("pre", { text: body || "(empty)" }));
     } catch (err) {
       cell.textContent = err.message;
