@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
+import functools
 import hmac
 import json
 import tomllib
@@ -46,7 +46,8 @@ class Account:
     def verify(self, payload: bytes, signature: str) -> bool:
         if self.key_type == "hmac":
             assert self.secret is not None
-            expected = hmac.new(self.secret.encode(), payload, hashlib.sha256).hexdigest().encode()
+            # One-shot: OpenSSL's HMAC in one C call, no HMAC object (a third of verify's cost).
+            expected = hmac.digest(self.secret.encode(), payload, "sha256").hex().encode()
             # HMAC hex is case-insensitive (docs/fidelity.md, "Signatures"); compare in constant time.
             return hmac.compare_digest(expected, signature.lower().encode("utf-8"))
         try:
@@ -63,6 +64,7 @@ class Account:
         return True
 
 
+@functools.lru_cache(maxsize=1024)  # every journal entry masks its key; keys in use are few
 def mask_key(api_key: str) -> str:
     """Enough of a key to tell keys apart, never more than half of it."""
     if len(api_key) >= 16:
