@@ -347,6 +347,7 @@ def report(
         return f"{r.rps:,.0f} req/s (p50 {r.p50_ms:.2f} ms, p99 {r.p99_ms:.2f} ms)"
 
     lat = t["latency"]
+    bare_us = 1e6 / t["full"]["bare"].rps
     scale_worst = max(s[n]["ratio_p50"] for n in ("default window", "asset+type filter", "deep page"))
     targets = [
         ("throughput, signed size-100 page vs bare stack", f"{t['full']['ratio']:.0%}", "≥ 80%",
@@ -447,19 +448,21 @@ def report(
         f"{1e6 / t['full']['bare'].rps:.0f} µs per request for the whole bare stack at its peak "
         "(uvicorn with httptools and uvloop, plus a Starlette route). Our own HTTP adapter adds a "
         "few µs (plain ASGI, no router, no Request/Response objects on the hot path).",
-        "cProfile of the exchange (`bench/profile_exchange.py`): the cost is spread thin, with no",
-        "hot spot left: parsing the query (~4 µs), the ordered checks and HMAC (~5 µs), parameter",
-        "rules (~3 µs), the page gather (~4 µs; rows are pre-serialised bytes gathered with",
-        "`itemgetter` and joined once), the weight counter, the journal entry and the reply.",
+        "Counted in instructions (`bench/instructions.py`, callgrind; the figures are in",
+        "docs/performance.md), the exchange is a little over half of a request through the whole",
+        "stack, spread thin over some 20 small steps: the query's parameters, the signature, the",
+        "declared parameters, the weight counter, the journal entry, and the page (pre-serialised",
+        "rows, sliced or gathered, copied once into the reply).",
         "",
         "## Targets missed, and what limits them",
         "",
-        "- **Throughput ratio.** The bare stack spends about 31 µs per request on this machine; 80%",
-        "  of it leaves 8 µs for verifying a signed request and building its page, and the exchange",
-        "  needs about 20 µs of Python for that. Memoising whole answers would meet the figure in",
-        "  this benchmark (which repeats one URL) but never for a real client, whose timestamp and",
-        "  signature change every call, so it was not done. Reaching 80% would take the hot path",
-        "  out of Python (or a faster server than uvicorn for both sides, which keeps the ratio).",
+        f"- **Throughput ratio.** The bare stack spent about {bare_us:.0f} µs a request in this run and the",
+        f"  exchange alone {dom['full']:.0f} µs; 80% leaves {bare_us / 4:.0f} µs for verifying a signed request and",
+        "  building its page. The figure moves with the machine's load (the two sides' rounds",
+        "  interleave, they do not overlap), so one run says less than the instruction counts in",
+        "  docs/performance.md. Memoising whole answers would meet it in this benchmark (which",
+        "  repeats one URL) but never for a real client, whose timestamp and signature change every",
+        "  call, so it was not done.",
         "- **Memory** sits at the 300 MB line: one million rows are about 200 MB of row JSON (bytes",
         "  objects, kept that way for the fast page gather; one shared buffer would save ~40 MB at",
         "  five times the gather cost), 20 MB of indexes and 40 MB of columns, on a 45 MB interpreter",

@@ -88,6 +88,23 @@ def test_in_order_appends_stay_sorted() -> None:
     assert answer(ledger, Query(0, 1000, 1, 10)) == (4, [3, 2, 4, 1])
 
 
+@pytest.mark.parametrize("older", [1, 1_001])  # the insert-in-place and the rebuild paths
+def test_an_older_write_ends_the_in_order_page_path(older: int) -> None:
+    # In-order data pages by slicing the rows list; one older row must end that for good.
+    ledger = Ledger()
+    rows = [row(tx, 10_000 + tx) for tx in range(1, 301)]
+    ledger.add(K, rows)
+    q = Query(0, 10**6, 2, 100)
+    assert answer(ledger, q) == brute(rows, q)
+    late = [row(1_000 + i, 10_150 + i % 7) for i in range(older)]
+    ledger.add(K, late)
+    ledger.add(K, [row(5_000, 20_000)])  # after the last again: still not in order overall
+    everything = rows + late + [row(5_000, 20_000)]
+    for current in (1, 2, 3):
+        q = Query(0, 10**6, current, 100)
+        assert answer(ledger, q) == brute(everything, q)
+
+
 def test_duplicate_tx_refuses_the_whole_batch() -> None:
     ledger = Ledger()
     ledger.add(K, [row(1, 100)])

@@ -218,3 +218,13 @@ def test_no_cors_headers_anywhere() -> None:
         names = {name.lower() for name, _ in out["headers"]}
         assert not {n for n in names if n.startswith(b"access-control-")}, names
     assert 400 <= answers[0]["status"] < 500 and 400 <= answers[1]["status"] < 500
+
+
+def test_the_cache_of_masked_keys_is_bounded_in_count_and_length() -> None:
+    from mock_server.state import accounts
+
+    for n in range(3 * accounts._MASKED_MAX):
+        assert accounts.mask_key(f"K{n:063d}") == f"K000...{n % 10000:04d}"
+    huge = "x" * 20_000  # any header a client sends reaches the journal's mask
+    assert accounts.mask_key(huge) == "xxxx...xxxx"
+    assert len(accounts._MASKED) <= accounts._MASKED_MAX and huge not in accounts._MASKED

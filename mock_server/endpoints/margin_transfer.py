@@ -59,15 +59,15 @@ def respond(request: Request, ctx: Context) -> bytes:
     assert ctx.account is not None
     profile = ctx.profile
     page = Page(0) if request.empty else ctx.ledger.query(ctx.account.api_key, request.query)
-    body = page.body
+    if not page.count and profile.empty_rows == "absent":  # F2
+        return b'{"total":%d}' % page.total
+    tail = b'],"total":%d}' % page.total
     if page.count and profile.row_timestamp_unit == "s":  # F1 alternative
         rows = page.rows()
         for row in rows:
             row["timestamp"] //= 1000
-        body = json.dumps(rows, separators=(",", ":")).encode()[1:-1]
-    if not page.count and profile.empty_rows == "absent":  # F2
-        return b'{"total":%d}' % page.total
-    return b'{"rows":[' + body + b'],"total":%d}' % page.total
+        return b'{"rows":[' + json.dumps(rows, separators=(",", ":")).encode()[1:-1] + tail
+    return page.framed(b'{"rows":[', tail)
 
 
 def schema(profile: Profile) -> dict[str, Any]:

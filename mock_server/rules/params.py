@@ -27,7 +27,6 @@ _INT64_MAX = 2**63 - 1
 class Param(NamedTuple):  # immutable, and cheaper to build than a frozen dataclass
     name: str
     value: str
-    raw: bytes  # the `name=value` piece exactly as sent, for the signature payload
 
 
 class Params:
@@ -61,21 +60,23 @@ def _decode(component: bytes) -> str:
 
 
 def parse_query(raw: bytes) -> Params:
-    """Split a raw query string into parameters, keeping each piece's original bytes.
+    """Split a raw query string into parameters.
 
     Malformed percent-escapes are kept literally (as most servers do); bytes that do
     not decode as UTF-8 are Binance's -1100.
     """
     items: list[Param] = []
     try:
-        for piece in raw.split(b"&"):
-            if not piece:
-                continue
-            name, _, value = piece.partition(b"=")
-            if b"%" in piece or b"+" in piece:
-                items.append(Param(_decode(name), _decode(value), piece))
-            else:  # the common case, and the fast one: nothing to unquote
-                items.append(Param(name.decode("utf-8"), value.decode("utf-8"), piece))
+        if b"%" in raw or b"+" in raw:
+            for piece in raw.split(b"&"):
+                if piece:
+                    name, _, value = piece.partition(b"=")
+                    items.append(Param(_decode(name), _decode(value)))
+        else:  # the common case, and the fast one: nothing to unquote, so decode once
+            for text in raw.decode("utf-8").split("&"):
+                if text:
+                    name, _, value = text.partition("=")
+                    items.append(Param(name, value))
     except UnicodeDecodeError:
         raise BinanceError(errors.ILLEGAL_CHARS) from None
     return Params(tuple(items))
@@ -89,6 +90,10 @@ def signed_payload(raw_query: bytes, body: bytes) -> bytes:
 def _strip_signature(raw: bytes) -> bytes:
     if b"signature" not in raw:
         return raw
+    # What every client library sends: one signature, the last pair.
+    head, _, last = raw.rpartition(b"&")
+    if b"signature" not in head and last.partition(b"=")[0] == b"signature":
+        return head
     kept = [p for p in raw.split(b"&") if p.partition(b"=")[0] != b"signature"]
     return b"&".join(kept)
 
@@ -215,7 +220,8 @@ def read_params(
     """
     if params.first_duplicate() is not None:
         raise BinanceError(errors.DUPLICATE_PARAM)  # F11
-    if profile.unknown_param == "error":
+    # Without duplicates (refused above) every name sent is a key of `first`.
+    if profile.unknown_param == "error" and not known.issuperset(params.first):
         read = sum(1 for p in params.items if p.name in known)
         if read != len(params.items):
             raise BinanceError(errors.UNREAD_PARAMETERS, read, len(params.items))  # F12

@@ -42,11 +42,20 @@ class Account:
     public_key: Any = field(default=None, repr=False)
     permissions: frozenset[str] = DEFAULT_PERMISSIONS
     margin_account: bool = True
+    # The secret's HMAC state, keyed once: each request hashes a copy of it, which skips
+    # hashing the key's two pads again (a third of a signature check).
+    _keyed: Any = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.key_type == "hmac" and self.secret is not None:
+            object.__setattr__(self, "_keyed", hmac.new(self.secret.encode(), digestmod=hashlib.sha256))
 
     def verify(self, payload: bytes, signature: str) -> bool:
         if self.key_type == "hmac":
             assert self.secret is not None
-            expected = hmac.new(self.secret.encode(), payload, hashlib.sha256).hexdigest().encode()
+            mac = self._keyed.copy()  # never updated itself: shared by every request
+            mac.update(payload)
+            expected = mac.hexdigest().encode()
             # HMAC hex is case-insensitive (docs/fidelity.md, "Signatures"); compare in constant time.
             return hmac.compare_digest(expected, signature.lower().encode("utf-8"))
         try:
@@ -63,8 +72,23 @@ class Account:
         return True
 
 
+# Every journal entry masks its key, and the keys in use are few: remember them. Bounded in
+# count and length, since a client may send any header (a real key has 64 characters).
+_MASKED: dict[str, str] = {}
+_MASKED_MAX, _MASKED_KEY_MAX = 1_024, 128
+
+
 def mask_key(api_key: str) -> str:
     """Enough of a key to tell keys apart, never more than half of it."""
+    masked = _MASKED.get(api_key)
+    if masked is None:
+        masked = _mask(api_key)
+        if len(_MASKED) < _MASKED_MAX and len(api_key) <= _MASKED_KEY_MAX:
+            _MASKED[api_key] = masked
+    return masked
+
+
+def _mask(api_key: str) -> str:
     if len(api_key) >= 16:
         return f"{api_key[:4]}...{api_key[-4:]}"
     if len(api_key) >= 8:

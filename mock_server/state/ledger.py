@@ -17,7 +17,7 @@ import threading
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any, NamedTuple
@@ -150,6 +150,13 @@ class Transfer:
         )
 
 
+# Every row's JSON starts and ends alike; rows are stored without this frame (AccountLedger._store).
+_ROW_HEAD = b'{"amount":"'
+_ROW_TAIL = b'"}'
+_ROW_JOIN = _ROW_TAIL + b"," + _ROW_HEAD
+_HEAD, _TAIL = len(_ROW_HEAD), len(_ROW_TAIL)
+
+
 class Query(NamedTuple):  # immutable, and cheaper to build than a frozen dataclass
     start_ms: int
     end_ms: int  # inclusive (F25)
@@ -162,19 +169,30 @@ class Query(NamedTuple):  # immutable, and cheaper to build than a frozen datacl
 
 class Page(NamedTuple):  # immutable, and cheaper to build than a frozen dataclass
     total: int
-    body: bytes = b""  # the page's row objects, comma-separated, ready for `{"rows":[...]}`
-    count: int = 0
+    parts: Sequence[bytes] = ()  # the page's rows, newest first, each without its frame
+
+    @property
+    def count(self) -> int:
+        return len(self.parts)
+
+    @property
+    def body(self) -> bytes:
+        """The page's row objects, comma-separated, ready for `{"rows":[...]}`."""
+        return self.framed(b"", b"")
+
+    def framed(self, prefix: bytes, suffix: bytes) -> bytes:
+        """`prefix + body + suffix` with the rows copied once: at size 100 the rows are
+        17 KB, and each further copy of them costs about as much as gathering them."""
+        if not self.parts:
+            return prefix + suffix
+        return b"".join((prefix, _ROW_HEAD, _ROW_JOIN.join(self.parts), _ROW_TAIL, suffix))
 
     def rows(self) -> list[dict[str, Any]]:
-        return json.loads(b"[" + self.body + b"]") if self.count else []
+        return json.loads(b"[" + self.body + b"]") if self.parts else []
 
 
 IndexKey = tuple[str | None, str | None, str | None]
 ALL: IndexKey = (None, None, None)
-_ROW_HEAD = b'{"amount":"'
-_ROW_TAIL = b'"}'
-_ROW_JOIN = _ROW_TAIL + b"," + _ROW_HEAD
-_HEAD, _TAIL = len(_ROW_HEAD), len(_ROW_TAIL)
 
 
 def _index_keys(asset_: str, type_: str, symbols: tuple[str, ...]) -> Iterator[IndexKey]:
@@ -201,6 +219,9 @@ class AccountLedger:
         self._tx = array("q")
         self._max_tx = -1  # generated and live data only grow: checks duplicates in O(1)
         self._all = array("I")  # every row id in (timestamp, txId) order
+        # True while every write arrived after the rows before it (generated data, live
+        # appends): then `_all` is 0, 1, 2, ... and a page of it is a slice of `_rows`.
+        self._in_order = True
         self._indexes: dict[IndexKey, array] = {ALL: self._all}
         # What the indexes are keyed by, as small columns (names interned in _names).
         self._asset = array("H")
@@ -252,9 +273,11 @@ class AccountLedger:
                     if ids is not None:
                         ids.append(row_id)
         elif len(batch) <= 1_000:
+            self._in_order = False
             for row_id in new_ids:
                 self._insert_sorted(row_id)
         else:
+            self._in_order = False
             self._rebuild_indexes()
         self._max_tx = max(self._max_tx, *seen)
 
@@ -332,18 +355,25 @@ class AccountLedger:
         ids = self._index((q.asset, q.type, q.symbol))
         if ids is None or q.start_ms > q.end_ms:
             return Page(0)
-        ts = self._ts.__getitem__
-        lo = bisect_left(ids, q.start_ms, key=ts)
-        hi = bisect_right(ids, q.end_ms, key=ts)
+        identity = ids is self._all and self._in_order
+        if identity:  # row id i is position i: bisect the timestamp column itself
+            lo = bisect_left(self._ts, q.start_ms)
+            hi = bisect_right(self._ts, q.end_ms)
+        else:
+            ts = self._ts.__getitem__
+            lo = bisect_left(ids, q.start_ms, key=ts)
+            hi = bisect_right(ids, q.end_ms, key=ts)
         total = hi - lo
         top = hi - (q.current - 1) * q.size
         if top <= lo:
             return Page(total)
         bottom = max(lo, top - q.size)
+        if identity:  # the page is a run of the rows list, no id to look up
+            return Page(total, self._rows[bottom:top][::-1])
         if top - bottom == 1:
-            return Page(total, _ROW_HEAD + self._rows[ids[bottom]] + _ROW_TAIL, 1)
-        picked = itemgetter(*reversed(ids[bottom:top]))(self._rows)
-        return Page(total, _ROW_HEAD + _ROW_JOIN.join(picked) + _ROW_TAIL, top - bottom)
+            return Page(total, (self._rows[ids[bottom]],))
+        # tolist() then a reversed copy: half the cost of iterating the array in reverse.
+        return Page(total, itemgetter(*ids[bottom:top].tolist()[::-1])(self._rows))
 
     def has_symbol(self, symbol: str) -> bool:
         return symbol in self._symbols
