@@ -71,12 +71,10 @@ class Endpoint:
     operation_id: str = ""
     # Derived once, read on every call.
     known: frozenset[str] = field(init=False, repr=False)
+    content_type: str = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         names = frozenset(p.name for p in self.params)
         signed = SECURITY_PARAMS if self.security is Security.SIGNED else frozenset()
         object.__setattr__(self, "known", names | signed)
-
-    @property
-    def content_type(self) -> str:
-        return API_JSON if self.path.startswith("/api/") else SAPI_JSON
+        object.__setattr__(self, "content_type", API_JSON if self.path.startswith("/api/") else SAPI_JSON)

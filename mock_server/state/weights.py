@@ -17,7 +17,7 @@ MINUTE_MS = 60_000
 class Spend(NamedTuple):  # immutable, and cheaper to build than a frozen dataclass
     used: int
     limit: int
-    retry_after_s: int
+    retry_after_s: int  # 0 unless over: only a refusal sends Retry-After
     over: bool
 
 
@@ -35,8 +35,10 @@ class WeightCounter:
             self._used[bucket] = (minute, used)
             if len(self._used) > 10_000:  # many one-off clients: drop stale minutes
                 self._used = {k: v for k, v in self._used.items() if v[0] == minute}
+        if used <= self.limit:
+            return Spend(used, self.limit, 0, False)
         retry_after = max(1, -(-((minute + 1) * MINUTE_MS - now_ms) // 1000))
-        return Spend(used, self.limit, retry_after, used > self.limit)
+        return Spend(used, self.limit, retry_after, True)
 
     def usage(self, now_ms: int) -> list[tuple[str, int]]:
         """(bucket, weight used) of every bucket that spent in the minute of `now_ms`."""
