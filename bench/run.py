@@ -495,6 +495,11 @@ def main() -> int:
         except Exception as exc:  # a peer that fails to start must not lose our figures
             peer = {"skipped": f"prism failed: {exc}"}
     text = report(t, s, build, (start, start_exact), dom, peer, time.monotonic() - started)
+    # Earlier runs compared with this one (a change's before and after) are kept by hand in
+    # bench/history.md, each with its commit and command; a run never rewrites them.
+    history = ROOT / "bench" / "history.md"
+    if history.exists():
+        text = text.rstrip("\n") + "\n\n" + history.read_text()
     (ROOT / "BENCHMARKS.md").write_text(text)
     print(text)
     return 0
