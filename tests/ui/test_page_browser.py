@@ -201,3 +201,19 @@ def test_admin_token_is_asked_once(browser: Any, token_server: Any) -> None:
     # The only errors: the refused wrong token.
     entries = severe(browser)
     assert entries and all("401" in e["message"] for e in entries), entries
+
+
+def test_the_header_shows_the_cassette_while_recording(browser: Any, tmp_path: Path) -> None:
+    cassette = tmp_path / "app.cassette.json"
+    with (
+        MockBinance(seed=7) as upstream,
+        MockBinance(cassette=str(cassette), record_mode="new", upstream=upstream.base_url) as proxy,
+    ):
+        browser.get(f"{proxy.base_url}/_mock/ui")
+        info = lambda: browser.find_element(By.ID, "cassette-info").text  # noqa: E731
+        wait_for(browser, lambda: info().endswith("match params, 0 recordings"))
+        assert info() == f"{cassette}: recording (new) from {upstream.base_url}, match params, 0 recordings"
+        assert signed_get(proxy.base_url, {"asset": "BTC", "size": 5}).status_code == 200
+        wait_for(browser, lambda: info().endswith(", 1 recording"))
+        assert wait_for(browser, lambda: journal_row(browser, ""))[1][6] == "upstream"
+        assert severe(browser) == []

@@ -291,11 +291,25 @@
 
   // --- start ---
 
+  // The cassette's file, its matcher and, while recording, what it holds so far (/_mock/health).
+  function renderCassette(c) {
+    $("cassette").hidden = !c;
+    if (!c) return;
+    const mode = c.recordMode === "none" ? "replay" : `recording (${c.recordMode}) from ${c.upstream}`;
+    $("cassette-info").textContent =
+      `${c.source}: ${mode}, match ${c.match}, ${c.interactions} recording${c.interactions === 1 ? "" : "s"}`;
+  }
+
+  async function pollCassette() {
+    if (s.recording) renderCassette((await api("GET", "/health")).cassette);
+  }
+
   async function tick() {
     if (s.busy || document.hidden) return;
     s.busy = true;
     try {
-      const [clock] = await Promise.all([api("GET", "/clock"), pollJournal(), pollFaults(), pollWeights()]);
+      const [clock] = await Promise.all(
+        [api("GET", "/clock"), pollJournal(), pollFaults(), pollWeights(), pollCassette()]);
       renderClock(clock);
       $("status").textContent = "live";
       $("status").className = "";
@@ -327,6 +341,8 @@
       $("fault-code").value = "-3020";
       const paths = new Set([...health.tiers.exact, ...health.tiers.spec].map((op) => op.split(" ")[1]));
       $("paths").replaceChildren(...[...paths].sort().map((p) => el("option", { value: p })));
+      s.recording = Boolean(health.cassette && health.cassette.recordMode !== "none");
+      renderCassette(health.cassette);
       $("token-form").hidden = true;
       $("panels").hidden = false;
       await Promise.all([tick(), loadData(), loadPacing()]);
