@@ -452,7 +452,7 @@ def report(
         "docs/performance.md), the exchange is a little over half of a request through the whole",
         "stack, spread thin over some 20 small steps: the query's parameters, the signature, the",
         "declared parameters, the weight counter, the journal entry, and the page (pre-serialised",
-        "rows, sliced or gathered, copied once into the reply).",
+        "rows, sliced or gathered, joined and framed into the reply).",
         "",
         "## Targets missed, and what limits them",
         "",
