@@ -151,9 +151,14 @@ def test_concurrent_requests_are_all_recorded_whole(upstream: MockBinance, tmp_p
     cassette = tmp_path / "busy.cassette.json"
     with MockBinance(cassette=str(cassette), record_mode="all", upstream=upstream.base_url) as proxy:
         client = spot(proxy.base_url)
+        # A fixed 30-day window: the default 7 days ending now hold a count of rows that shrinks
+        # as the clock moves (near 20 BTC rows here), which a size could outgrow.
+        window = {"startTime": ANCHOR - MAX_WINDOW_MS, "endTime": ANCHOR}
         with ThreadPoolExecutor(8) as pool:
             pages = list(
-                pool.map(lambda n: client.margin_transfer_history(asset="BTC", size=n), range(1, 25))
+                pool.map(
+                    lambda n: client.margin_transfer_history(asset="BTC", size=n, **window), range(1, 25)
+                )
             )
     assert [len(p["rows"]) for p in pages] == list(range(1, 25))
     recorded = load_cassette(cassette).interactions
@@ -269,7 +274,14 @@ def test_sigkill_while_recording_leaves_a_valid_cassette(upstream: MockBinance, 
         client = spot(base)
         with ThreadPoolExecutor(4) as pool:
             pending = [
-                pool.submit(client.margin_transfer_history, asset="BTC", size=100, current=n)
+                pool.submit(
+                    client.margin_transfer_history,
+                    asset="BTC",
+                    size=100,
+                    current=n,
+                    startTime=ANCHOR - MAX_WINDOW_MS,
+                    endTime=ANCHOR,
+                )  # full pages: long writes
                 for n in range(1, 9)
             ]
             while len(load_cassette(cassette).interactions) < 2 and time.monotonic() < deadline:
@@ -305,6 +317,8 @@ def _up(base: str) -> bool:
         (["--record-mode", "new", "--cassette", "{c}", "--upstream", "ftp://x"], "--upstream 'ftp://x': expected http(s)://host[:port]"),
         (["--record-mode", "new", "--cassette", "{c}", "--upstream", "http://h", "--on-miss", "ledger"], "--on-miss applies to replay only"),
         (["--record-mode", "new", "--cassette", "{c}", "--upstream", "http://127.0.0.1:{port}"], "is this mock itself"),
+        (["--record-mode", "new", "--cassette", "{c}.d/no/c.json", "--upstream", "http://h"],
+         "no/c.json: cannot record into this file (No such file or directory)"),
     ],
 )  # fmt: skip
 def test_serve_refuses_recording_options_that_could_never_act(

@@ -14,6 +14,7 @@ gets the answer with the key and every `--redact` value scrubbed, and no signatu
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -150,6 +151,9 @@ class Recording:
         """The cassette to record into: the file's recordings, or a new file written now
         (so a path that cannot be written fails at start, not at the first request)."""
         if self.path.exists():
+            # Each recording rewrites the file by a rename in its folder: refuse now what would fail then.
+            if not os.access(self.path.parent, os.W_OK):
+                raise ValueError(f"{self.path}: cannot record into this file (its folder is not writable)")
             cassette = load_cassette(self.path, match)
             if cassette.upstream is None:
                 cassette.upstream = self.upstream.origin
@@ -157,7 +161,10 @@ class Recording:
         cassette = Cassette(
             upstream=self.upstream.origin, recorded_at=_utc_now(), source=str(self.path), match=match
         )
-        self._write(cassette)
+        try:
+            write_atomic(self.path, render(cassette, self._scrubber), force=True)
+        except OSError as exc:
+            raise ValueError(f"{self.path}: cannot record into this file ({exc.strerror or exc})") from None
         return cassette
 
     def keep(
