@@ -104,8 +104,19 @@ class Scrubber:
     def add(self, value: str | None) -> None:
         if not value:
             return
+        # As a JSON string shows it: escaped by a server that writes UTF-8 (control characters
+        # only) and by one that writes ASCII (\u00e9, \u007f: most JSON libraries' default).
         escaped = json.dumps(value, ensure_ascii=False)[1:-1]
-        for form in {value, quote(value, safe=""), quote_plus(value, safe=""), quote(value), escaped}:
+        ascii_escaped = json.dumps(value)[1:-1]
+        forms = {
+            value,
+            quote(value, safe=""),
+            quote_plus(value, safe=""),
+            quote(value),
+            escaped,
+            ascii_escaped,
+        }
+        for form in forms:
             low = form.lower()
             if len(low) >= _PREFIX and _RUN.fullmatch(low):
                 self._tokens.setdefault(low[:_PREFIX], set()).add(low)
