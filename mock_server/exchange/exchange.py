@@ -189,7 +189,7 @@ class Exchange:
         assert self.recording is not None and self.settings.cassette is not None
         if not answer.failed:
             self.recording.keep(
-                self.settings.cassette, call.method, call.path, call.query, call.api_key, answer
+                self.settings.cassette, call.method, call.path, call.query, call.body, call.api_key, answer
             )
         code, msg = answer.error()
         headers = {k: v for k, v in answer.headers.items() if k != "content-type"}
@@ -201,8 +201,11 @@ class Exchange:
         return reply
 
     def _journal(self, call: Call, reply: Reply) -> None:
+        sent = call.query
+        if call.body and call.method not in ("GET", "HEAD"):  # parameters in a form body (§1.5)
+            sent = sent + b"&" + call.body if sent else call.body
         self.journal.record(
-            self.clock.now_ms(), call.method, call.path, call.query,
+            self.clock.now_ms(), call.method, call.path, sent,
             mask_key(call.api_key) if call.api_key else None, reply.status, reply.code, reply.msg,
             reply.check, reply.rule_id, call.client_ip, reply.tier, reply.body,
         )  # fmt: skip

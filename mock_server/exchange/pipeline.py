@@ -19,7 +19,7 @@ from mock_server.replay.cassette import Cassette, replay_of
 from mock_server.rules import errors, security
 from mock_server.rules.errors import BinanceError, error_body
 from mock_server.rules.fidelity import Profile
-from mock_server.rules.params import Params, parse_query, read_params
+from mock_server.rules.params import Params, read_params, request_params
 from mock_server.state.accounts import Account, KeyStore
 from mock_server.state.clock import Clock
 from mock_server.state.ledger import Ledger
@@ -76,7 +76,7 @@ class Pipeline:
                 account = security.check_key(call.api_key, self.keys.get, endpoint.permission)
             if account is not None and endpoint.security is Security.SIGNED:
                 step = "mandatory"
-                params = parse_query(call.query)
+                params = request_params(call.method, call.query, call.body)
                 signed = security.require_signed(params)
                 step = "recv_window"
                 window = security.recv_window(params)
@@ -86,7 +86,7 @@ class Pipeline:
                 security.check_signature(account, call.query, call.body, signed.signature, self.profile)
             step = "parameter"
             if params is None:
-                params = parse_query(call.query)
+                params = request_params(call.method, call.query, call.body)
             values = read_params(params, endpoint.params, endpoint.known, self.profile)
             step = "rules"
             ctx = Context(now, self.profile, self.ledger, account)
@@ -122,7 +122,7 @@ class Pipeline:
         so is the secret); in `new` it replays what the cassette has and forwards the rest."""
         if self.record_mode == "new" and self.cassette is not None:
             try:
-                pairs = [(p.name, p.value) for p in parse_query(call.query).items]
+                pairs = [(p.name, p.value) for p in request_params(call.method, call.query, call.body).items]
             except BinanceError:
                 pairs = None  # not UTF-8: never recorded, so forwarded for the upstream to answer
             hit = (

@@ -44,7 +44,7 @@ from mock_server.replay.recorder import (
 )
 from mock_server.rules import errors
 from mock_server.rules.errors import BinanceError, ErrorSpec
-from mock_server.rules.params import parse_query
+from mock_server.rules.params import request_params
 
 log = logging.getLogger("binance_mock")
 
@@ -173,15 +173,16 @@ class Recording:
         method: str,
         path: str,
         query: bytes,
+        body: bytes,
         api_key: str | None,
         answer: Upstreamed,
     ) -> Interaction | None:
         """Scrub the answer, add it to the cassette and rewrite the file; None if it cannot be kept."""
         try:
-            params = parse_query(query)
+            params = request_params(method, query, body)
         except BinanceError:
             log.warning(
-                "not recorded: %s %s has a query that is not UTF-8 (it can never be replayed)", method, path
+                "not recorded: %s %s has parameters that are not UTF-8 (never replayable)", method, path
             )
             return None
         if api_key and api_key not in self._keys:

@@ -86,6 +86,17 @@ def parse_query(raw: bytes) -> Params:
     return Params(tuple(items))
 
 
+def request_params(method: str, query: bytes, body: bytes) -> Params:
+    """A request's parameters (docs/fidelity.md §1.5): a GET's are in its query string alone; any
+    other method may also send them in an x-www-form-urlencoded body, and a name sent in both
+    takes the query string's value."""
+    params = parse_query(query)
+    if not body or method in ("GET", "HEAD"):
+        return params
+    extra = tuple(p for p in parse_query(body).items if p.name not in params.first)
+    return Params(params.items + extra) if extra else params
+
+
 def signed_payload(raw_query: bytes, body: bytes) -> bytes:
     """F14: the raw query plus body, byte for byte, with every `signature=` pair removed."""
     return _strip_signature(raw_query) + _strip_signature(body)
