@@ -187,16 +187,14 @@ class Exchange:
         """What the upstream answered a forwarded call: recorded (unless it never answered),
         journaled, and passed on as received."""
         assert self.recording is not None and self.settings.cassette is not None
+        r = answer.response
         if not answer.failed:
             self.recording.keep(
-                self.settings.cassette, call.method, call.path, call.query, call.body, call.api_key, answer
+                self.settings.cassette, call.method, call.path, call.query, call.body, call.api_key, r
             )
-        code, msg = answer.error()
-        headers = {k: v for k, v in answer.headers.items() if k != "content-type"}
-        content_type = answer.headers.get("content-type", "application/json")
-        reply = Reply(
-            answer.status, answer.body, headers, content_type, code=code, msg=msg, check="upstream", tier=tier
-        )
+        code, msg = r.error()
+        reply = Reply(r.status, r.body, r.passed_on_headers(), r.content_type, code=code, msg=msg,
+                      check="upstream", tier=tier)  # fmt: skip
         self._journal(call, reply)
         return reply
 

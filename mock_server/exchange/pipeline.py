@@ -15,7 +15,7 @@ from mock_server.endpoints.declaration import SAPI_JSON, Context, Endpoint, Secu
 from mock_server.endpoints.registry import Registry
 from mock_server.exchange.wire import FORWARD, Call, Reply
 from mock_server.injection.faults import FaultBook, Outcome
-from mock_server.replay.cassette import Cassette, replay_of
+from mock_server.replay.cassette import Cassette
 from mock_server.rules import errors, security
 from mock_server.rules.errors import BinanceError, error_body
 from mock_server.rules.fidelity import Profile
@@ -122,19 +122,15 @@ class Pipeline:
         so is the secret); in `new` it replays what the cassette has and forwards the rest."""
         if self.record_mode == "new" and self.cassette is not None:
             try:
-                pairs = [(p.name, p.value) for p in request_params(call.method, call.query, call.body).items]
-            except BinanceError:
-                pairs = None  # not UTF-8: never recorded, so forwarded for the upstream to answer
-            hit = (
-                None
-                if pairs is None
-                else self.cassette.find(call.method, call.path, pairs, repeat_last=False)
-            )
+                params = request_params(call.method, call.query, call.body)
+            except BinanceError:  # not UTF-8: never recorded, so the upstream answers it
+                return Reply(0, b"", check=FORWARD, tier=tier)
+            pairs = [(p.name, p.value) for p in params.items]
+            hit = self.cassette.find(call.method, call.path, pairs, repeat_last=False)
             if hit is not None:
-                r = replay_of(hit.response)
-                # The mock counts no weight here: the upstream's counters, as recorded, say it.
-                recorded = {k: v for k, v in hit.response.headers.items() if k != "content-type"}
-                return Reply(r.status, r.body, recorded, r.content_type, code=r.code, msg=r.msg,
+                r = hit.response
+                code, msg = r.error()
+                return Reply(r.status, r.body, r.passed_on_headers(), r.content_type, code=code, msg=msg,
                              check="replay", tier=tier)  # fmt: skip
         return Reply(0, b"", check=FORWARD, tier=tier)
 

@@ -100,6 +100,11 @@ class RecordedResponse:
     def replayed_headers(self) -> dict[str, str]:
         return {k: v for k, v in self.headers.items() if k in _REPLAYED_HEADERS}
 
+    def passed_on_headers(self) -> dict[str, str]:
+        """Every kept header but the content type (a reply carries that apart): what a recording
+        proxy passes on, from the upstream or from a recording, since it counts no weight itself."""
+        return {k: v for k, v in self.headers.items() if k != "content-type"}
+
     def error(self) -> tuple[int | None, str | None]:
         """The Binance code and message of an error body, for the journal."""
         if self.status < 400:

@@ -65,13 +65,8 @@ _NOT_FORWARDED = frozenset(
 class Upstreamed:
     """The upstream's answer (the headers a client reads), or the mock's error when there was none."""
 
-    status: int
-    headers: dict[str, str]
-    body: bytes
+    response: RecordedResponse
     failed: bool = False  # timeout or unreachable: the mock's own answer, never recorded
-
-    def error(self) -> tuple[int | None, str | None]:
-        return RecordedResponse(self.status, self.headers, self.body).error()
 
 
 def check_upstream(url: str) -> str:
@@ -113,7 +108,7 @@ class Upstream:
             # requests' own text quotes the URL, signature included: give only the root cause.
             return _failure(errors.UPSTREAM_UNREACHABLE, self.origin, _root_cause(exc))
         kept = {k.lower(): v for k, v in r.headers.items() if is_client_header(k)}
-        return Upstreamed(r.status_code, kept, r.content)
+        return Upstreamed(RecordedResponse(r.status_code, kept, r.content))
 
     def _session(self) -> requests.Session:
         session: requests.Session | None = getattr(self._local, "session", None)
@@ -126,7 +121,8 @@ class Upstream:
 def _failure(definition: ErrorSpec, *args: str) -> Upstreamed:
     err = BinanceError(definition, *args)
     body = errors.error_body(err.code, err.msg)
-    return Upstreamed(err.status, {"content-type": "application/json;charset=UTF-8"}, body, failed=True)
+    headers = {"content-type": "application/json;charset=UTF-8"}
+    return Upstreamed(RecordedResponse(err.status, headers, body), failed=True)
 
 
 @dataclass
@@ -175,7 +171,7 @@ class Recording:
         query: bytes,
         body: bytes,
         api_key: str | None,
-        answer: Upstreamed,
+        answer: RecordedResponse,
     ) -> Interaction | None:
         """Scrub the answer, add it to the cassette and rewrite the file; None if it cannot be kept."""
         try:
@@ -193,9 +189,9 @@ class Recording:
         scrub = Scrubber()
         for value in (*self.redact, *self._keys, params.get("signature")):
             scrub.add(value)
-        body = answer.body
-        if scrub.leaks(body):
-            body = scrub.text(body.decode("utf-8", "replace")).encode("utf-8")
+        answered = answer.body
+        if scrub.leaks(answered):
+            answered = scrub.text(answered.decode("utf-8", "replace")).encode("utf-8")
         interaction = Interaction(
             RecordedRequest(
                 method.upper(),
@@ -206,7 +202,7 @@ class Recording:
                     if p.name not in VOLATILE_PARAMS
                 ),
             ),
-            RecordedResponse(answer.status, {k: scrub.text(v) for k, v in answer.headers.items()}, body),
+            RecordedResponse(answer.status, {k: scrub.text(v) for k, v in answer.headers.items()}, answered),
         )
         cassette.record(interaction, replace_earlier=self.mode == "all")
         self._write(cassette)
