@@ -60,7 +60,7 @@ def _get(signer: Signer, params: dict[str, Any], **kw: Any) -> Any:
 
 def test_answers_from_the_ledger_with_its_uid_weight(served: tuple[Exchange, Signer]) -> None:
     exchange, signer = served
-    usdt = sum(1 for r in exchange.ledger.rows(signer.api_key) if r["asset"] == "USDT")
+    usdt = sum(1 for r in exchange.transfers(signer.api_key) if r["asset"] == "USDT")
     r = _get(signer, {"asset": "USDT"})
     assert r.status_code == 200 and r.json() == {"asset": "USDT", "count": usdt} and usdt > 0
     assert r.headers["x-sapi-used-uid-weight-1m"] == "5"
@@ -79,12 +79,12 @@ def test_signature_key_and_parameters_are_checked(served: tuple[Exchange, Signer
 
 def test_faults_pacing_and_journal_apply(served: tuple[Exchange, Signer]) -> None:
     exchange, signer = served
-    exchange.faults.add({"code": -3044, "match": {"path": COUNT.path}})
+    exchange.add_fault({"code": -3044, "match": {"path": COUNT.path}})
     assert _get(signer, {"asset": "BTC"}).json()["code"] == -3044
-    exchange.pacer.reset(1_000)
+    exchange.set_pacing(1_000)
     assert _get(signer, {"asset": "BTC"}).status_code == 200
     assert _get(signer, {"asset": "BTC"}).json()["code"] == -21003  # the clock is frozen: too close
-    checks = [(e.path, e.check, e.code) for e in exchange.journal.entries()]
+    checks = [(e.path, e.check, e.code) for e in exchange.requests()]
     assert checks == [(COUNT.path, "fault", -3044), (COUNT.path, "ok", None), (COUNT.path, "pacing", -21003)]
 
 

@@ -34,7 +34,7 @@ def send(client: TestClient, method: str, path: str, query: str, body: str) -> A
 def test_a_post_may_send_every_parameter_in_its_body(client: TestClient, exchange: Exchange) -> None:
     r = send(client, "POST", ORDER_TEST, "", urlencode([*ORDER, ("timestamp", NOW)]))
     assert (r.status_code, r.json()) == (200, {})
-    (entry,) = exchange.journal.entries()
+    (entry,) = exchange.requests()
     assert dict(entry.params) == {**dict(ORDER), "timestamp": str(NOW), "signature": "<redacted>"}
 
 

@@ -243,14 +243,14 @@ def test_a_recorded_request_replays_its_bytes_whatever_the_order_timestamp_or_re
         assert r.headers["content-type"] == "application/json;charset=UTF-8"  # as recorded
     # The weight counter is the mock's own (2 calls), never the recorded "7".
     assert r.headers["x-sapi-used-ip-weight-1m"] == "2"
-    assert [e.check for e in exchange.journal.entries()] == ["replay", "replay"]
+    assert [e.check for e in exchange.requests()] == ["replay", "replay"]
 
 
 def test_a_recorded_error_replays_the_error(replay: tuple[Exchange, Signer]) -> None:
     exchange, signer = replay
     r = signer.get({"asset": "LUNA"})
     assert r.status_code == 400 and r.content == BUSY_BODY
-    entry = exchange.journal.entries()[-1]
+    entry = exchange.requests()[-1]
     assert (entry.code, entry.check) == (-3044, "replay")
 
 
@@ -259,22 +259,22 @@ def test_the_mocks_own_parameter_rules_answer_before_a_recording(replay: tuple[E
     exchange, signer = replay
     r = signer.get({"size": 500})
     assert r.status_code == 400 and r.content == ERROR_BODY
-    assert exchange.journal.entries()[-1].check == "parameter"
+    assert exchange.requests()[-1].check == "parameter"
 
 
 def test_paths_the_cassette_never_recorded_are_answered_by_the_mock(replay: tuple[Exchange, Signer]) -> None:
     exchange, signer = replay
     r = signer.client.get("/api/v3/time")
     assert r.status_code == 200 and r.json() == {"serverTime": NOW}
-    assert exchange.journal.entries()[-1].check == "ok"
+    assert exchange.requests()[-1].check == "ok"
 
 
 def test_injected_faults_and_pacing_apply_to_replayed_answers(replay: tuple[Exchange, Signer]) -> None:
     exchange, signer = replay
-    exchange.faults.add({"code": -21003, "times": 1})
+    exchange.add_fault({"code": -21003, "times": 1})
     assert signer.get([("asset", "BNB"), ("size", "5")]).json()["code"] == -21003
     assert signer.get([("asset", "BNB"), ("size", "5")]).content == ROWS_BODY
-    exchange.pacer.reset(500)
+    exchange.set_pacing(500)
     assert signer.get([("asset", "BNB"), ("size", "5")]).content == ROWS_BODY
     assert signer.get([("asset", "BNB"), ("size", "5")]).json()["code"] == -21003  # same instant
 

@@ -29,7 +29,7 @@ def test_ccxt_loads_spot_markets_and_fetches_the_balance(mock: MockBinance) -> N
     }
     markets = exchange.load_markets()
     balance = exchange.fetch_balance()
-    assets = mock.exchange.ledger.assets(mock.api_key)
+    assets = mock.exchange.assets(mock.api_key)
     assert {m["base"] for m in markets.values()} >= set(assets) - {"USDT"}
     assert set(assets) <= set(balance["total"])
     started = [r["path"] for r in mock.requests()]
@@ -57,14 +57,14 @@ def test_python_binance_pings_on_construction_and_reads_the_account(mock: MockBi
         asyncio.set_event_loop(None)
         loop.close()
     assert [r["path"] for r in mock.requests()] == ["/api/v3/ping", "/api/v3/account"]
-    assert [b["asset"] for b in balances] == mock.exchange.ledger.assets(mock.api_key)
+    assert [b["asset"] for b in balances] == mock.exchange.assets(mock.api_key)
 
 
 def test_binance_connector_reads_the_account_and_the_margin_account(mock: MockBinance) -> None:
     from binance.spot import Spot
 
     spot = Spot(api_key=mock.api_key, api_secret=mock.secret, base_url=mock.base_url)
-    assets = mock.exchange.ledger.assets(mock.api_key)
+    assets = mock.exchange.assets(mock.api_key)
     assert [b["asset"] for b in spot.account()["balances"]] == assets
     assert [a["asset"] for a in spot.margin_account()["userAssets"]] == assets
     rows = spot.margin_transfer_history(asset=assets[0], size=100)["rows"]

@@ -41,11 +41,11 @@ def test_schemathesis_catches_a_response_off_its_schema(mock: MockBinance) -> No
         return json.dumps(body).encode()
 
     broken = dataclasses.replace(margin_transfer.ENDPOINT, answer=amount_as_number)
-    original = mock.exchange.registry.replace(broken)
+    original = mock.exchange.replace_endpoint(broken)
     try:
         stats = run_schemathesis(mock.base_url, {SIGNED_PATH: 150}, mock.api_key, mock.secret or "", seed=1)
     finally:
-        mock.exchange.registry.replace(original)
+        mock.exchange.replace_endpoint(original)
     assert stats.failures and all(SIGNED_PATH in f for f in stats.failures)
 
 

@@ -77,7 +77,7 @@ class Mutant:
 
 
 def _current(p: Patcher, name: str) -> Any:
-    return getattr(p.mock.exchange.registry.find("GET", margin_transfer.PATH), name)
+    return getattr(p.mock.exchange.endpoint("GET", margin_transfer.PATH), name)
 
 
 def _on_error(

@@ -10,7 +10,6 @@ from mock_server.exchange import Exchange, Settings
 from mock_server.http.app import create_app
 from mock_server.rules import errors
 from mock_server.rules.fidelity import DAY_MS, Profile
-from mock_server.state.accounts import DEMO_API_KEY
 from mock_server.state.clock import Clock
 from mock_server.state.ledger import Transfer
 
@@ -25,7 +24,7 @@ def _make(profile: Profile | None = None, rows: list[Transfer] | None = None, **
     clock = Clock()
     clock.freeze(NOW)
     ex = Exchange(Settings(anchor_ms=NOW, rows=0, profile=profile or Profile(), **settings), clock=clock)  # type: ignore[arg-type]
-    ex.ledger.add(DEMO_API_KEY, rows if rows is not None else _known_rows())
+    ex.add_transfers([r.to_dict() for r in (rows if rows is not None else _known_rows())])
     return Signer(TestClient(create_app(exchange=ex)))
 
 
@@ -420,7 +419,7 @@ def test_weight_resets_each_minute() -> None:
     assert s.get().status_code == 200
     assert s.get().status_code == 429
     ex: Exchange = s.client.app.state.exchange  # type: ignore[attr-defined]
-    ex.clock.advance(60_000)
+    ex.advance_clock(60_000)
     assert s.get(ts=NOW + 60_000).status_code == 200
 
 

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 import pytest
 from helpers import NOW
 from test_adding_an_endpoint import COUNT, ENDPOINTS
+from test_world import PAY_TWICE
 
 from mock_server.exchange import Exchange, Settings
 from mock_server.exchange.pipeline import STEPS
@@ -59,21 +60,26 @@ class Target:
     cassette: bool = False
     on_miss: str = "error"
     unbreakable: frozenset[str] = field(default_factory=frozenset)  # steps with no way to fail
+    method: str = "GET"
 
 
 CODES = {"route": -1099, "weight": -1003, "key": -2015, "mandatory": -1102, "recv_window": -1131,
          "timestamp": -1021, "signature": -1022, "parameter": -1130, "fault": -3044, "pacing": -21003,
-         "account": -3003, "answer": -1099}  # fmt: skip
+         "account": -3003, "answer": -1099, "write": -2010}  # fmt: skip
 MARGIN_CASE = {"path": MARGIN, "params": {"asset": "BNB"}, "bad_param": {"size": 1000},
                "bad_rule": {"startTime": NOW - 40 * 86_400_000, "endTime": NOW},
                "codes": {**CODES, "rules": -1127}}  # fmt: skip
 TARGETS = [
-    Target("margin", **MARGIN_CASE, unbreakable=frozenset({"answer"})),
-    Target("margin+cassette(on-miss error)", **MARGIN_CASE, cassette=True),
+    Target("margin", **MARGIN_CASE, unbreakable=frozenset({"answer", "write"})),
+    Target("margin+cassette(on-miss error)", **MARGIN_CASE, cassette=True, unbreakable=frozenset({"write"})),
     Target("margin+cassette(on-miss ledger)", **MARGIN_CASE, cassette=True, on_miss="ledger",
-           unbreakable=frozenset({"answer"})),
+           unbreakable=frozenset({"answer", "write"})),
     Target("declared", COUNT.path, {"asset": "BTC"}, {"asset": "BTC", "limit": 501}, {"asset": "DOGE"},
-           {**CODES, "rules": -3027}, unbreakable=frozenset({"answer"})),
+           {**CODES, "rules": -3027}, unbreakable=frozenset({"answer", "write"})),
+    # test_world.py's: no rules, pacing or margin account of its own; its write step can refuse.
+    Target("writer", PAY_TWICE.path, {"asset": "USDT", "amount": "1"}, {"asset": "USDT", "amount": "x"}, {},
+           CODES | {"parameter": -1100}, method="POST",
+           unbreakable=frozenset({"rules", "pacing", "account", "answer"})),
 ]  # fmt: skip
 
 
@@ -89,10 +95,12 @@ def _exchange(target: Target, tmp_path: Path) -> Exchange:
     clock = Clock()
     clock.freeze(NOW)
     settings = Settings(
-        anchor_ms=NOW, rows=100, keys_path=str(keys), endpoints=ENDPOINTS,
+        anchor_ms=NOW, rows=100, keys_path=str(keys), endpoints=(*ENDPOINTS, PAY_TWICE),
         cassette=Cassette([recorded]) if target.cassette else None, on_miss=target.on_miss,
     )  # fmt: skip
-    return Exchange(settings, clock=clock)
+    exchange = Exchange(settings, clock=clock)
+    exchange.set_balance("SPOT", "USDT", "100")
+    return exchange
 
 
 # Each breaker changes the request, or the mock's state just before the call.
@@ -100,12 +108,12 @@ Breaker = Callable[[Request, Exchange, Target], None]
 
 
 def _prime_pacing(req: Request, ex: Exchange, target: Target) -> None:
-    ex.pacer.reset(60_000)
-    ex.handle(Request(target.path, dict(target.params), api_key=req.api_key).call())
+    ex.set_pacing(60_000)
+    ex.handle(Request(target.path, dict(target.params), target.method, api_key=req.api_key).call())
 
 
 BREAKERS: dict[str, Breaker] = {
-    "route": lambda req, ex, t: setattr(req, "method", "POST"),
+    "route": lambda req, ex, t: setattr(req, "method", "GET" if t.method == "POST" else "POST"),
     "weight": lambda req, ex, t: setattr(ex.weights.sapi_ip, "limit", 0) or setattr(ex.weights.sapi_uid, "limit", 0),
     "key": lambda req, ex, t: setattr(req, "api_key", "UnknownKey42"),
     "mandatory": lambda req, ex, t: setattr(req, "signature", None),
@@ -114,10 +122,11 @@ BREAKERS: dict[str, Breaker] = {
     "signature": lambda req, ex, t: setattr(req, "signature", "0" * 64),
     "parameter": lambda req, ex, t: req.params.update(t.bad_param),
     "rules": lambda req, ex, t: req.params.update(t.bad_rule),
-    "fault": lambda req, ex, t: ex.faults.add({"code": -3044, "times": None}) and None,
+    "fault": lambda req, ex, t: ex.add_fault({"code": -3044, "times": None}) and None,
     "pacing": _prime_pacing,
     "account": lambda req, ex, t: setattr(req, "api_key", NO_MARGIN_KEY),
     "answer": lambda req, ex, t: req.params.update(asset="ETH"),  # not on file: a cassette miss
+    "write": lambda req, ex, t: req.params.update(amount="1000"),  # more than the balance
 }  # fmt: skip
 # Request-level breakers first, then pacing's priming call (made with the final key), then the
 # breakers of the mock's state, which would otherwise stop the priming call.
@@ -126,12 +135,12 @@ _STATE_BREAKERS = ("weight", "fault")
 
 def _answer(target: Target, tmp_path: Path, broken: list[str]) -> tuple[str, int | None]:
     ex = _exchange(target, tmp_path)
-    req = Request(target.path, dict(target.params))
+    req = Request(target.path, dict(target.params), target.method)
     ordered = sorted(broken, key=lambda s: (s in _STATE_BREAKERS, s == "pacing"))
     for step in ordered:
         BREAKERS[step](req, ex, target)
     reply = ex.handle(req.call())
-    assert ex.journal.entries()[-1].check == reply.check
+    assert ex.requests()[-1].check == reply.check
     return reply.check, reply.code
 
 
@@ -162,6 +171,7 @@ PAIRS = list(itertools.pairwise(STEPS))
 def test_two_rules_broken_the_earlier_step_answers(
     target: Target, earlier: str, later: str, tmp_path: Path
 ) -> None:
-    if later in target.unbreakable:
-        pytest.skip(f"{target.name}: no way to fail the {later} step")
+    for step in (earlier, later):
+        if step in target.unbreakable:
+            pytest.skip(f"{target.name}: no way to fail the {step} step")
     assert _answer(target, tmp_path, [earlier, later]) == (earlier, target.codes[earlier])

@@ -229,7 +229,7 @@ def test_fault_counters_are_exact_under_concurrent_calls(mock: MockBinance) -> N
 
     # In process, from 8 threads at once (no event loop to serialise them): 1,234 of 4,000.
     ex = mock.exchange
-    ex.faults.add({"code": -3020, "times": 1234, "match": {"path": "/api/v3/time"}})
+    ex.add_fault({"code": -3020, "times": 1234, "match": {"path": "/api/v3/time"}})
     faulted = [0] * 8
 
     def hammer(n: int) -> None:

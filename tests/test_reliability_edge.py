@@ -101,7 +101,7 @@ def test_control_api_refuses_cross_origin_browser_requests() -> None:
         body=b'{"code": -3020, "times": null}',
     )
     assert out["status"] == 403
-    assert app.state.exchange.faults.rules() == []
+    assert app.state.exchange.fault_rules() == []
 
 
 def test_control_api_still_serves_scripts_and_same_origin_tools() -> None:
@@ -128,4 +128,4 @@ def test_control_api_takes_the_account_from_the_header(tmp_path) -> None:
     app = create_app(exchange=ex)
     out = asgi_call(app, "GET", "/_mock/transfers", headers=[(b"x-mbx-apikey", b"second2")])
     assert out["status"] == 200
-    assert json.loads(out["body"])["rows"] == ex.ledger.rows("second2") != ex.ledger.rows("first1")
+    assert json.loads(out["body"])["rows"] == ex.transfers("second2") != ex.transfers("first1")

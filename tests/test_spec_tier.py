@@ -128,7 +128,7 @@ def test_parameters_follow_binances_rules(served: tuple[Exchange, Signer]) -> No
 
 def test_weights_come_from_the_description_in_binances_headers(served: tuple[Exchange, Signer]) -> None:
     exchange, signer = served
-    exchange.weights.reset()
+    exchange.reset_weights()
     account = _find("GET", "/api/v3/account")  # Weight(IP): 20, shared /api counter
     assert account.weight == 20
     r = _call(signer, account, {})
@@ -140,11 +140,11 @@ def test_weights_come_from_the_description_in_binances_headers(served: tuple[Exc
 
 def test_the_journal_names_the_tier(served: tuple[Exchange, Signer]) -> None:
     exchange, signer = served
-    exchange.journal.clear()
+    exchange.clear_requests()
     signer.client.get("/api/v3/time")
     _call(signer, _find("GET", "/api/v3/account"), {})
     signer.client.get("/api/v3/nosuch")
-    assert [e.tier for e in exchange.journal.entries()] == ["exact", "spec", None]
+    assert [e.tier for e in exchange.requests()] == ["exact", "spec", None]
 
 
 def test_only_exact_serves_the_exact_endpoints_alone() -> None:
@@ -165,8 +165,8 @@ def test_the_json_the_mock_reads_is_the_yaml_description() -> None:
 
 def test_listings_show_the_ledgers_assets_and_symbols(served: tuple[Exchange, Signer]) -> None:
     exchange, signer = served
-    assets = exchange.ledger.assets(signer.api_key)
-    symbols = exchange.ledger.isolated_symbols()
+    assets = exchange.assets(signer.api_key)
+    symbols = exchange.isolated_symbols()
     coins = _call(signer, _find("GET", "/sapi/v1/capital/config/getall"), {}).json()
     assert [c["coin"] for c in coins] == assets
     isolated = _call(signer, _find("GET", "/sapi/v1/margin/isolated/allPairs"), {}).json()
@@ -180,11 +180,11 @@ def test_listings_show_the_ledgers_assets_and_symbols(served: tuple[Exchange, Si
 
 def test_pacing_acts_on_the_signed_margin_endpoints(served: tuple[Exchange, Signer]) -> None:
     exchange, signer = served
-    exchange.pacer.reset(1_000)
+    exchange.set_pacing(1_000)
     try:
         margin_account = _find("GET", "/sapi/v1/margin/account")
         assert margin_account.paced and not _find("GET", "/api/v3/account").paced
         assert _call(signer, margin_account, {}).status_code == 200
         assert _call(signer, margin_account, {}).json()["code"] == -21003  # the clock is frozen: too close
     finally:
-        exchange.pacer.reset(0)
+        exchange.set_pacing(0)

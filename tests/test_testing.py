@@ -151,7 +151,7 @@ def test_python_api_refuses_bad_input_when_given(call: Any, message: str) -> Non
     mock = MockBinance(rows=10)
     with pytest.raises(ValueError, match=re.escape(message)):
         call(mock)
-    assert mock.faults() == [] and mock.exchange.ledger.count(mock.api_key) == 10
+    assert mock.faults() == [] and mock.exchange.transfer_count(mock.api_key) == 10
 
 
 def test_a_failed_start_leaves_nothing_behind_and_a_second_start_serves(

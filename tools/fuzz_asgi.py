@@ -255,7 +255,7 @@ async def run(args: argparse.Namespace) -> int:
             out = {"status": None}
             why = f"exception {type(exc).__name__}: {exc}"
         if req["path"].startswith("/_mock/"):
-            ex.faults.clear()
+            ex.clear_faults()
         if i % 10_000 == 0:
             ex.reset()
         statuses[out["status"] or 0] += 1

@@ -1,10 +1,12 @@
 """What an endpoint is: one declaration that the pipeline runs and the OpenAPI document shows.
 
 An endpoint module holds one `Endpoint(...)` with its method and path, security type, weight,
-permission, parameters and two functions: `rules` (the endpoint's own checks after the
-parameters, e.g. a time window; returns the request the answer needs) and `answer` (the 200
-body). Everything else (keys, signatures, weights, faults, pacing, journal) the pipeline does
-the same way for every endpoint. docs/adding-an-endpoint.md walks through one.
+permission, parameters and up to three functions: `rules` (the endpoint's own checks after the
+parameters, e.g. a time window; returns the request the answer needs), `write` (optional: what
+the call changes, through the world's `Operations`, once every check has passed; a recorded
+answer runs none) and `answer` (the 200 body, read from the world). Everything else (keys,
+signatures, weights, faults, pacing, journal) the pipeline does the same way for every
+endpoint. docs/adding-an-endpoint.md walks through one.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from mock_server.rules.params import ParamRule
 from mock_server.rules.security import SECURITY_PARAMS
 from mock_server.state.accounts import Account
 from mock_server.state.ledger import Ledger
+from mock_server.state.operations import Operations
+from mock_server.state.wallets import Wallets
 
 SAPI_JSON = "application/json"  # F19
 API_JSON = "application/json;charset=UTF-8"  # F19
@@ -37,12 +41,14 @@ class Context(NamedTuple):  # immutable, and cheaper to build than a frozen data
 
     now_ms: int
     profile: Profile
-    ledger: Ledger
+    ledger: Ledger  # the margin transfer history
     account: Account | None  # None for Security.NONE
+    wallets: Wallets | None = None  # every account's balances
 
 
 Values = dict[str, Any]  # the declared parameters' values, None where absent without a default
 Rules = Callable[[Values, Context], Any]
+Write = Callable[[Any, Context, Operations], Any]  # the request in, the request the answer needs out
 Answer = Callable[[Any, Context], bytes]
 Schema = Callable[[Profile], dict[str, Any]]
 
@@ -65,16 +71,20 @@ class Endpoint:
     permission: str | None = None  # a key without it gets -2015
     params: tuple[ParamRule, ...] = ()
     rules: Rules = no_rules
+    write: Write | None = None  # runs for a signed or keyed caller, after every check has passed
     margin_account: bool = False  # F21: a key without a margin account gets -3003
     paced: bool = False  # F23: under pacing, calls of one account too close get -21003
     tier: Literal["exact", "spec"] = "exact"
     operation_id: str = ""
     # Derived once, read on every call.
     known: frozenset[str] = field(init=False, repr=False)
+    sapi: bool = field(init=False, repr=False)  # /sapi: its own weight counters and content type
     content_type: str = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         names = frozenset(p.name for p in self.params)
         signed = SECURITY_PARAMS if self.security is Security.SIGNED else frozenset()
         object.__setattr__(self, "known", names | signed)
-        object.__setattr__(self, "content_type", API_JSON if self.path.startswith("/api/") else SAPI_JSON)
+        sapi = self.path.startswith("/sapi/")
+        object.__setattr__(self, "sapi", sapi)
+        object.__setattr__(self, "content_type", SAPI_JSON if sapi else API_JSON)

@@ -12,12 +12,20 @@ from typing import Any, NamedTuple
 from mock_server.endpoints.declaration import Context, Endpoint, Security, Values
 from mock_server.rules import errors
 from mock_server.rules.errors import BinanceError
-from mock_server.rules.fidelity import DEFAULT_SIZE, DEFAULT_WINDOW_MS, MAX_SIZE, MAX_WINDOW_MS, Profile
+from mock_server.rules.fidelity import (
+    DEFAULT_SIZE,
+    DEFAULT_WINDOW_MS,
+    MAX_SIZE,
+    MAX_WINDOW_MS,
+    Profile,
+    Switch,
+)
 from mock_server.rules.params import Choice, Long, Text
 from mock_server.state.accounts import MARGIN_PERMISSION
 from mock_server.state.ledger import STATUSES, TYPES, WALLETS, Page, Query
 
 PATH = "/sapi/v1/margin/transfer"
+BELOW_MIN_AS_DEFAULT = Switch("below_min", "default")  # F4
 
 
 class Request(NamedTuple):  # immutable, and cheaper to build than a frozen dataclass
@@ -110,17 +118,17 @@ ENDPOINT = Endpoint(
     paced=True,
     params=(
         Text("asset"),
-        Choice("type", TYPES, invalid="bad_type"),
+        Choice("type", TYPES, invalid=Switch("bad_type", "-1100")),
         Long("startTime", description="UTC ms, inclusive"),
         Long("endTime", description="UTC ms, inclusive"),
-        Long("current", default=1, minimum=1, below="below_min", description="page, from 1"),
+        Long("current", default=1, minimum=1, below=BELOW_MIN_AS_DEFAULT, description="page, from 1"),
         Long(
             "size",
             default=DEFAULT_SIZE,
             minimum=1,
             maximum=MAX_SIZE,
-            below="below_min",
-            above="size_over_max",
+            below=BELOW_MIN_AS_DEFAULT,
+            above=Switch("size_over_max", "clamp"),
             description="rows a page, default 10",
         ),
         Text("isolatedSymbol"),

@@ -22,7 +22,7 @@ from typing import Any, Literal
 from mock_server.endpoints.bodies import Template, value_for
 from mock_server.endpoints.coherent import COHERENT
 from mock_server.endpoints.declaration import Context, Endpoint, Security
-from mock_server.rules.fidelity import Profile
+from mock_server.rules.fidelity import Profile, Switch
 from mock_server.rules.params import Choice, Decimal, Long, ParamRule, Text
 from mock_server.rules.security import SECURITY_PARAMS
 
@@ -35,6 +35,7 @@ ERRATA: dict[tuple[str, str], frozenset[str]] = {
 }
 _WEIGHT = re.compile(r"Weight\((IP|UID)\)\s*:?[^0-9]*?(\d+)", re.S)
 _PARAM_REF = "#/components/parameters/"
+ENUM_AS_1100 = Switch("bad_enum", "-1100")  # F38
 
 
 SPEC_FILE = resources.files("mock_server").joinpath("spec/spot_api.yaml")
@@ -152,12 +153,14 @@ def _rule(param: Mapping[str, Any]) -> ParamRule:
     kind = schema.get("type")
     if schema.get("enum"):
         values = tuple(str(v) for v in schema["enum"])
-        return Choice(name, values, required=required, invalid="bad_enum", description=description)
+        return Choice(name, values, required=required, invalid=ENUM_AS_1100, description=description)
     if kind == "integer":
         return Long(name, required=required, minimum=schema.get("minimum"), maximum=schema.get("maximum"),
                     description=description)  # fmt: skip
     if kind == "number":
         return Decimal(name, required=required, description=description)
     if kind == "boolean":
-        return Choice(name, ("true", "false"), required=required, invalid="bad_enum", description=description)
+        return Choice(
+            name, ("true", "false"), required=required, invalid=ENUM_AS_1100, description=description
+        )
     return Text(name, required=required, description=description)

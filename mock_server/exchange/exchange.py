@@ -1,9 +1,8 @@
-"""The fake exchange: all state of one mock, free of any web framework.
+"""The fake exchange, free of any web framework.
 
-`Exchange` builds the state a `Settings` describes (accounts, ledger, clock, weights,
-faults, pacing, journal), answers every call through the one pipeline
-(`mock_server/exchange/pipeline.py`), records each in the journal, and offers the
-operations the control API, scenarios and `MockBinance` share (reset, clock, rows).
+`Exchange` builds the world a `Settings` describes (mock_server/exchange/world.py), answers
+every call through the one pipeline (mock_server/exchange/pipeline.py), records each in the
+journal, and is the one facade the control API, scenarios, `MockBinance` and tests act through.
 """
 
 from __future__ import annotations
@@ -13,58 +12,58 @@ import ctypes
 import ctypes.util
 from typing import Any
 
+from mock_server.endpoints.declaration import Endpoint
 from mock_server.endpoints.registry import Registry
 from mock_server.endpoints.spec import spec_endpoints
 from mock_server.exchange.pipeline import Pipeline
 from mock_server.exchange.settings import Settings
-from mock_server.exchange.wire import FORWARD, Call, Reply
-from mock_server.injection.faults import FaultBook
+from mock_server.exchange.wire import Call, Forward, Reply
+from mock_server.exchange.world import Snapshot, World
+from mock_server.injection.faults import FaultRule
 from mock_server.injection.scenario import Scenario
 from mock_server.replay.proxy import Upstreamed
-from mock_server.state.accounts import KeyStore, demo_account, load_keys, mask_key, not_an_account
-from mock_server.state.clock import MAX_MS, Clock, parse_clock_setting
+from mock_server.state.accounts import Account, KeyStore, demo_account, load_keys, mask_key, not_an_account
+from mock_server.state.clock import MAX_MS, Clock, ClockState, parse_clock_setting
 from mock_server.state.data import generate_chunks, load_fixture, parse_rows
-from mock_server.state.journal import Journal
-from mock_server.state.ledger import AccountLedger, Ledger, Transfer
-from mock_server.state.pacing import Pacer
-from mock_server.state.weights import WeightCounter, Weights
+from mock_server.state.journal import Entry
+from mock_server.state.ledger import Summary, Transfer
+from mock_server.state.operations import Operations
+from mock_server.state.wallets import Balance, amount, wallet_name
+from mock_server.state.weights import Weights
 
 SNAPSHOT_MAX_ROWS = 200_000  # a copy of the start ledger is kept for fast resets up to this size
 
 
 class Exchange:
+    """The facade: the control API, `MockBinance`, scenarios and tests act through its methods."""
+
     def __init__(self, settings: Settings | None = None, clock: Clock | None = None) -> None:
         self.settings = settings or Settings()
-        self.clock = clock or Clock()
-        self.profile = self.settings.profile
-        accounts = load_keys(self.settings.keys_path) if self.settings.keys_path else [demo_account()]
-        self.keys = KeyStore(accounts)
-        spec = () if self.settings.only_exact else spec_endpoints(self.settings.seed)
-        self.registry = Registry(self.settings.endpoints, spec)
-        self.ledger = Ledger()
         s = self.settings
-        self.weights = Weights(
-            WeightCounter(s.api_weight_limit), WeightCounter(s.sapi_weight_limit),
-            WeightCounter(s.sapi_uid_weight_limit),
-        )  # fmt: skip
-        self.faults = FaultBook(seed=self.settings.seed, paths=self.registry.paths())
-        self.pacer = Pacer(self.settings.min_interval_ms)
-        self.journal = Journal(self.settings.journal_size)
-        self.recording = self.settings.recording
-        if self.recording is not None and self.settings.cassette is None:
+        self.profile = s.profile
+        accounts = load_keys(s.keys_path) if s.keys_path else [demo_account()]
+        self.keys = KeyStore(accounts)
+        spec = () if s.only_exact else spec_endpoints(s.seed)
+        self.registry = Registry(s.endpoints, spec)
+        limits = (s.api_weight_limit, s.sapi_weight_limit, s.sapi_uid_weight_limit)
+        self.world = World(
+            clock or Clock(), s.journal_size, limits, s.seed, self.registry.paths(), s.min_interval_ms
+        )
+        self.recording = s.recording
+        if self.recording is not None and s.cassette is None:
             raise ValueError("recording needs the cassette to record into (Recording.open)")
         self.upstream = self.recording.upstream if self.recording is not None else None
         self.pipeline = Pipeline(
-            self.registry, self.keys, self.clock, self.profile, self.ledger, self.weights,
-            self.faults, self.pacer, self.settings.cassette, self.settings.on_miss,
+            self.registry, self.keys, self.world, self.profile, s.cassette, s.on_miss,
             self.recording.mode if self.recording is not None else "none",
         )  # fmt: skip
-        self._start_clock = self.clock.state()
-        self._start_rows: dict[str, AccountLedger] | None = None
-        self.anchor_ms = (
-            self.settings.anchor_ms if self.settings.anchor_ms is not None else self.clock.now_ms()
-        )
-        self.reset()
+        self.anchor_ms = s.anchor_ms if s.anchor_ms is not None else self.world.clock.now_ms()
+        self._load_initial_data()
+        if s.scenario is not None:
+            self.apply_scenario(s.scenario)
+        # Resets are per test (the pytest fixture): copying beats regenerating 10x, up to a size.
+        rows = sum(self.world.ledger.count(a.api_key) for a in self.keys.accounts())
+        self._start = self.world.snapshot(ledger=rows <= SNAPSHOT_MAX_ROWS)
 
     # --- state ---
 
@@ -73,42 +72,35 @@ class Exchange:
         return self.keys.first().api_key
 
     def reset(self) -> None:
-        """Back to the state at start: data, faults, clock, pacing, journal and weights."""
-        start = self._start_clock
-        if start.mode == "frozen":
-            self.clock.freeze(start.now_ms, start.strict)
-        else:
-            self.clock.shift(start.offset_ms, start.strict)
-        self.faults.clear()
-        self.pacer.reset(self.settings.min_interval_ms)
-        self.journal.clear()
-        self.weights.reset()
-        if self.settings.cassette is not None:
-            self.settings.cassette.rewind()  # recordings stay; sequences start over
-        if self._start_rows is not None:
-            self.ledger.restore(self._start_rows)
-        else:
+        """Back to the state at start: every part of the world (rows, balances, faults, clock,
+        pacing, weights, journal); a cassette's sequences start over, its recordings stay."""
+        if self._start.ledger is None:
             self._load_initial_data()
-            if sum(self.ledger.count(a.api_key) for a in self.keys.accounts()) <= SNAPSHOT_MAX_ROWS:
-                # Resets are per test (the pytest fixture): copying beats regenerating 10x.
-                self._start_rows = self.ledger.snapshot()
-        if self.settings.scenario is not None:
-            self.apply_scenario(self.settings.scenario)
+        self.world.restore(self._start)
+        if self.settings.cassette is not None:
+            self.settings.cassette.rewind()
+
+    def snapshot(self) -> Snapshot:
+        return self.world.snapshot()
+
+    def restore(self, snapshot: Snapshot) -> None:
+        self.world.restore(snapshot)
 
     def _load_initial_data(self) -> None:
         """Fixture rows if any were given, else Faker rows for each account with a margin account."""
-        self.ledger.clear()
+        ledger = self.world.ledger
+        ledger.clear()
         if self.settings.fixtures:
             accounts = {a.api_key for a in self.keys.accounts()}
             for path in self.settings.fixtures:
                 for api_key, rows in load_fixture(path, self.default_api_key, accounts).items():
-                    self.ledger.add(api_key, rows)
+                    ledger.add(api_key, rows)
             return
         for account in self.keys.accounts():
             if account.margin_account:
                 s = self.settings
                 for chunk in generate_chunks(s.seed, self.anchor_ms, s.rows, account.api_key):
-                    self.ledger.add(account.api_key, chunk)
+                    ledger.add(account.api_key, chunk)
         if self.settings.rows >= 100_000:
             _return_free_memory()
 
@@ -116,40 +108,20 @@ class Exchange:
         if scenario.clock is not None:
             self.set_clock(scenario.clock)
         if scenario.min_interval_ms is not None:
-            self.pacer.reset(scenario.min_interval_ms)
+            self.world.pacer.reset(scenario.min_interval_ms)
         for i, (api_key, rows) in enumerate(scenario.transfers):
             try:
                 account = self.account_key(api_key)
             except ValueError as exc:
                 raise ValueError(f"{scenario.source}: transfers[{i}]: {exc}") from None
-            self.ledger.add(account, rows)
+            self.world.ledger.add(account, rows)
         for i, rule in enumerate(scenario.faults):
             try:
-                self.faults.add(rule)
+                self.world.faults.add(rule)
             except ValueError as exc:
                 raise ValueError(f"{scenario.source}: faults[{i}]: {exc}") from None
 
-    def add_transfers(self, rows: Any, api_key: str | None = None) -> int:
-        """Validated whole or nothing; raises ValueError naming the row and field."""
-        account = self.account_key(api_key)
-        parsed: list[Transfer] = parse_rows(rows, "rows")
-        return self.ledger.add(account, parsed)
-
-    def set_clock(self, data: Any) -> None:
-        """`{"now_ms": N}` freezes, `{"offset_ms": N}` shifts (each may add `"strict": true`),
-        `{"mode": "real"}` returns to real time; a bad shape raises ValueError saying so."""
-        self.clock.apply(parse_clock_setting(data))
-
-    def advance_clock(self, ms: Any) -> None:
-        if isinstance(ms, bool) or not isinstance(ms, int) or not 0 <= ms <= MAX_MS:
-            raise ValueError(f"advance_clock takes milliseconds (an integer from 0 to {MAX_MS}); got {ms!r}")
-        self.clock.advance(ms)
-
-    def set_pacing(self, min_interval_ms: Any) -> None:
-        value = min_interval_ms
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ValueError(f"min_interval_ms must be a non-negative integer; got {value!r}")
-        self.pacer.reset(value)
+    # --- accounts and what they hold ---
 
     def account_key(self, api_key: Any) -> str:
         """The account a control call names (the default one for None); ValueError otherwise."""
@@ -158,6 +130,141 @@ class Exchange:
         if not isinstance(api_key, str) or self.keys.get(api_key) is None:
             raise ValueError(not_an_account(api_key, (a.api_key for a in self.keys.accounts())))
         return api_key
+
+    def accounts(self) -> list[Account]:
+        return self.keys.accounts()
+
+    def account(self, api_key: str | None = None) -> Account:
+        """The account of `api_key` (the default one for None); ValueError naming a stranger."""
+        found = self.keys.get(self.account_key(api_key))
+        assert found is not None
+        return found
+
+    def add_transfers(self, rows: Any, api_key: str | None = None) -> int:
+        """Validated whole or nothing; raises ValueError naming the row and field."""
+        account = self.account_key(api_key)
+        parsed: list[Transfer] = parse_rows(rows, "rows")
+        return self.world.ledger.add(account, parsed)
+
+    def transfers(self, api_key: str | None = None) -> list[dict[str, Any]]:
+        """Every margin transfer row of the account, newest first, as Binance shows it."""
+        return self.world.ledger.rows(self.account_key(api_key))
+
+    def transfer_count(self, api_key: str | None = None) -> int:
+        return self.world.ledger.count(self.account_key(api_key))
+
+    def clear_transfers(self, api_key: str | None = None) -> None:
+        """Empty one account's rows, or every account's (no `api_key`)."""
+        self.world.ledger.clear(self.account_key(api_key) if api_key is not None else None)
+
+    def assets(self, api_key: str | None = None) -> list[str]:
+        """The assets of an account's rows (of every account's for None), sorted."""
+        return self.world.ledger.assets(self.account_key(api_key) if api_key is not None else None)
+
+    def isolated_symbols(self, api_key: str | None = None) -> list[str]:
+        """The isolated-margin symbols of an account's rows (of every account's for None), sorted."""
+        return self.world.ledger.isolated_symbols(self.account_key(api_key) if api_key is not None else None)
+
+    def balances(self, api_key: str | None = None) -> dict[str, dict[str, Balance]]:
+        """wallet -> asset -> balance, of one account (the default one for None)."""
+        return self.world.wallets.of(self.account_key(api_key))
+
+    def set_balance(self, wallet: Any, asset: Any, free: Any, api_key: str | None = None) -> Balance:
+        """Set one free balance; ValueError naming a bad wallet, asset or amount."""
+        if not isinstance(asset, str) or not asset.isascii() or not asset.isalnum():
+            raise ValueError(f'asset must be an asset\'s name such as "USDT"; got {asset!r}')
+        ops = self.world.operations(self.account_key(api_key))
+        return ops.set_balance(wallet_name(wallet), asset.upper(), amount(free, "free"))
+
+    def operations(self, api_key: str | None = None) -> Operations:
+        """The writer for one account, now: what an endpoint's write step gets."""
+        return self.world.operations(self.account_key(api_key))
+
+    # --- faults ---
+
+    def add_fault(self, rule: Any) -> FaultRule:
+        """A fault rule in the control API's shape; ValueError naming what is wrong with it."""
+        return self.world.faults.add(rule)
+
+    def fault_rules(self) -> list[FaultRule]:
+        return self.world.faults.rules()
+
+    def remove_fault(self, rule_id: int) -> bool:
+        return self.world.faults.remove(rule_id)
+
+    def clear_faults(self) -> None:
+        self.world.faults.clear()
+
+    # --- clock and pacing ---
+
+    def now_ms(self) -> int:
+        """The server clock, as /api/v3/time answers it."""
+        return self.world.clock.now_ms()
+
+    def clock_state(self) -> ClockState:
+        return self.world.clock.state()
+
+    def set_clock(self, data: Any) -> None:
+        """`{"now_ms": N}` freezes, `{"offset_ms": N}` shifts (each may add `"strict": true`),
+        `{"mode": "real"}` returns to real time; a bad shape raises ValueError saying so."""
+        self.world.clock.apply(parse_clock_setting(data))
+
+    def advance_clock(self, ms: Any) -> None:
+        if isinstance(ms, bool) or not isinstance(ms, int) or not 0 <= ms <= MAX_MS:
+            raise ValueError(f"advance_clock takes milliseconds (an integer from 0 to {MAX_MS}); got {ms!r}")
+        self.world.clock.advance(ms)
+
+    def real_clock(self) -> None:
+        self.world.clock.real()
+
+    @property
+    def min_interval_ms(self) -> int:
+        return self.world.pacer.min_interval_ms
+
+    def set_pacing(self, min_interval_ms: Any) -> None:
+        value = min_interval_ms
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"min_interval_ms must be a non-negative integer; got {value!r}")
+        self.world.pacer.reset(value)
+
+    # --- journal and weights ---
+
+    def requests(self, since: int = 0) -> list[Entry]:
+        """The journal, oldest first; with `since`, only the entries after that id."""
+        return self.world.journal.entries(since)
+
+    def request(self, entry_id: int) -> Entry | None:
+        return self.world.journal.entry(entry_id)
+
+    def clear_requests(self) -> None:
+        self.world.journal.clear()
+
+    @property
+    def weights(self) -> Weights:
+        """The per-minute weight counters (read them; the pipeline spends)."""
+        return self.world.weights
+
+    def reset_weights(self) -> None:
+        self.world.weights.reset()
+
+    def transfer_summary(self, api_key: str, now_ms: int, windows_ms: tuple[int, ...]) -> Summary:
+        return self.world.ledger.summary(self.account_key(api_key), now_ms, windows_ms)
+
+    # --- endpoints ---
+
+    def tiers(self) -> dict[str, list[str]]:
+        return self.registry.tiers()
+
+    def endpoints(self) -> list[Endpoint]:
+        return self.registry.endpoints()
+
+    def endpoint(self, method: str, path: str) -> Endpoint:
+        """The declaration serving a route; BinanceError -1099 when none does."""
+        return self.registry.find(method, path)
+
+    def replace_endpoint(self, endpoint: Endpoint) -> Endpoint:
+        """Serve `endpoint` in place of the declaration of its route; returns the one replaced."""
+        return self.registry.replace(endpoint)
 
     def cassette_state(self) -> dict[str, Any] | None:
         """What `/_mock/health` says of the cassette: its file, matcher, record mode and size."""
@@ -175,10 +282,10 @@ class Exchange:
 
     # --- every call ---
 
-    def handle(self, call: Call) -> Reply:
-        """The answer to a call, journaled; or a FORWARD reply, to be completed by `forwarded`."""
+    def handle(self, call: Call) -> Reply | Forward:
+        """The answer to a call, journaled; or Forward, to be completed by `forwarded`."""
         reply = self.pipeline.run(call)
-        if reply.check == FORWARD:
+        if type(reply) is Forward:
             return reply
         self._journal(call, reply)
         return reply
@@ -202,10 +309,10 @@ class Exchange:
         sent = call.query
         if call.body and call.method not in ("GET", "HEAD"):  # parameters in a form body (§1.5)
             sent = sent + b"&" + call.body if sent else call.body
-        self.journal.record(
-            self.clock.now_ms(), call.method, call.path, sent,
+        self.world.journal.record(
+            self.world.clock.now_ms(), call.method, call.path, sent,
             mask_key(call.api_key) if call.api_key else None, reply.status, reply.code, reply.msg,
-            reply.check, reply.rule_id, call.client_ip, reply.tier, reply.body,
+            reply.check, reply.rule_id, call.client_ip, reply.tier, reply.body, reply.changes,
         )  # fmt: skip
 
 

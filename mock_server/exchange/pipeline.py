@@ -9,22 +9,18 @@ later: a bad signature is -1022 even with a fault armed or a recording on file.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from mock_server.endpoints.declaration import SAPI_JSON, Context, Endpoint, Security
 from mock_server.endpoints.registry import Registry
-from mock_server.exchange.wire import FORWARD, Call, Reply
-from mock_server.injection.faults import FaultBook, Outcome
+from mock_server.exchange.wire import Call, Forward, Reply
+from mock_server.exchange.world import World
+from mock_server.injection.faults import Outcome
 from mock_server.replay.cassette import Cassette
 from mock_server.rules import errors, security
 from mock_server.rules.errors import BinanceError, error_body
 from mock_server.rules.fidelity import Profile
 from mock_server.rules.params import Params, read_params, request_params
 from mock_server.state.accounts import Account, KeyStore
-from mock_server.state.clock import Clock
-from mock_server.state.ledger import Ledger
-from mock_server.state.pacing import Pacer
-from mock_server.state.weights import MINUTE_MS, Weights
+from mock_server.state.weights import retry_after_s
 
 # The steps in Binance's order; the journal's `check` names the one that answered
 # ("ok", "replay" or "cassette" for an answer: the ledger's, a recording, a cassette miss).
@@ -41,25 +37,24 @@ STEPS = (
     "fault",  # an injected rule: its error, latency or a broken connection
     "pacing",  # calls of one account too close: -21003
     "account",  # the account the endpoint needs: -3003
-    "answer",  # a cassette's recording (or its miss), else the endpoint's own answer
+    "answer",  # a cassette's recording (or its miss): a recorded answer changes nothing
+    "write",  # the endpoint's write step (a balance too low: -2010), then its own answer
 )
 
 
-@dataclass
 class Pipeline:
-    registry: Registry
-    keys: KeyStore
-    clock: Clock
-    profile: Profile
-    ledger: Ledger
-    weights: Weights
-    faults: FaultBook
-    pacer: Pacer
-    cassette: Cassette | None = None
-    on_miss: str = "error"
-    record_mode: str = "none"  # "new" or "all": a recording proxy (mock_server/replay/proxy.py)
+    def __init__(
+        self, registry: Registry, keys: KeyStore, world: World, profile: Profile,
+        cassette: Cassette | None = None, on_miss: str = "error", record_mode: str = "none",
+    ) -> None:  # fmt: skip
+        self.registry, self.keys, self.world, self.profile = registry, keys, world, profile
+        self.cassette, self.on_miss = cassette, on_miss
+        self.record_mode = record_mode  # "new" or "all": a recording proxy (replay/proxy.py)
+        # The parts every call reads, at hand (the world's lock is in each).
+        self.clock, self.ledger, self.wallets = world.clock, world.ledger, world.wallets
+        self.weights, self.faults, self.pacer = world.weights, world.faults, world.pacer
 
-    def run(self, call: Call) -> Reply:
+    def run(self, call: Call) -> Reply | Forward:
         step, content_type, headers, delay_ms, tier = "route", SAPI_JSON, {}, 0, None
         try:
             endpoint = self.registry.find(call.method, call.path)
@@ -89,7 +84,7 @@ class Pipeline:
                 params = request_params(call.method, call.query, call.body)
             values = read_params(params, endpoint.params, endpoint.known, self.profile)
             step = "rules"
-            ctx = Context(now, self.profile, self.ledger, account)
+            ctx = Context(now, self.profile, self.ledger, account, self.wallets)
             request = endpoint.rules(values, ctx)
             step = "fault"
             outcome = self.faults.decide(
@@ -113,18 +108,29 @@ class Pipeline:
                 if hit is not None:
                     return Reply(hit.status, hit.body, {**hit.headers, **headers}, hit.content_type,
                                  delay_ms, code=hit.code, msg=hit.msg, check=hit.check, tier=tier)  # fmt: skip
-            return Reply(200, endpoint.answer(request, ctx), headers, content_type, delay_ms, tier=tier)
+            if endpoint.write is None or account is None:
+                return Reply(200, endpoint.answer(request, ctx), headers, content_type, delay_ms, tier=tier)
+            step = "write"
+            ops = self.world.operations(account.api_key, now)
+            with self.world.lock:  # the write and the answer see one world: no write between them
+                try:
+                    request = endpoint.write(request, ctx, ops)
+                except BinanceError:
+                    ops.undo()
+                    raise
+                body = endpoint.answer(request, ctx)
+            return Reply(200, body, headers, content_type, delay_ms, tier=tier, changes=tuple(ops.changes))
         except BinanceError as err:
             return _refusal(err, content_type, headers, step, tier, delay_ms)
 
-    def _proxied(self, call: Call, tier: str | None) -> Reply:
+    def _proxied(self, call: Call, tier: str | None) -> Reply | Forward:
         """F40: a recording proxy checks nothing of its own (the app's key is the upstream's, and
         so is the secret); in `new` it replays what the cassette has and forwards the rest."""
         if self.record_mode == "new" and self.cassette is not None:
             try:
                 params = request_params(call.method, call.query, call.body)
             except BinanceError:  # not UTF-8: never recorded, so the upstream answers it
-                return Reply(0, b"", check=FORWARD, tier=tier)
+                return Forward(tier)
             pairs = [(p.name, p.value) for p in params.items]
             hit = self.cassette.find(call.method, call.path, pairs, repeat_last=False)
             if hit is not None:
@@ -132,11 +138,11 @@ class Pipeline:
                 code, msg = r.error()
                 return Reply(r.status, r.body, r.passed_on_headers(), r.content_type, code=code, msg=msg,
                              check="replay", tier=tier)  # fmt: skip
-        return Reply(0, b"", check=FORWARD, tier=tier)
+        return Forward(tier)
 
     def _weigh(self, endpoint: Endpoint, call: Call, now: int, headers: dict[str, str]) -> None:
         """F18: count the call's weight into `headers`; every answer on the path reports it."""
-        if not call.path.startswith("/sapi/"):
+        if not endpoint.sapi:
             spend = self.weights.api_ip.spend(call.client_ip, endpoint.weight, now)
             headers["X-MBX-USED-WEIGHT"] = headers["X-MBX-USED-WEIGHT-1M"] = str(spend.used)
         elif endpoint.weight_kind == "UID":
@@ -160,8 +166,10 @@ class Pipeline:
         err = outcome.error
         assert err is not None
         if err.status == 429 and "Retry-After" not in headers:
-            default = -(-(MINUTE_MS - self.clock.now_ms() % MINUTE_MS) // 1000)
-            headers["Retry-After"] = str(outcome.retry_after if outcome.retry_after is not None else default)
+            after = (
+                outcome.retry_after if outcome.retry_after is not None else retry_after_s(self.clock.now_ms())
+            )
+            headers["Retry-After"] = str(after)
         return _refusal(err, content_type, headers, "fault", tier, outcome.delay_ms, outcome.rule_id)
 
 

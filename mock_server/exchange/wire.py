@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
-# The `check` of a reply that is not an answer yet: a recording proxy (--record-mode new|all)
-# asks the HTTP layer to get it from the upstream, then hands it to `Exchange.forwarded`.
-FORWARD = "forward"
+from typing import Any, NamedTuple
 
 
 class Call(NamedTuple):  # immutable, and cheaper to build than a frozen dataclass
@@ -30,3 +26,11 @@ class Reply(NamedTuple):  # built for every request: a NamedTuple costs a third 
     check: str = "ok"  # which step of the pipeline answered
     rule_id: int | None = None
     tier: str | None = None  # the tier of the endpoint that answered; None: no route
+    changes: tuple[dict[str, Any], ...] = ()  # what the call's write step changed, for the journal
+
+
+class Forward(NamedTuple):
+    """Not an answer yet: a recording proxy's call (--record-mode new|all). The HTTP layer gets
+    the answer from the upstream and hands it to `Exchange.forwarded`."""
+
+    tier: str | None

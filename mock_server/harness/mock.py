@@ -176,8 +176,7 @@ class MockBinance:
     @property
     def secret(self) -> str | None:
         """The HMAC secret of the default account (None for an RSA or Ed25519 key)."""
-        account = self.exchange.keys.get(self.api_key)
-        return account.secret if account is not None else None
+        return self.exchange.account().secret
 
     # --- faults ---
 
@@ -189,15 +188,15 @@ class MockBinance:
         """
         if code is not None:
             rule["code"] = code
-        return self.exchange.faults.add(rule).id
+        return self.exchange.add_fault(rule).id
 
     def faults(self) -> list[dict[str, Any]]:
         """Every rule as the control API lists it, with `fired` and `remaining`."""
-        return [r.to_dict() for r in self.exchange.faults.rules()]
+        return [r.to_dict() for r in self.exchange.fault_rules()]
 
     def clear_faults(self) -> None:
         """Remove every fault rule."""
-        self.exchange.faults.clear()
+        self.exchange.clear_faults()
 
     def set_pacing(self, min_interval_ms: int) -> None:
         """Calls of one account closer than this get -21003 (0 turns pacing off)."""
@@ -212,17 +211,17 @@ class MockBinance:
 
     def clear_transfers(self, api_key: str | None = None) -> None:
         """Empty one account's rows, or every account's (no `api_key`)."""
-        self.exchange.ledger.clear(self.exchange.account_key(api_key) if api_key is not None else None)
+        self.exchange.clear_transfers(api_key)
 
     def transfers(self, api_key: str | None = None) -> list[dict[str, Any]]:
         """Every row of the account, newest first, as Binance shows it."""
-        return self.exchange.ledger.rows(self.exchange.account_key(api_key))
+        return self.exchange.transfers(api_key)
 
     # --- clock ---
 
     def now_ms(self) -> int:
         """The server clock, as `/api/v3/time` answers it."""
-        return self.exchange.clock.now_ms()
+        return self.exchange.now_ms()
 
     def freeze_clock(self, now_ms: int, strict: bool = False) -> None:
         """Stop the server clock at `now_ms`. Unless `strict`, a request timestamp valid against
@@ -239,7 +238,7 @@ class MockBinance:
 
     def real_clock(self) -> None:
         """Back to real time."""
-        self.exchange.clock.real()
+        self.exchange.real_clock()
 
     # --- journal ---
 
@@ -249,10 +248,10 @@ class MockBinance:
 
     def clear_requests(self) -> None:
         """Empty the journal."""
-        self.exchange.journal.clear()
+        self.exchange.clear_requests()
 
     def _entries(self, path: str | None) -> list[Entry]:
-        return [e for e in self.exchange.journal.entries() if path is None or e.path == path]
+        return [e for e in self.exchange.requests() if path is None or e.path == path]
 
     def assert_request_made(
         self,
@@ -263,7 +262,7 @@ class MockBinance:
         """The newest journal entry with this path, parameter values and status; when none
         is there, an AssertionError that shows the nearest requests and what refused them."""
         wanted = {k: str(v) for k, v in (params or {}).items()}
-        entries = self.exchange.journal.entries()
+        entries = self.exchange.requests()
         for e in reversed(entries):
             if e.path == path and e.status == status and all(e.param(k) == v for k, v in wanted.items()):
                 return e.to_dict()

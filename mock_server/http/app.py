@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
 from mock_server.exchange import Exchange, Settings
-from mock_server.exchange.wire import FORWARD, Call, Reply
+from mock_server.exchange.wire import Call, Forward, Reply
 from mock_server.http.control import control_routes, no_route
 from mock_server.http.edge import MAX_BODY_BYTES, MAX_CONTROL_BODY_BYTES, BodyLimit, too_large
 from mock_server.rules import errors
@@ -85,7 +85,7 @@ class BinanceEndpoint:
         )
         try:
             reply = self.exchange.handle(call)
-            if reply.check == FORWARD:
+            if type(reply) is Forward:
                 reply = await self._forward(call, scope, reply.tier)
         except Exception:
             # A bug of ours must still look like Binance to the client under test; the

@@ -171,44 +171,44 @@ def control_routes(ex: Exchange, admin_token: str | None) -> list[Route]:
                 "status": "ok",
                 "version": __version__,
                 "profile": ex.profile.to_dict(),
-                "tiers": ex.registry.tiers(),
+                "tiers": ex.tiers(),
                 "cassette": ex.cassette_state(),
             }
         )
 
     async def add_fault(request: Request) -> Response:
-        rule = ex.faults.add(await _json(request))
+        rule = ex.add_fault(await _json(request))
         return JSONResponse({"id": rule.id}, 201)
 
     async def list_faults(request: Request) -> Response:
-        return JSONResponse({"faults": [r.to_dict(mask_key) for r in ex.faults.rules()]})
+        return JSONResponse({"faults": [r.to_dict(mask_key) for r in ex.fault_rules()]})
 
     async def delete_fault(request: Request) -> Response:
         raw = request.path_params["rule_id"]
-        if not raw.isdigit() or not ex.faults.remove(int(raw)):
+        if not raw.isdigit() or not ex.remove_fault(int(raw)):
             raise ControlError(404, f"no fault rule {raw}")
         return Response(status_code=204)
 
     async def clear_faults(request: Request) -> Response:
-        ex.faults.clear()
+        ex.clear_faults()
         return Response(status_code=204)
 
     async def get_clock(request: Request) -> Response:
-        return JSONResponse(ex.clock.state().to_dict())
+        return JSONResponse(ex.clock_state().to_dict())
 
     async def put_clock(request: Request) -> Response:
         ex.set_clock(await _json(request))
-        return JSONResponse(ex.clock.state().to_dict())
+        return JSONResponse(ex.clock_state().to_dict())
 
     async def get_pacing(request: Request) -> Response:
-        return JSONResponse({"min_interval_ms": ex.pacer.min_interval_ms})
+        return JSONResponse({"min_interval_ms": ex.min_interval_ms})
 
     async def put_pacing(request: Request) -> Response:
         data = await _json(request)
         if not isinstance(data, dict) or set(data) != {"min_interval_ms"}:
             raise ControlError(400, 'pacing takes {"min_interval_ms": N}')
         ex.set_pacing(data["min_interval_ms"])
-        return JSONResponse({"min_interval_ms": ex.pacer.min_interval_ms})
+        return JSONResponse({"min_interval_ms": ex.min_interval_ms})
 
     async def add_transfers(request: Request) -> Response:
         data = await _json(request)
@@ -216,7 +216,7 @@ def control_routes(ex: Exchange, admin_token: str | None) -> list[Route]:
             raise ControlError(400, 'expected {"apiKey": ..., "rows": [...]}')
         api_key = ex.account_key(data.get("apiKey"))
         added = ex.add_transfers(data["rows"], api_key)
-        return JSONResponse({"added": added, "total": ex.ledger.count(api_key)}, 201)
+        return JSONResponse({"added": added, "total": ex.transfer_count(api_key)}, 201)
 
     def key_of(request: Request) -> str | None:
         # The header first: a key in a URL ends up in logs.
@@ -224,21 +224,21 @@ def control_routes(ex: Exchange, admin_token: str | None) -> list[Route]:
 
     async def list_transfers(request: Request) -> Response:
         api_key = ex.account_key(key_of(request))
-        return JSONResponse({"rows": ex.ledger.rows(api_key)})
+        return JSONResponse({"rows": ex.transfers(api_key)})
 
     async def clear_transfers(request: Request) -> Response:
         key = key_of(request)
-        ex.ledger.clear(ex.account_key(key) if key is not None else None)
+        ex.clear_transfers(key)
         return Response(status_code=204)
 
     async def list_requests(request: Request) -> Response:
         keep = journal_filter(request.query_params)
-        entries = ex.journal.entries(since_id(request.query_params))
+        entries = ex.requests(since_id(request.query_params))
         return JSONResponse({"requests": [e.to_dict() for e in entries if keep(e)]})
 
     async def get_request(request: Request) -> Response:
         raw = request.path_params["entry_id"]
-        entry = ex.journal.entry(int(raw)) if raw.isascii() and raw.isdigit() else None
+        entry = ex.request(int(raw)) if raw.isascii() and raw.isdigit() else None
         if entry is None:
             raise ControlError(404, f"no journal entry {raw} (the journal keeps the latest entries only)")
         return JSONResponse(entry.to_detail())
@@ -262,7 +262,7 @@ def control_routes(ex: Exchange, admin_token: str | None) -> list[Route]:
         return page_response(name, token_required=admin_token is not None)
 
     async def clear_requests(request: Request) -> Response:
-        ex.journal.clear()
+        ex.clear_requests()
         return Response(status_code=204)
 
     async def reset(request: Request) -> Response:
@@ -270,7 +270,7 @@ def control_routes(ex: Exchange, admin_token: str | None) -> list[Route]:
         return JSONResponse({"status": "reset"})
 
     async def openapi(request: Request) -> Response:
-        return JSONResponse(openapi_document(ex.registry.endpoints(), ex.profile))
+        return JSONResponse(openapi_document(ex.endpoints(), ex.profile))
 
     table: list[tuple[str, str, Handler, bool]] = [
         ("/_mock/health", "GET", health, True),
@@ -315,7 +315,7 @@ def error_catalog() -> list[dict[str, Any]]:
 def weight_usage(ex: Exchange) -> dict[str, Any]:
     """Weight spent in the mock's current minute, per counter (F18). Keys are masked: the UID
     counter is keyed by the API key as sent."""
-    now = ex.clock.now_ms()
+    now = ex.now_ms()
     w = ex.weights
     return {
         "minute_start_ms": now // MINUTE_MS * MINUTE_MS,
@@ -342,11 +342,11 @@ def _split(usage: list[tuple[str, int]]) -> list[tuple[tuple[str, str], int]]:
 def data_summary(ex: Exchange) -> dict[str, Any]:
     """Each account's rows by asset and type and by UTC day, and how many the default and the
     maximum window ending now hold: what a call without startTime covers, without every row."""
-    now = ex.clock.now_ms()
+    now = ex.now_ms()
     windows = (DEFAULT_WINDOW_MS, MAX_WINDOW_MS)
     accounts = []
-    for account in ex.keys.accounts():
-        s = ex.ledger.summary(account.api_key, now, windows)
+    for account in ex.accounts():
+        s = ex.transfer_summary(account.api_key, now, windows)
         accounts.append(
             {
                 "apiKey": mask_key(account.api_key),

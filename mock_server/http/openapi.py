@@ -32,7 +32,7 @@ _SIGNED_PARAMS = [
 
 
 def weight_header(endpoint: Endpoint) -> str:
-    if not endpoint.path.startswith("/sapi/"):
+    if not endpoint.sapi:
         return "X-MBX-USED-WEIGHT-1M"
     return f"X-SAPI-USED-{endpoint.weight_kind}-WEIGHT-1M"
 

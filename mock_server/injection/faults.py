@@ -10,6 +10,7 @@ concurrent calls, so "fail the next two calls, then succeed" is one rule with `t
 
 from __future__ import annotations
 
+import copy
 import difflib
 import random
 import threading
@@ -223,9 +224,11 @@ NOTHING = Outcome()
 
 
 class FaultBook:
-    def __init__(self, seed: int = 0, paths: Collection[str] = ()) -> None:
+    def __init__(
+        self, seed: int = 0, paths: Collection[str] = (), lock: threading.RLock | None = None
+    ) -> None:
         self._paths = paths
-        self._lock = threading.Lock()
+        self._lock = lock or threading.RLock()
         self._rules: list[FaultRule] = []
         self._next_id = 1
         self._rng = random.Random(seed)
@@ -252,6 +255,17 @@ class FaultBook:
     def rules(self) -> list[FaultRule]:
         with self._lock:
             return list(self._rules)
+
+    def snapshot(self) -> tuple[list[FaultRule], int, Any]:
+        with self._lock:  # a rule counts its firings: copy each
+            return [copy.copy(r) for r in self._rules], self._next_id, self._rng.getstate()
+
+    def restore(self, snapshot: tuple[list[FaultRule], int, Any]) -> None:
+        rules, next_id, rng = snapshot
+        with self._lock:
+            self._rules = [copy.copy(r) for r in rules]
+            self._next_id = next_id
+            self._rng.setstate(rng)
 
     def decide(
         self, path: str, api_key: str | None, params: Mapping[str, str], signed: bool = True

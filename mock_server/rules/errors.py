@@ -89,6 +89,9 @@ MORE_THAN_HOURS = _e(-1127, "MORE_THAN_XX_HOURS", "More than %s hours between st
 INVALID_PARAMETER = _e(-1130, "INVALID_PARAMETER", "Data sent for parameter '%s' is not valid.")
 BAD_RECV_WINDOW = _e(-1131, "BAD_RECV_WINDOW", "recvWindow must be less than 60000")
 BAD_API_KEY_FMT = _e(-2014, "BAD_API_KEY_FMT", "API-key format invalid.", 401)
+INSUFFICIENT_BALANCE = _e(
+    -2010, "NEW_ORDER_REJECTED", "Account has insufficient balance for requested action."
+)
 REJECTED_MBX_KEY = _e(-2015, "REJECTED_MBX_KEY", "Invalid API-key, IP, or permissions for action.", 401)
 INNER_FAILURE = _e(-3000, "INNER_FAILURE", "Internal server error.")
 NO_MARGIN_ACCOUNT = _e(-3003, "NO_OPENED_MARGIN_ACCOUNT", "Margin account does not exist.")

@@ -91,6 +91,30 @@ class Profile:
         return asdict(self)
 
 
+@dataclass(frozen=True, slots=True)
+class Switch:
+    """One alternative of one Profile decision, as a declaration names it: `Switch("below_min",
+    "default")` is true under a profile whose below_min is "default". A misspelt decision or
+    value raises here, when the endpoint is declared, not when a request first needs it."""
+
+    decision: str
+    value: str
+
+    def __post_init__(self) -> None:
+        if self.decision not in Profile.names():
+            raise ValueError(
+                f"unknown fidelity decision {self.decision!r}; known: {', '.join(Profile.names())}"
+            )
+        choices = Profile.choices(self.decision)
+        if self.value not in choices:
+            raise ValueError(
+                f"fidelity decision {self.decision!r} takes one of {', '.join(choices)}; got {self.value!r}"
+            )
+
+    def on(self, profile: Profile) -> bool:
+        return getattr(profile, self.decision) == self.value  # a known name: checked above
+
+
 def load_profile(path: str | Path) -> Profile:
     """Read a profile file: JSON or TOML, a flat table of decision = value."""
     p = Path(path)

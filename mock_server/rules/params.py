@@ -15,7 +15,7 @@ from urllib.parse import unquote_to_bytes
 
 from mock_server.rules import errors
 from mock_server.rules.errors import BinanceError
-from mock_server.rules.fidelity import LONG_LEGAL_RANGE, Profile
+from mock_server.rules.fidelity import LONG_LEGAL_RANGE, Profile, Switch
 
 _LONG = re.compile(r"[0-9]{1,20}")
 _DECIMAL = re.compile(r"[0-9]{1,20}(\.[0-9]{1,20})?")
@@ -47,9 +47,6 @@ class Params:
     def get(self, name: str) -> str | None:
         """The first value of `name`, or None when absent."""
         return self.first.get(name)
-
-    def names(self) -> list[str]:
-        return [p.name for p in self.items]
 
     def first_duplicate(self) -> str | None:
         return self.duplicates[0] if self.duplicates else None
@@ -127,8 +124,9 @@ def parse_long(name: str, value: str) -> int:
 
 
 # --- declared parameters ---
-# `below`, `above` and `invalid` name the Profile decision that says what Binance does with
-# such a value where its documentation is silent (docs/fidelity.md); None means an error.
+# `below`, `above` and `invalid` are the Profile decision's alternative under which Binance does
+# something else with such a value where its documentation is silent (docs/fidelity.md); None:
+# the error, always.
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,18 +138,18 @@ class Long:
     default: int | None = None
     minimum: int | None = None
     maximum: int | None = None
-    below: str | None = None  # a decision whose value "default" answers `default` under `minimum`
-    above: str | None = None  # a decision whose value "clamp" answers `maximum` over it
+    below: Switch | None = None  # when on, a value under `minimum` reads as `default`
+    above: Switch | None = None  # when on, a value over `maximum` reads as `maximum`
     description: str = ""
 
     def read(self, text: str, profile: Profile) -> Any:
         value = parse_long(self.name, text)
         if self.minimum is not None and value < self.minimum:
-            if self.below is not None and getattr(profile, self.below) == "default":
+            if self.below is not None and self.below.on(profile):
                 return self.default
             raise BinanceError(errors.INVALID_PARAMETER, self.name)  # F4
         if self.maximum is not None and value > self.maximum:
-            if self.above is not None and getattr(profile, self.above) == "clamp":
+            if self.above is not None and self.above.on(profile):
                 return self.maximum
             raise BinanceError(errors.INVALID_PARAMETER, self.name)  # F3
         return value
@@ -191,13 +189,13 @@ class Choice:
     values: tuple[str, ...]
     required: bool = False
     default: str | None = None
-    invalid: str | None = None  # a decision whose value "-1100" answers -1100 instead of -1130
+    invalid: Switch | None = None  # when on, a value outside `values` is -1100, not -1130
     description: str = ""
 
     def read(self, text: str, profile: Profile) -> Any:
         if text in self.values:
             return text
-        if self.invalid is not None and getattr(profile, self.invalid) == "-1100":
+        if self.invalid is not None and self.invalid.on(profile):
             raise BinanceError(errors.ILLEGAL_CHARS_PARAM, self.name, f"^({'|'.join(self.values)})$")
         raise BinanceError(errors.INVALID_PARAMETER, self.name)  # F9
 

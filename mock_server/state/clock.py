@@ -64,8 +64,8 @@ def parse_clock_setting(data: Any) -> ClockSetting:
 
 
 class Clock:
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
+    def __init__(self, lock: threading.RLock | None = None) -> None:
+        self._lock = lock or threading.RLock()
         self._frozen_ms: int | None = None
         self._offset_ms = 0
         self._strict = False
@@ -116,6 +116,17 @@ class Clock:
             self.freeze(setting.value, setting.strict)
         else:
             self.shift(setting.value, setting.strict)
+
+    def bind(self, lock: threading.RLock) -> None:
+        """Take the world's lock (a clock made before its world: tests pass their own)."""
+        self._lock = lock
+
+    def snapshot(self) -> tuple[int | None, int, bool]:
+        return self._frozen_ms, self._offset_ms, self._strict
+
+    def restore(self, snapshot: tuple[int | None, int, bool]) -> None:
+        with self._lock:
+            self._frozen_ms, self._offset_ms, self._strict = snapshot
 
     def state(self) -> ClockState:
         if self._frozen_ms is not None:

@@ -36,6 +36,7 @@ class Entry(NamedTuple):  # immutable, and cheaper to build than a frozen datacl
     client_ip: str
     tier: str | None = None  # "exact" or "spec": which kind of endpoint answered; None: no route
     body: bytes = b""  # the reply's own bytes object, not a copy: decoded only when shown
+    changes: tuple[dict[str, Any], ...] = ()  # what the call's write step changed (state/operations.py)
 
     def to_detail(self) -> dict[str, Any]:
         """The entry with the body that was answered, as text (the list leaves it out)."""
@@ -60,6 +61,7 @@ class Entry(NamedTuple):  # immutable, and cheaper to build than a frozen datacl
             "rule": self.rule_id,
             "clientIp": self.client_ip,
             "tier": self.tier,
+            "changes": list(self.changes),
         }
 
     @property
@@ -87,15 +89,15 @@ def loggable_params(raw_query: bytes) -> tuple[tuple[str, str], ...]:
 
 
 class Journal:
-    def __init__(self, size: int = DEFAULT_SIZE) -> None:
-        self._lock = threading.Lock()
+    def __init__(self, size: int = DEFAULT_SIZE, lock: threading.RLock | None = None) -> None:
+        self._lock = lock or threading.RLock()
         self._entries: deque[tuple[Any, ...]] = deque(maxlen=max(1, size))
         self._ids = itertools.count(1)
 
     def record(
         self, time_ms: int, method: str, path: str, query: bytes, api_key: str | None, status: int,
         code: int | None, msg: str | None, check: str, rule_id: int | None, client_ip: str, tier: str | None,
-        body: bytes = b"",
+        body: bytes = b"", changes: tuple[dict[str, Any], ...] = (),
     ) -> None:  # fmt: skip
         """One call, in Entry's field order (positional: this runs for every request)."""
         if len(query) > 16_384:
@@ -105,7 +107,7 @@ class Journal:
         with self._lock:  # a plain tuple here; entries() makes the Entry a reader sees
             self._entries.append(
                 (next(self._ids), time_ms, method, path, query, api_key, status, code, msg, check, rule_id,
-                 client_ip, tier, body)
+                 client_ip, tier, body, changes)
             )  # fmt: skip
 
     def entries(self, since: int = 0) -> list[Entry]:
@@ -133,3 +135,14 @@ class Journal:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+
+    def snapshot(self) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return list(self._entries)
+
+    def restore(self, snapshot: list[tuple[Any, ...]]) -> None:
+        """The entries of the snapshot; ids go on from the newest ever given, so a poller's
+        `since` never sees an id twice."""
+        with self._lock:
+            self._entries.clear()
+            self._entries.extend(snapshot)

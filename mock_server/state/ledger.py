@@ -376,6 +376,19 @@ class AccountLedger:
         # tolist() then a reversed copy: half the cost of iterating the array in reverse.
         return Page(total, itemgetter(*ids[bottom:top].tolist()[::-1])(self._rows))
 
+    def set_status(self, tx_id: int, status: str) -> bool:
+        """A row's status changes (a PENDING transfer is CONFIRMED, or FAILED): the row is
+        rendered anew; its place in every index stays, as nothing they are keyed by changed."""
+        if status not in STATUSES:
+            raise ValueError(f"status must be one of {', '.join(STATUSES)}; got {status!r}")
+        try:
+            row_id = self._tx.index(tx_id)
+        except ValueError:
+            return False
+        row = json.loads(_ROW_HEAD + self._rows[row_id] + _ROW_TAIL)
+        self._rows[row_id] = Transfer.from_dict({**row, "status": status}).to_json()[_HEAD:-_TAIL]
+        return True
+
     def has_symbol(self, symbol: str) -> bool:
         return symbol in self._symbols
 
@@ -399,7 +412,8 @@ class AccountLedger:
         return Summary(len(self._ts), by_asset, days, in_window)
 
     def copy(self) -> AccountLedger:
-        """An independent copy (rows are immutable bytes, so only the containers are copied)."""
+        """An independent copy: a row is replaced in its list when it changes, never edited, so
+        copying the containers is enough."""
         other = AccountLedger.__new__(AccountLedger)
         for name, value in vars(self).items():
             setattr(other, name, copy.copy(value))
@@ -424,8 +438,8 @@ class Ledger:
     """All accounts' transfers. Thread-safe: the control API and the Python API write
     from other threads while the server reads."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
+    def __init__(self, lock: threading.RLock | None = None) -> None:
+        self._lock = lock or threading.RLock()
         self._accounts: dict[str, AccountLedger] = {}
 
     def add(self, api_key: str, rows: Iterable[Transfer]) -> int:
@@ -441,6 +455,12 @@ class Ledger:
         with self._lock:
             acct = self._accounts.get(api_key)
             return acct.query(q) if acct is not None else Page(0)
+
+    def set_status(self, api_key: str, tx_id: int, status: str) -> bool:
+        """Whether the account has the row; ValueError for a status Binance never shows."""
+        with self._lock:
+            acct = self._accounts.get(api_key)
+            return acct is not None and acct.set_status(tx_id, status)
 
     def has_symbol(self, api_key: str, symbol: str) -> bool:
         with self._lock:

@@ -15,9 +15,9 @@ class Pacer:
     """F23: a call of one account closer than `min_interval_ms` to the last accepted call
     gets -21003, and does not start a new interval."""
 
-    def __init__(self, min_interval_ms: int = 0) -> None:
+    def __init__(self, min_interval_ms: int = 0, lock: threading.RLock | None = None) -> None:
         self.min_interval_ms = min_interval_ms
-        self._lock = threading.Lock()
+        self._lock = lock or threading.RLock()
         self._last: dict[str, int] = {}
 
     def check(self, api_key: str, now_ms: int) -> BinanceError | None:
@@ -35,3 +35,12 @@ class Pacer:
             self._last.clear()
             if min_interval_ms is not None:
                 self.min_interval_ms = min_interval_ms
+
+    def snapshot(self) -> tuple[int, dict[str, int]]:
+        with self._lock:
+            return self.min_interval_ms, dict(self._last)
+
+    def restore(self, snapshot: tuple[int, dict[str, int]]) -> None:
+        with self._lock:
+            self.min_interval_ms, last = snapshot
+            self._last = dict(last)

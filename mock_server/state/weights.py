@@ -14,6 +14,11 @@ from typing import NamedTuple
 MINUTE_MS = 60_000
 
 
+def retry_after_s(now_ms: int) -> int:
+    """Retry-After of a 429: the whole seconds to the next minute, at least 1."""
+    return max(1, -(-(MINUTE_MS - now_ms % MINUTE_MS) // 1000))
+
+
 class Spend(NamedTuple):  # immutable, and cheaper to build than a frozen dataclass
     used: int
     limit: int
@@ -22,9 +27,9 @@ class Spend(NamedTuple):  # immutable, and cheaper to build than a frozen datacl
 
 
 class WeightCounter:
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, lock: threading.RLock | None = None) -> None:
         self.limit = limit
-        self._lock = threading.Lock()
+        self._lock = lock or threading.RLock()
         self._used: dict[str, tuple[int, int]] = {}  # bucket -> (minute, used)
 
     def spend(self, bucket: str, weight: int, now_ms: int) -> Spend:
@@ -37,8 +42,7 @@ class WeightCounter:
                 self._used = {k: v for k, v in self._used.items() if v[0] == minute}
         if used <= self.limit:
             return Spend(used, self.limit, 0, False)
-        retry_after = max(1, -(-((minute + 1) * MINUTE_MS - now_ms) // 1000))
-        return Spend(used, self.limit, retry_after, True)
+        return Spend(used, self.limit, retry_after_s(now_ms), True)
 
     def usage(self, now_ms: int) -> list[tuple[str, int]]:
         """(bucket, weight used) of every bucket that spent in the minute of `now_ms`."""
@@ -49,6 +53,14 @@ class WeightCounter:
     def reset(self) -> None:
         with self._lock:
             self._used.clear()
+
+    def snapshot(self) -> dict[str, tuple[int, int]]:
+        with self._lock:
+            return dict(self._used)
+
+    def restore(self, snapshot: dict[str, tuple[int, int]]) -> None:
+        with self._lock:
+            self._used = dict(snapshot)
 
 
 @dataclass
@@ -62,3 +74,10 @@ class Weights:
     def reset(self) -> None:
         for counter in (self.api_ip, self.sapi_ip, self.sapi_uid):
             counter.reset()
+
+    def snapshot(self) -> tuple[dict[str, tuple[int, int]], ...]:
+        return tuple(c.snapshot() for c in (self.api_ip, self.sapi_ip, self.sapi_uid))
+
+    def restore(self, snapshot: tuple[dict[str, tuple[int, int]], ...]) -> None:
+        for counter, used in zip((self.api_ip, self.sapi_ip, self.sapi_uid), snapshot, strict=True):
+            counter.restore(used)

@@ -177,7 +177,7 @@ def test_bad_input_shows_the_mocks_own_message(browser: Any) -> None:
         # A refused control call is an answer the page shows, not a console error...
         entries = severe(browser)
         assert all("400" in e["message"] for e in entries), entries
-        assert mock.exchange.faults.rules() == []
+        assert mock.exchange.fault_rules() == []
 
 
 def test_admin_token_is_asked_once(browser: Any, token_server: Any) -> None:

@@ -1,0 +1,74 @@
+"""The world: all mutable state of one mock, behind one lock.
+
+What an account holds (the margin transfer history, wallets and balances), and what steers the
+mock (faults, clock, pacing, weights, the journal) are parts of one object. Every part shares the
+world's lock, so an operation that checks one part and changes another does both as one step,
+and `snapshot()` / `restore()` take and put back all of it at once (`POST /_mock/reset`).
+Endpoints read the parts; only `Operations` (mock_server/state/operations.py) change what an
+account holds.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, NamedTuple
+
+from mock_server.injection.faults import FaultBook
+from mock_server.state.clock import Clock
+from mock_server.state.journal import Journal
+from mock_server.state.ledger import Ledger
+from mock_server.state.operations import Operations
+from mock_server.state.pacing import Pacer
+from mock_server.state.wallets import Wallets
+from mock_server.state.weights import WeightCounter, Weights
+
+
+class Snapshot(NamedTuple):
+    ledger: Any  # None: too large to copy; a reset regenerates it (Exchange.reset)
+    wallets: Any
+    faults: Any
+    clock: Any
+    pacer: Any
+    weights: Any
+    journal: Any
+
+
+class World:
+    def __init__(
+        self, clock: Clock, journal_size: int, weight_limits: tuple[int, int, int], seed: int,
+        paths: frozenset[str], min_interval_ms: int,
+    ) -> None:  # fmt: skip
+        self.lock = threading.RLock()
+        lock = self.lock
+        clock.bind(lock)
+        self.clock = clock
+        self.ledger = Ledger(lock)
+        self.wallets = Wallets(lock)
+        self.faults = FaultBook(seed=seed, paths=paths, lock=lock)
+        self.pacer = Pacer(min_interval_ms, lock)
+        self.weights = Weights(*(WeightCounter(limit, lock) for limit in weight_limits))
+        self.journal = Journal(journal_size, lock)
+
+    def operations(self, api_key: str, now_ms: int | None = None) -> Operations:
+        """The writer for one account at one moment (now, by the mock's clock, by default)."""
+        when = self.clock.now_ms() if now_ms is None else now_ms
+        return Operations(self.lock, self.ledger, self.wallets, api_key, when)
+
+    def snapshot(self, ledger: bool = True) -> Snapshot:
+        with self.lock:
+            return Snapshot(
+                self.ledger.snapshot() if ledger else None, self.wallets.snapshot(), self.faults.snapshot(),
+                self.clock.snapshot(), self.pacer.snapshot(), self.weights.snapshot(), self.journal.snapshot(),
+            )  # fmt: skip
+
+    def restore(self, snapshot: Snapshot) -> None:
+        """Every part as it was; a snapshot without its ledger leaves the ledger as it is."""
+        with self.lock:
+            if snapshot.ledger is not None:
+                self.ledger.restore(snapshot.ledger)
+            self.wallets.restore(snapshot.wallets)
+            self.faults.restore(snapshot.faults)
+            self.clock.restore(snapshot.clock)
+            self.pacer.restore(snapshot.pacer)
+            self.weights.restore(snapshot.weights)
+            self.journal.restore(snapshot.journal)
