@@ -230,19 +230,18 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-# Other subcommands live beside what they run: each module named here has
-# `register(subparsers)`, which adds its parser with `set_defaults(run=callable)`.
-SUBCOMMANDS: tuple[str, ...] = ("contracts.cli", "mock_server.replay.cli")
+# Other subcommands live beside what they run, registered as entry points (pyproject.toml).
+SUBCOMMANDS = "binance_mock.subcommands"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    import importlib
+    from importlib.metadata import entry_points
 
     parser = argparse.ArgumentParser(prog="binance-mock", description="A fake Binance for tests.")
     sub = parser.add_subparsers(dest="command", required=True)
     _serve_parser(sub)
-    for module in SUBCOMMANDS:
-        importlib.import_module(module).register(sub)
+    for point in sorted(entry_points(group=SUBCOMMANDS), key=lambda p: p.name):
+        point.load()(sub)
     args = parser.parse_args(argv)
     if args.command == "serve":
         return _serve(args)

@@ -24,10 +24,14 @@ def _modules() -> dict[str, Path]:
 
 
 def _imports(path: Path, modules: dict[str, Path]) -> set[str]:
-    """Every project module `path` imports, wherever the import statement stands."""
+    """Every project module `path` imports, wherever the import statement stands; also a module
+    named by a string of its dotted name (loaded by `importlib.import_module("contracts.cli")`,
+    at once or later)."""
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and "." in node.value:
+            found.add(node.value)
+        elif isinstance(node, ast.Import):
             found.update(a.name for a in node.names if a.name in modules)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             for alias in node.names:
@@ -84,6 +88,34 @@ def test_the_pytest_plugin_imports_no_server_dependency_until_used() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "[]"
+
+
+# README "Layout": the reference client stands alone (an app's code, it knows nothing of the mock);
+# the mock never imports the suite that checks it (a bug in the mock must not be copied into the
+# check that should catch it); the contract suite reads the mock's catalog of facts.
+ALLOWED = {
+    "client_under_test": {"client_under_test"},
+    "mock_server": {"mock_server"},
+    "contracts": {"contracts", "mock_server"},
+}
+
+
+def test_each_package_imports_only_what_the_layout_allows() -> None:
+    modules = _modules()
+    assert {name.split(".")[0] for name in modules} == set(ALLOWED)
+    wrong = [
+        f"{name} -> {imported}"
+        for name, path in modules.items()
+        for imported in _imports(path, modules)
+        if imported.split(".")[0] not in ALLOWED[name.split(".")[0]]
+    ]
+    assert not wrong, wrong
+
+
+def test_a_module_loaded_by_name_counts_as_an_import(tmp_path: Path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text("import importlib\nNAMES = ('contracts.cli',)\nimportlib.import_module(NAMES[0])\n")
+    assert _imports(module, {"contracts.cli": module, "contracts": module}) == {"contracts.cli"}
 
 
 # README "Layout": each subpackage of mock_server imports only the ones before it in this list.
