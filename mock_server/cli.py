@@ -11,10 +11,10 @@ from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
 
 from mock_server.exchange import Exchange, Settings
-from mock_server.injection.scenario import load_scenario
+from mock_server.exchange.settings import build_settings as settings_from_options
 from mock_server.replay.cassette import MATCHERS
-from mock_server.replay.proxy import CLI_NAMES, DEFAULT_TIMEOUT_S, RECORD_MODES, open_cassette
-from mock_server.rules.fidelity import Profile, load_profile, parse_assignments
+from mock_server.replay.proxy import CLI_NAMES, DEFAULT_TIMEOUT_S, RECORD_MODES
+from mock_server.rules.fidelity import parse_assignments
 from mock_server.state.data import DEFAULT_ROWS
 
 DEFAULT_HOST = "127.0.0.1"
@@ -126,28 +126,14 @@ def _serve_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 
 def build_settings(args: argparse.Namespace) -> Settings:
-    profile = load_profile(args.profile) if args.profile else Profile()
-    profile = profile.with_values(parse_assignments(args.fidelity))
-    settings = Settings(
-        seed=args.seed,
-        anchor_ms=args.anchor_ms,
-        rows=args.rows,
-        fixtures=list(args.fixture),
-        keys_path=args.keys,
-        profile=profile,
-        min_interval_ms=args.min_interval_ms,
-        journal_size=args.journal_size,
-        scenario=load_scenario(args.scenario) if args.scenario else None,
-        on_miss=args.on_miss,
-        only_exact=args.only_exact,
-    )
-    settings.cassette, settings.recording = open_cassette(
-        args.cassette, args.record_mode, args.match, args.upstream, args.upstream_timeout,
-        tuple(args.redact), args.on_miss, CLI_NAMES,
+    return settings_from_options(
+        CLI_NAMES, seed=args.seed, anchor_ms=args.anchor_ms, rows=args.rows, fixtures=args.fixture,
+        keys=args.keys, profile=args.profile, fidelity=parse_assignments(args.fidelity),
+        min_interval_ms=args.min_interval_ms, ip_weight_limit=args.ip_weight_limit, scenario=args.scenario,
+        journal_size=args.journal_size, cassette=args.cassette, on_miss=args.on_miss, match=args.match,
+        record_mode=args.record_mode, upstream=args.upstream, upstream_timeout_s=args.upstream_timeout,
+        redact=args.redact, only_exact=args.only_exact,
     )  # fmt: skip
-    if args.ip_weight_limit is not None:
-        settings.sapi_weight_limit = args.ip_weight_limit
-    return settings
 
 
 def _serve(args: argparse.Namespace) -> int:

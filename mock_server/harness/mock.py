@@ -20,13 +20,12 @@ import uvicorn
 
 from mock_server.endpoints.declaration import Endpoint
 from mock_server.endpoints.registry import DEFAULT_ENDPOINTS
-from mock_server.exchange import Exchange, Settings
+from mock_server.exchange import Exchange
+from mock_server.exchange.settings import build_settings
 from mock_server.http.app import create_app
 from mock_server.http.server import server_config
-from mock_server.injection.scenario import load_scenario
-from mock_server.replay.cassette import MISS_POLICIES
-from mock_server.replay.proxy import DEFAULT_TIMEOUT_S, PYTHON_NAMES, open_cassette
-from mock_server.rules.fidelity import Profile, load_profile
+from mock_server.replay.proxy import DEFAULT_TIMEOUT_S, PYTHON_NAMES
+from mock_server.rules.fidelity import Profile
 from mock_server.state.journal import Entry
 
 
@@ -81,32 +80,14 @@ class MockBinance:
         fixture: str | Iterable[str] = (),
         keys_path: str | None = None,
     ) -> None:
-        if isinstance(profile, str):
-            profile = load_profile(profile)
-        elif profile is None or isinstance(profile, Mapping):
-            profile = Profile().with_values(dict(profile or {}))
         paths = [p for given in (fixture, fixtures) for p in ([given] if isinstance(given, str) else given)]
-        if on_miss not in MISS_POLICIES:
-            raise ValueError(f"on_miss must be one of {', '.join(MISS_POLICIES)}; got {on_miss!r}")
-        settings = Settings(
-            seed=seed,
-            anchor_ms=anchor_ms,
-            rows=rows,
-            fixtures=paths,
-            keys_path=keys or keys_path,
-            profile=profile,
-            min_interval_ms=min_interval_ms,
-            journal_size=journal_size,
-            scenario=load_scenario(scenario) if scenario else None,
-            on_miss=on_miss,
-            endpoints=tuple(endpoints),
-            only_exact=only_exact,
-        )
-        if ip_weight_limit is not None:
-            settings.sapi_weight_limit = ip_weight_limit
-        settings.cassette, settings.recording = open_cassette(
-            cassette, record_mode, match, upstream, upstream_timeout_s, tuple(redact), on_miss, PYTHON_NAMES
-        )
+        settings = build_settings(
+            PYTHON_NAMES, seed=seed, anchor_ms=anchor_ms, rows=rows, fixtures=paths, keys=keys or keys_path,
+            profile=profile, min_interval_ms=min_interval_ms, ip_weight_limit=ip_weight_limit,
+            scenario=scenario, journal_size=journal_size, cassette=cassette, on_miss=on_miss, match=match,
+            record_mode=record_mode, upstream=upstream, upstream_timeout_s=upstream_timeout_s, redact=redact,
+            endpoints=endpoints, only_exact=only_exact,
+        )  # fmt: skip
         self.exchange = Exchange(settings)
         self._host = host
         self._port = port
