@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from mock_server.exchange import Exchange, Settings
 from mock_server.exchange.wire import Call
-from mock_server.rules.security import sign_hmac
+from mock_server.rules.signature import sign_hmac
 from mock_server.state.accounts import DEMO_API_KEY, DEMO_SECRET
 
 PATH = "/sapi/v1/margin/transfer"

@@ -31,7 +31,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mock_server.rules.security import sign_hmac  # noqa: E402
+from mock_server.rules.signature import sign_hmac  # noqa: E402
 from mock_server.state.accounts import DEMO_API_KEY, DEMO_SECRET  # noqa: E402
 
 PY = sys.executable

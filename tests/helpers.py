@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 import httpx2 as httpx
 from starlette.testclient import TestClient
 
-from mock_server.rules.security import sign_hmac
+from mock_server.rules.signature import sign_hmac
 from mock_server.state.accounts import DEMO_API_KEY, DEMO_SECRET
 
 NOW = 1_790_000_000_000  # a fixed server time (2026-09-21) for deterministic tests

@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 from mock_server import MockBinance
 from mock_server.exchange import Exchange
 from mock_server.rules.params import request_params
-from mock_server.rules.security import sign_hmac
+from mock_server.rules.signature import sign_hmac
 from mock_server.state.accounts import DEMO_API_KEY, DEMO_SECRET
 
 ORDER_TEST = "/api/v3/order/test"

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from helpers import free_port, serve_process
 
-from mock_server.rules.security import sign_hmac
+from mock_server.rules.signature import sign_hmac
 from mock_server.state.accounts import DEMO_API_KEY, DEMO_SECRET
 
 ANCHOR = 1_790_000_000_000

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from mock_server.exchange import Exchange, Settings
 from mock_server.http.app import create_app
-from mock_server.rules.security import sign_hmac
+from mock_server.rules.signature import sign_hmac
 from mock_server.state.accounts import DEMO_API_KEY, DEMO_SECRET
 from mock_server.state.clock import Clock
 

@@ -21,7 +21,7 @@ from mock_server.exchange import Exchange, Settings
 from mock_server.exchange.pipeline import STEPS
 from mock_server.exchange.wire import Call
 from mock_server.replay.cassette import Cassette, Interaction, RecordedRequest, RecordedResponse
-from mock_server.rules.security import sign_hmac
+from mock_server.rules.signature import sign_hmac
 from mock_server.state.accounts import DEMO_API_KEY, DEMO_SECRET
 from mock_server.state.clock import Clock
 

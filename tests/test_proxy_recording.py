@@ -26,7 +26,7 @@ from mock_server.cli import main
 from mock_server.replay.cassette import load_cassette
 from mock_server.replay.recorder import WRITE_PAUSE_ENV
 from mock_server.rules.fidelity import DAY_MS, MAX_WINDOW_MS
-from mock_server.rules.security import sign_hmac
+from mock_server.rules.signature import sign_hmac
 from mock_server.state.accounts import DEMO_API_KEY, DEMO_SECRET
 
 PATH = "/sapi/v1/margin/transfer"

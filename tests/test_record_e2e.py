@@ -26,7 +26,7 @@ from mock_server.replay import recorder
 from mock_server.replay.cassette import load_cassette
 from mock_server.replay.recorder import WRITE_PAUSE_ENV
 from mock_server.rules.fidelity import DAY_MS, MAX_WINDOW_MS
-from mock_server.rules.security import sign_hmac
+from mock_server.rules.signature import sign_hmac
 from mock_server.state.accounts import DEMO_API_KEY, DEMO_SECRET
 
 ANCHOR = 1_700_000_000_000

@@ -268,7 +268,7 @@ def test_scrubber_catches_plain_percent_encoded_upper_case_and_json_escaped_form
 def test_scrubber_stays_linear_with_thousands_of_signatures_and_prefers_the_longest_form() -> None:
     import time
 
-    from mock_server.rules.security import sign_hmac
+    from mock_server.rules.signature import sign_hmac
 
     s = Scrubber()
     sigs = [sign_hmac("k", str(i).encode()) for i in range(3_000)]

@@ -31,7 +31,7 @@ from reliability_helpers import connect, read_response, served
 from mock_server import MockBinance
 from mock_server.exchange.wire import Call
 from mock_server.http.app import create_app
-from mock_server.rules.security import sign_hmac
+from mock_server.rules.signature import sign_hmac
 from mock_server.state.accounts import DEMO_SECRET
 
 PATH = "/sapi/v1/margin/transfer"

@@ -31,7 +31,8 @@ from test_reliability import ROOT, start_server
 
 from mock_server.exchange import Exchange, Settings
 from mock_server.http.app import create_app
-from mock_server.rules.security import sign_hmac
+from mock_server.rules import signature
+from mock_server.rules.signature import sign_hmac
 from mock_server.state import accounts
 from mock_server.state.accounts import DEMO_API_KEY, DEMO_SECRET
 from mock_server.state.clock import Clock
@@ -146,7 +147,7 @@ def test_signatures_are_compared_in_constant_time(monkeypatch: pytest.MonkeyPatc
         calls.append((a, b))
         return real(a, b)
 
-    monkeypatch.setattr(accounts.hmac, "compare_digest", spy)
+    monkeypatch.setattr(signature.hmac, "compare_digest", spy)
     account = accounts.demo_account()
     payload = b"size=1&timestamp=1"
     good = sign_hmac(DEMO_SECRET, payload)

@@ -12,8 +12,8 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from mock_server.rules import errors, security
 from mock_server.rules.errors import BinanceError
 from mock_server.rules.fidelity import Profile
-from mock_server.rules.params import parse_query, signed_payload
-from mock_server.rules.security import sign_hmac, sign_with_private_key
+from mock_server.rules.params import parse_query
+from mock_server.rules.signature import sign_hmac, sign_with_private_key, signed_payload
 from mock_server.state.accounts import (
     DEMO_API_KEY,
     DEMO_SECRET,

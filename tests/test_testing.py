@@ -14,7 +14,7 @@ import requests
 import uvicorn
 
 from mock_server import MockBinance
-from mock_server.rules.security import sign_hmac
+from mock_server.rules.signature import sign_hmac
 
 
 def signed_get(mock: MockBinance, **params: object) -> requests.Response:

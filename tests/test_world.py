@@ -20,7 +20,7 @@ from mock_server.rules import errors
 from mock_server.rules.fidelity import Switch
 from mock_server.rules.params import Decimal as Amount
 from mock_server.rules.params import Long, Text
-from mock_server.rules.security import sign_hmac
+from mock_server.rules.signature import sign_hmac
 from mock_server.state.accounts import DEMO_API_KEY, DEMO_SECRET
 from mock_server.state.clock import Clock
 from mock_server.state.operations import Operations

@@ -35,7 +35,7 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mock_server.rules.security import sign_hmac  # noqa: E402
+from mock_server.rules.signature import sign_hmac  # noqa: E402
 from mock_server.state.accounts import DEMO_API_KEY, DEMO_SECRET  # noqa: E402
 
 NOW = 1_790_000_000_000

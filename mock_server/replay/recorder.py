@@ -36,7 +36,7 @@ from mock_server.replay.cassette import (
     is_client_header,
 )
 from mock_server.rules.fidelity import DAY_MS, MAX_SIZE, MAX_WINDOW_MS
-from mock_server.rules.security import sign_hmac, sign_with_private_key
+from mock_server.rules.signature import sign_hmac, sign_with_private_key
 
 # 2 requests per second at most, plus 50 ms so network jitter never brings two calls closer
 # than 500 ms at the server (a mock with --min-interval-ms 500 would answer -21003).

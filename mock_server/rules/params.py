@@ -94,28 +94,6 @@ def request_params(method: str, query: bytes, body: bytes) -> Params:
     return Params(params.items + extra) if extra else params
 
 
-def signed_payload(raw_query: bytes, body: bytes) -> bytes:
-    """F14: the raw query plus body, byte for byte, with every `signature=` pair removed."""
-    return _strip_signature(raw_query) + _strip_signature(body)
-
-
-def _strip_signature(raw: bytes) -> bytes:
-    if b"signature" not in raw:
-        return raw
-    # What every client library sends: one signature, the last pair.
-    head, _, last = raw.rpartition(b"&")
-    if b"signature" not in head and last.partition(b"=")[0] == b"signature":
-        return head
-    kept = [p for p in raw.split(b"&") if p.partition(b"=")[0] != b"signature"]
-    return b"&".join(kept)
-
-
-def signature_is_last(raw_query: bytes, body: bytes) -> bool:
-    """True when the last pair sent (body after query) is the signature."""
-    pieces = [p for p in (raw_query + b"&" + body).split(b"&") if p]
-    return bool(pieces) and pieces[-1].partition(b"=")[0] == b"signature"
-
-
 def parse_long(name: str, value: str) -> int:
     """F10: a LONG is 1 to 20 ASCII digits that fit in int64; anything else is -1100."""
     if _LONG.fullmatch(value) is None or int(value) > _INT64_MAX:

@@ -9,20 +9,14 @@ the BinanceError of its own rule and nothing else:
 4. timestamp: inside the window ............ -1021 (two messages)
 5. signature: valid for the payload ........ -1022
 
-The signing helpers at the end do the maths a client does (for tests and the recorder).
+What is signed, and the maths of signing and verifying, are in signature.py.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import re
 from collections.abc import Callable
-from typing import Any, NamedTuple, Protocol, TypeVar
-
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
+from typing import NamedTuple, Protocol, TypeVar
 
 from mock_server.rules import errors
 from mock_server.rules.errors import BinanceError
@@ -32,7 +26,8 @@ from mock_server.rules.fidelity import (
     MAX_RECV_WINDOW_MS,
     Profile,
 )
-from mock_server.rules.params import Params, parse_long, signature_is_last, signed_payload
+from mock_server.rules.params import Params, parse_long
+from mock_server.rules.signature import signature_is_last, signed_payload
 
 SECURITY_PARAMS = frozenset({"timestamp", "signature", "recvWindow"})
 # F27: what "well-formed" means for -2014. Real keys are 64 alphanumerics; we accept
@@ -124,20 +119,3 @@ def check_signature(
         raise BinanceError(errors.INVALID_SIGNATURE)
     if not account.verify(signed_payload(raw_query, body), signature):
         raise BinanceError(errors.INVALID_SIGNATURE)
-
-
-# --- signing, for tests, the contract suite and the recorder (the same maths a client does) ---
-
-
-def sign_hmac(secret: str, payload: bytes) -> str:
-    return hmac.new(secret.encode(), payload, hashlib.sha256).hexdigest()
-
-
-def sign_with_private_key(private_key: Any, payload: bytes) -> str:
-    if isinstance(private_key, rsa.RSAPrivateKey):
-        raw = private_key.sign(payload, padding.PKCS1v15(), hashes.SHA256())
-    elif isinstance(private_key, ed25519.Ed25519PrivateKey):
-        raw = private_key.sign(payload)
-    else:
-        raise TypeError("private key must be RSA or Ed25519")
-    return base64.b64encode(raw).decode()

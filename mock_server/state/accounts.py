@@ -6,10 +6,6 @@ signed-endpoint example pair, so that examples from Binance's documentation work
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
 import json
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -17,11 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from mock_server.rules.security import API_KEY_FORMAT
+from mock_server.rules.signature import keyed_hmac, verify_hmac, verify_with_public_key
 
 KeyType = Literal["hmac", "rsa", "ed25519"]
 KEY_TYPES: tuple[KeyType, ...] = ("hmac", "rsa", "ed25519")
@@ -42,37 +38,16 @@ class Account:
     public_key: Any = field(default=None, repr=False)
     permissions: frozenset[str] = DEFAULT_PERMISSIONS
     margin_account: bool = True
-    # The secret's HMAC state, keyed once: each request hashes a copy of it, which skips
-    # hashing the key's two pads again (a third of a signature check).
-    _keyed: Any = field(default=None, init=False, repr=False, compare=False)
+    _keyed: Any = field(default=None, init=False, repr=False, compare=False)  # signature.keyed_hmac
 
     def __post_init__(self) -> None:
         if self.key_type == "hmac" and self.secret is not None:
-            keyed = hmac.new(self.secret.encode(), digestmod=hashlib.sha256)
-            # OpenSSL's own HMAC object when Python has one: its copy, update and hexdigest are C
-            # calls, where the hmac module's wrapper adds four Python calls to every request.
-            object.__setattr__(self, "_keyed", getattr(keyed, "_hmac", None) or keyed)
+            object.__setattr__(self, "_keyed", keyed_hmac(self.secret))
 
     def verify(self, payload: bytes, signature: str) -> bool:
         if self.key_type == "hmac":
-            assert self.secret is not None
-            mac = self._keyed.copy()  # never updated itself: shared by every request
-            mac.update(payload)
-            expected = mac.hexdigest().encode()
-            # HMAC hex is case-insensitive (docs/fidelity.md, "Signatures"); compare in constant time.
-            return hmac.compare_digest(expected, signature.lower().encode("utf-8"))
-        try:
-            raw = base64.b64decode(signature.encode("ascii"), validate=True)
-        except (binascii.Error, UnicodeEncodeError, ValueError):
-            return False
-        try:
-            if self.key_type == "rsa":
-                self.public_key.verify(raw, payload, padding.PKCS1v15(), hashes.SHA256())
-            else:
-                self.public_key.verify(raw, payload)
-        except (InvalidSignature, ValueError):
-            return False
-        return True
+            return verify_hmac(self._keyed, payload, signature)
+        return verify_with_public_key(self.public_key, payload, signature)
 
 
 # Every journal entry masks its key, and the keys in use are few: remember them. Bounded in
