@@ -119,10 +119,13 @@ def test_spacing_counts_from_the_send_not_from_the_end_of_the_wait() -> None:
 
 def test_windows_of_45_days_are_30_plus_15_with_inclusive_bounds() -> None:
     start, end = ANCHOR - 45 * DAY_MS, ANCHOR
-    assert windows(start, end) == [(start, start + MAX_WINDOW_MS), (start + MAX_WINDOW_MS + 1, end)]
-    assert windows(5, 5) == [(5, 5)]
+    assert windows(start, end, MAX_WINDOW_MS) == [
+        (start, start + MAX_WINDOW_MS),
+        (start + MAX_WINDOW_MS + 1, end),
+    ]
+    assert windows(5, 5, MAX_WINDOW_MS) == [(5, 5)]
     with pytest.raises(ValueError):
-        windows(6, 5)
+        windows(6, 5, MAX_WINDOW_MS)
 
 
 @settings(max_examples=200, deadline=None)

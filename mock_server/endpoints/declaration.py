@@ -53,6 +53,21 @@ Answer = Callable[[Any, Context], bytes]
 Schema = Callable[[Profile], dict[str, Any]]
 
 
+@dataclass(frozen=True, slots=True)
+class Paging:
+    """How a history endpoint pages its rows and bounds its time window, as data: the recorder
+    walks every page of a window by it, the control API and the page show its windows, and the
+    Python API asserts on its path by default."""
+
+    default_window_ms: int  # the window without startTime
+    max_window_ms: int  # the longest window one call may ask for
+    max_size: int  # rows a page at most
+    page: str = "current"  # the parameter of the page number, from 1
+    size: str = "size"
+    start: str = "startTime"
+    end: str = "endTime"
+
+
 def no_rules(values: Values, ctx: Context) -> Values:
     """An endpoint without checks of its own: its answer gets the parameters' values."""
     return values
@@ -72,6 +87,7 @@ class Endpoint:
     params: tuple[ParamRule, ...] = ()
     rules: Rules = no_rules
     write: Write | None = None  # runs for a signed or keyed caller, after every check has passed
+    paging: Paging | None = None  # a history: the margin transfers (one endpoint declares it)
     margin_account: bool = False  # F21: a key without a margin account gets -3003
     paced: bool = False  # F23: under pacing, calls of one account too close get -21003
     tier: Literal["exact", "spec"] = "exact"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any, NamedTuple
 
-from mock_server.endpoints.declaration import Context, Endpoint, Security, Values
+from mock_server.endpoints.declaration import Context, Endpoint, Paging, Security, Values
 from mock_server.rules import errors
 from mock_server.rules.errors import BinanceError
 from mock_server.rules.fidelity import (
@@ -114,6 +114,7 @@ ENDPOINT = Endpoint(
     weight=1,
     weight_kind="IP",
     permission=MARGIN_PERMISSION,
+    paging=Paging(DEFAULT_WINDOW_MS, MAX_WINDOW_MS, MAX_SIZE),
     margin_account=True,
     paced=True,
     params=(

@@ -62,3 +62,14 @@ class Registry:
 
     def paths(self) -> frozenset[str]:
         return frozenset(self._routes)
+
+    def history(self) -> Endpoint:
+        """The endpoint that lists the margin transfer history: the declared one with `paging`."""
+        return history(self.endpoints())
+
+
+def history(endpoints: Iterable[Endpoint] = DEFAULT_ENDPOINTS) -> Endpoint:
+    found = [e for e in endpoints if e.paging is not None and e.tier == "exact"]
+    if len(found) != 1:
+        raise ValueError(f"one declared endpoint lists the transfer history (has paging); found {len(found)}")
+    return found[0]

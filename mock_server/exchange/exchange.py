@@ -258,6 +258,10 @@ class Exchange:
     def endpoints(self) -> list[Endpoint]:
         return self.registry.endpoints()
 
+    def history(self) -> Endpoint:
+        """The endpoint that lists the margin transfer history (its paging says its windows)."""
+        return self.registry.history()
+
     def endpoint(self, method: str, path: str) -> Endpoint:
         """The declaration serving a route; BinanceError -1099 when none does."""
         return self.registry.find(method, path)

@@ -236,12 +236,14 @@ class MockBinance:
 
     def assert_request_made(
         self,
-        path: str = "/sapi/v1/margin/transfer",
+        path: str | None = None,
         params: Mapping[str, Any] | None = None,
         status: int = 200,
     ) -> dict[str, Any]:
-        """The newest journal entry with this path, parameter values and status; when none
-        is there, an AssertionError that shows the nearest requests and what refused them."""
+        """The newest journal entry with this path (the transfer history's by default),
+        parameter values and status; when none is there, an AssertionError that shows the nearest
+        requests and what refused them."""
+        path = path if path is not None else self.exchange.history().path
         wanted = {k: str(v) for k, v in (params or {}).items()}
         entries = self.exchange.requests()
         for e in reversed(entries):

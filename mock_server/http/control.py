@@ -21,7 +21,7 @@ from mock_server.exchange import Exchange
 from mock_server.http.openapi import openapi_document
 from mock_server.http.page import ASSETS, page_response
 from mock_server.rules import errors
-from mock_server.rules.fidelity import DAY_MS, DEFAULT_WINDOW_MS, MAX_WINDOW_MS
+from mock_server.rules.fidelity import DAY_MS
 from mock_server.state.accounts import mask_key
 from mock_server.state.journal import Entry
 from mock_server.state.weights import MINUTE_MS
@@ -343,7 +343,10 @@ def data_summary(ex: Exchange) -> dict[str, Any]:
     """Each account's rows by asset and type and by UTC day, and how many the default and the
     maximum window ending now hold: what a call without startTime covers, without every row."""
     now = ex.now_ms()
-    windows = (DEFAULT_WINDOW_MS, MAX_WINDOW_MS)
+    paging = ex.history().paging
+    assert paging is not None
+    default_ms, max_ms = paging.default_window_ms, paging.max_window_ms
+    windows = (default_ms, max_ms)
     accounts = []
     for account in ex.accounts():
         s = ex.transfer_summary(account.api_key, now, windows)
@@ -353,14 +356,14 @@ def data_summary(ex: Exchange) -> dict[str, Any]:
                 "rows": s.rows,
                 "byAsset": s.by_asset,
                 "days": [list(d) for d in s.days],
-                "inDefaultWindow": s.in_window[DEFAULT_WINDOW_MS],
-                "inMaxWindow": s.in_window[MAX_WINDOW_MS],
+                "inDefaultWindow": s.in_window[default_ms],
+                "inMaxWindow": s.in_window[max_ms],
             }
         )
     return {
         "now_ms": now,
         "day_ms": DAY_MS,
-        "default_window_ms": DEFAULT_WINDOW_MS,
-        "max_window_ms": MAX_WINDOW_MS,
+        "default_window_ms": default_ms,
+        "max_window_ms": max_ms,
         "accounts": accounts,
     }

@@ -16,10 +16,10 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
-from mock_server.endpoints import margin_transfer
 from mock_server.replay import recorder
 from mock_server.replay.cassette import dumps, load_cassette, to_fixture
 from mock_server.replay.recorder import (
+    HISTORY,
     KEY_ENV,
     SECRET_ENV,
     Credentials,
@@ -182,7 +182,6 @@ def _plan(args: argparse.Namespace) -> Plan:
         raise UsageError("--start is after --end")
     return Plan(
         params=params,
-        path=margin_transfer.PATH,
         start_ms=start,
         end_ms=end,
         all_pages=args.all_pages,
@@ -197,7 +196,7 @@ def _plan(args: argparse.Namespace) -> Plan:
 def run_import(args: argparse.Namespace) -> int:
     try:
         cassette = load_cassette(args.cassette)
-        fixture = to_fixture(cassette, margin_transfer.PATH, args.api_key)
+        fixture = to_fixture(cassette, HISTORY.path, args.api_key)
         write_atomic(args.out, dumps(fixture), force=args.force)
     except (ValueError, FileExistsError) as exc:
         return _fail(str(exc), 1)

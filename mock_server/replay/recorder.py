@@ -24,7 +24,8 @@ from urllib.parse import quote, quote_plus, urlencode, urlsplit
 
 import requests
 
-from mock_server.endpoints import margin_transfer
+from mock_server.endpoints.declaration import Endpoint, Paging
+from mock_server.endpoints.registry import history
 from mock_server.replay.cassette import (
     REDACTED,
     VOLATILE_PARAMS,
@@ -35,13 +36,13 @@ from mock_server.replay.cassette import (
     dumps,
     is_client_header,
 )
-from mock_server.rules.fidelity import DAY_MS, MAX_SIZE, MAX_WINDOW_MS
+from mock_server.rules.fidelity import DAY_MS
 from mock_server.rules.signature import sign_hmac, sign_with_private_key
 
 # 2 requests per second at most, plus 50 ms so network jitter never brings two calls closer
 # than 500 ms at the server (a mock with --min-interval-ms 500 would answer -21003).
 MIN_INTERVAL_S = 0.55
-PAGE_SIZE = MAX_SIZE
+HISTORY: Endpoint = history()  # what `record` walks, with its paging
 TIMEOUT_S = 10.0
 WRITE_CHUNK = 4_096
 # Test hook: seconds to sleep between written chunks, so a test can SIGKILL mid-write.
@@ -226,7 +227,7 @@ def parse_time(text: str, end: bool = False) -> int:
     return ms
 
 
-def windows(start_ms: int, end_ms: int, max_ms: int = MAX_WINDOW_MS) -> list[tuple[int, int]]:
+def windows(start_ms: int, end_ms: int, max_ms: int) -> list[tuple[int, int]]:
     """[start, end] cut into windows of at most `max_ms` (both bounds inclusive, as Binance's)."""
     if start_ms > end_ms:
         raise ValueError("--start is after --end")
@@ -244,7 +245,7 @@ class Plan:
     """What one `record` run asks for."""
 
     params: list[Pair] = field(default_factory=list)
-    path: str = margin_transfer.PATH
+    endpoint: Endpoint = HISTORY
     start_ms: int | None = None
     end_ms: int | None = None
     all_pages: bool = False
@@ -257,15 +258,25 @@ class Plan:
             raise ValueError(
                 "timestamp, recvWindow and signature are added by the recorder; do not pass them"
             )
-        if self.start_ms is not None and names & {"startTime", "endTime"}:
+        paging = self.paging
+        if self.start_ms is not None and names & {paging.start, paging.end}:
             raise ValueError("give the time range either with --start/--end or with --param, not both")
-        if self.all_pages and names & {"current", "size"}:
-            raise ValueError("--all-pages sets current and size itself; do not pass them")
+        if self.all_pages and names & {paging.page, paging.size}:
+            raise ValueError(f"--all-pages sets {paging.page} and {paging.size} itself; do not pass them")
+
+    @property
+    def path(self) -> str:
+        return self.endpoint.path
+
+    @property
+    def paging(self) -> Paging:
+        assert self.endpoint.paging is not None
+        return self.endpoint.paging
 
     def windows(self) -> list[tuple[int, int] | None]:
         if self.start_ms is None or self.end_ms is None:
             return [None]
-        return list(windows(self.start_ms, self.end_ms))
+        return list(windows(self.start_ms, self.end_ms, self.paging.max_window_ms))
 
 
 # --- recording ---
@@ -365,7 +376,7 @@ class Recorder:
         for window in plan.windows():
             base = list(plan.params)
             if window is not None:
-                base += [("startTime", str(window[0])), ("endTime", str(window[1]))]
+                base += [(plan.paging.start, str(window[0])), (plan.paging.end, str(window[1]))]
             for answered in self._pages(plan, base):
                 if answered.response.status >= 400 and not plan.record_errors:
                     raise RecordError(self.scrubber.message(_refusal(answered)))
@@ -379,15 +390,17 @@ class Recorder:
         if not plan.all_pages:
             yield self._fetch(plan.path, base, plan.recv_window)
             return
-        current = 1
+        paging, current = plan.paging, 1
         while True:
             interaction = self._fetch(
-                plan.path, [*base, ("current", str(current)), ("size", str(PAGE_SIZE))], plan.recv_window
+                plan.path,
+                [*base, (paging.page, str(current)), (paging.size, str(paging.max_size))],
+                plan.recv_window,
             )
             yield interaction
             total, rows = _page_counts(interaction)
             # Stop on an error, an empty page, or once the pages cover `total`.
-            if total is None or rows == 0 or current * PAGE_SIZE >= total:
+            if total is None or rows == 0 or current * paging.max_size >= total:
                 return
             current += 1
 
