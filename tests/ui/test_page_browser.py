@@ -1,4 +1,4 @@
-"""The page at /_mock/ui in a real browser: the scenario of issue 16, end to end."""
+"""The page at /_mock/ui in a real browser: watching and steering the mock from it, end to end."""
 
 from __future__ import annotations
 
