@@ -1,5 +1,5 @@
 """Unmodified clients get through their start-up and an account call against the mock, by
-base URL alone: ccxt, python-binance, binance-connector (issue 12)."""
+base URL alone: ccxt, python-binance, binance-connector."""
 
 from __future__ import annotations
 

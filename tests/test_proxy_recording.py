@@ -1,4 +1,4 @@
-"""Issue 15: the mock records the app's own traffic through a proxy (record modes new and all),
+"""The mock records the app's own traffic through a proxy (record modes new and all),
 and replays it the next day with --match sequence. The upstream is a second mock throughout."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 6, end to end: record from a second mock with a canary key, find no secret anywhere,
+"""Recording end to end: record from a second mock with a canary key, find no secret anywhere,
 replay byte for byte to a client signing with other keys and timestamps, survive SIGKILL."""
 
 from __future__ import annotations

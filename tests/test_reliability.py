@@ -1,7 +1,7 @@
-"""Issue 8, items 2-4 and 6 at test-suite scale: slow and broken clients, state under
+"""Sections 2-4 and 6 of docs/reliability.md at test-suite scale: slow and broken clients, state under
 concurrency, exact fault counters, a bounded journal, graceful SIGTERM, untouched fixtures.
 
-Everything here counts; the only times asserted are generous bounds the issue itself sets
+Everything here counts; the only times asserted are generous bounds docs/reliability.md states
 (SIGTERM within 5 s) or "did not hang" limits far above what a loaded 2-core machine needs.
 """
 

@@ -1,4 +1,4 @@
-"""Issue 8: the edge fixes found by the reliability runs (docs/reliability.md, changes
+"""The edge fixes found by the reliability runs (docs/reliability.md, changes
 P1-P6), each kept by a test: exit status, shutdown, size limits, routing, origin, keys in URLs.
 """
 

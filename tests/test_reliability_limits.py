@@ -1,4 +1,4 @@
-"""Issue 8, item 1 (limits): request line, headers and body over the edge's limits get a clean
+"""docs/reliability.md, section 1 (limits): request line, headers and body over the edge's limits get a clean
 414/431/413/408 and a closed connection (mock_server/http/edge.py), never a crash or a hang;
 the server goes on answering others."""
 

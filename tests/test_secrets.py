@@ -1,4 +1,4 @@
-"""Issue 8, item 5: no secret anywhere.
+"""docs/reliability.md, section 5: no secret anywhere.
 
 A canary API key and secret go through a whole run (serve at debug log level, valid and
 refused calls, injected faults, the journal, the control API, the contract suite) and must
@@ -102,7 +102,7 @@ def test_canary_key_and_secret_appear_nowhere(tmp_path: Path) -> None:
             ),
             ("POST", f"{ctl}/transfers", {"apiKey": key, "rows": [{"amount": "1"}]}),  # refused
             ("POST", f"{ctl}/transfers", {"apiKey": secret, "rows": []}),  # not an account
-            # Not `GET /_mock/transfers?apiKey=KEY`: a key in a URL lands in logs (P6, wip test).
+            # Not `GET /_mock/transfers?apiKey=KEY`: a key in a URL lands in logs (change P6 of docs/reliability.md).
             ("GET", f"{ctl}/transfers", None),
             ("PUT", f"{ctl}/clock", {"offset_ms": 0}),
         ]:

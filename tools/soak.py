@@ -1,4 +1,4 @@
-"""Soak the served mock (issue 8, item 2): `python tools/soak.py` (`make soak`).
+"""Soak the served mock (docs/reliability.md, section 2): `python tools/soak.py` (`make soak`).
 
 1. `binance-mock serve` on core 0, its clock frozen (so pre-signed requests stay valid), the
    IP weight limit out of reach (the load is one IP).

@@ -38,7 +38,7 @@ MAX_BODY_BYTES = 64 * 1024
 MAX_CONTROL_BODY_BYTES = 8 * 1024 * 1024
 HEAD_TIMEOUT_S = 10.0
 
-# uvicorn settings chosen on purpose (issue 8): idle keep-alive connections are closed after
+# uvicorn settings chosen on purpose (docs/reliability.md): idle keep-alive connections are closed after
 # 5 s (uvicorn's default, written down so a change is deliberate); SIGTERM waits at most 3 s
 # for in-flight requests (a stuck client must not keep the process alive; the default, None,
 # waits forever); no concurrency cap, since 503s would be a behaviour Binance never shows at

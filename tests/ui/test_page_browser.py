@@ -1,4 +1,4 @@
-"""The page at /_mock/ui in a real browser: the scenario of issue 16, end to end."""
+"""The page at /_mock/ui in a real browser: watching and steering the mock from it, end to end."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ if os.environ.get("BINANCE_MOCK_UI") != "required":
 
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from mock_server import MockBinance
@@ -217,3 +218,68 @@ def test_the_header_shows_the_cassette_while_recording(browser: Any, tmp_path: P
         wait_for(browser, lambda: info().endswith(", 1 recording"))
         assert wait_for(browser, lambda: journal_row(browser, ""))[1][6] == "upstream"
         assert severe(browser) == []
+
+
+def test_a_click_anywhere_on_a_journal_row_opens_it(browser: Any) -> None:
+    with MockBinance(seed=7) as mock:
+        browser.get(f"{mock.base_url}/_mock/ui")
+        wait_for(browser, lambda: browser.find_element(By.ID, "status").text == "live")
+        mock.inject(-3020)
+        assert signed_get(mock.base_url, {"asset": "USDT", "size": 3}).json()["code"] == -3020
+        row, _ = wait_for(browser, lambda: journal_row(browser, "-3020"))
+
+        # The path cell, not the time: the whole row is the target a user aims at.
+        row.find_elements(By.TAG_NAME, "td")[2].click()
+        detail = wait_for(
+            browser,
+            lambda: (
+                browser.find_elements(By.CSS_SELECTOR, "tr.detail pre")
+                and browser.find_element(By.CSS_SELECTOR, "tr.detail").text
+            ),
+        )
+        assert '"code": -3020' in detail and "<redacted>" in detail
+        assert row.find_element(By.CSS_SELECTOR, "button.open").get_attribute("aria-expanded") == "true"
+
+        # A click on the detail itself leaves it open (its text is there to be read and copied)...
+        browser.find_element(By.CSS_SELECTOR, "tr.detail pre").click()
+        assert browser.find_elements(By.CSS_SELECTOR, "tr.detail")
+        # ...and another click on the row, on its status this time, closes it.
+        row.find_elements(By.TAG_NAME, "td")[4].click()
+        wait_for(browser, lambda: not browser.find_elements(By.CSS_SELECTOR, "tr.detail"))
+        assert row.find_element(By.CSS_SELECTOR, "button.open").get_attribute("aria-expanded") == "false"
+
+        # The time stays a button, so the keyboard opens a row as before.
+        row.find_element(By.CSS_SELECTOR, "button.open").send_keys(Keys.ENTER)
+        wait_for(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "tr.detail pre"))
+        assert severe(browser) == []
+
+
+def test_an_error_clears_on_the_next_successful_action(browser: Any) -> None:
+    with MockBinance(seed=7) as mock:
+        browser.get(f"{mock.base_url}/_mock/ui")
+        wait_for(browser, lambda: browser.find_element(By.ID, "status").text == "live")
+        fault_error = lambda: browser.find_element(By.ID, "fault-error").text  # noqa: E731
+        clock_error = lambda: browser.find_element(By.ID, "clock-error").text  # noqa: E731
+
+        # A refused rule, then a successful action in another panel: the stale message goes.
+        browser.find_element(By.ID, "fault-times").clear()
+        browser.find_element(By.ID, "fault-times").send_keys("0")
+        browser.find_element(By.ID, "fault-add").click()
+        assert "'times' must be between 1" in wait_for(browser, fault_error)
+        pacing = browser.find_element(By.ID, "pacing-ms")
+        pacing.clear()
+        pacing.send_keys("250")
+        browser.find_element(By.ID, "pacing-set").click()
+        wait_for(browser, lambda: mock.exchange.pacer.min_interval_ms == 250)
+        wait_for(browser, lambda: fault_error() == "")
+
+        # A span the page cannot read, then a rule added: the clock's message goes too.
+        browser.find_element(By.ID, "clock-offset").send_keys("soon")
+        browser.find_element(By.ID, "clock-shift").click()
+        assert "'soon' is not a span" in wait_for(browser, clock_error)
+        browser.find_element(By.ID, "fault-times").clear()
+        browser.find_element(By.ID, "fault-times").send_keys("1")
+        browser.find_element(By.ID, "fault-add").click()
+        wait_for(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "#fault-rows tr"))
+        wait_for(browser, lambda: clock_error() == "")
+        assert browser.find_element(By.ID, "status").text == "live"

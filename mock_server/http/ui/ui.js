@@ -30,11 +30,13 @@
     return data;
   }
 
-  // Runs an action of the user, showing its error where the user looks.
+  // Runs an action of the user, showing its error where the user looks. Each action starts by
+  // clearing the messages of earlier ones, in every panel: once the mock has answered something
+  // new, a message about an older action is stale, and left standing it reads as a current fault.
   function act(where, fn) {
     return async (ev) => {
       if (ev) ev.preventDefault();
-      $(where).textContent = "";
+      for (const m of document.querySelectorAll("#panels .error")) m.textContent = "";
       try { await fn(); } catch (e) { if (!(e instanceof Refused)) $(where).textContent = e.message; }
     };
   }
@@ -65,14 +67,20 @@
   }
 
   function journalRow(e) {
+    // The time is a button for the keyboard; a pointer may click anywhere on the row, and the
+    // button's click reaches the row's listener too. A click that ends a text selection (a
+    // path or key being copied) is left alone.
     const open = el("button", { type: "button", cls: "open", "aria-expanded": "false",
       "aria-label": `Details of request ${e.id}`, text: new Date(e.time).toISOString().slice(11, 23) });
-    open.addEventListener("click", () => toggleDetail(tr, e, open));
     const tr = el("tr", { "data-id": e.id, cls: e.status >= 400 || e.status === 0 ? "bad" : "" },
       el("td", {}, open), el("td", { text: e.method }), el("td", { text: e.path }),
       el("td", { text: show(e.apiKey) }), el("td", { text: e.status || "dropped" }),
       el("td", { text: show(e.code) }), el("td", { text: e.check }),
       el("td", { text: e.rule ? "#" + e.rule : "" }), el("td", { text: show(e.tier) }));
+    tr.addEventListener("click", (ev) => {
+      if (ev.target !== open && String(window.getSelection())) return;
+      toggleDetail(tr, e, open);
+    });
     return tr;
   }
 
@@ -369,7 +377,7 @@
       $("journal-pause").textContent = s.paused ? "Resume" : "Pause";
       if (!s.paused) renderJournal();
     });
-    $("journal-clear").addEventListener("click", act("status", async () => {
+    $("journal-clear").addEventListener("click", act("journal-error", async () => {
       await api("DELETE", "/requests");
       s.rows = [];
       renderJournal();
@@ -402,7 +410,7 @@
       renderJournal();
       await Promise.all([tick(), loadData(), loadPacing()]);
     }));
-    $("data-refresh").addEventListener("click", act("status", loadData));
+    $("data-refresh").addEventListener("click", act("data-error", loadData));
   }
 
   async function loadPacing() {
