@@ -15,6 +15,7 @@ from mock_server.injection.scenario import load_scenario
 from mock_server.replay.cassette import MATCHERS
 from mock_server.replay.proxy import CLI_NAMES, DEFAULT_TIMEOUT_S, RECORD_MODES, open_cassette
 from mock_server.rules.fidelity import Profile, load_profile, parse_assignments
+from mock_server.rules.units import seconds_mistake
 from mock_server.state.data import DEFAULT_ROWS
 
 DEFAULT_HOST = "127.0.0.1"
@@ -49,13 +50,28 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _instant_ms(text: str) -> int:
+    """An argparse type: milliseconds since the epoch, refusing a Unix time in seconds."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not milliseconds since the epoch") from None
+    mistake = seconds_mistake("the value", value)
+    if mistake is not None:
+        raise argparse.ArgumentTypeError(mistake)
+    return value
+
+
 def _serve_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("serve", help="run the mock exchange")
     p.add_argument("--host", default=DEFAULT_HOST)
     p.add_argument("--port", type=_int_in(0, 65535), default=DEFAULT_PORT, help="0 picks a free port")
     p.add_argument("--seed", type=int, default=7, help="seed of the generated data (default 7)")
     p.add_argument(
-        "--anchor-ms", type=int, default=None, help="newest moment of the generated data (default now)"
+        "--anchor-ms",
+        type=_instant_ms,
+        default=None,
+        help="newest moment of the generated data (default now)",
     )
     p.add_argument(
         "--rows",
