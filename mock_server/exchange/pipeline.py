@@ -15,6 +15,7 @@ from mock_server.endpoints.declaration import SAPI_JSON, Context, Endpoint, Secu
 from mock_server.endpoints.registry import Registry
 from mock_server.exchange.wire import FORWARD, Call, Reply
 from mock_server.injection.faults import FaultBook, Outcome
+from mock_server.injection.placeholders import filler
 from mock_server.replay.cassette import Cassette
 from mock_server.rules import errors, security
 from mock_server.rules.errors import BinanceError, error_body
@@ -93,8 +94,9 @@ class Pipeline:
             request = endpoint.rules(values, ctx)
             step = "fault"
             outcome = self.faults.decide(
-                call.path, call.api_key, params.first, endpoint.security is Security.SIGNED
-            )
+                call.path, call.api_key, params.first, endpoint.security is Security.SIGNED,
+                filler(endpoint, params.first, self.weights),
+            )  # fmt: skip
             delay_ms = outcome.delay_ms
             if outcome.drop is not None or outcome.error is not None:
                 return self._fault_reply(outcome, content_type, headers, tier)
