@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import errno
+import os
 import signal
 import socket
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import NoReturn
 from urllib.parse import urlsplit
 
 from mock_server.exchange import Exchange, Settings
@@ -23,6 +26,35 @@ DEFAULT_PORT = 8900
 
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+
+
+class Parser(argparse.ArgumentParser):
+    """A usage mistake is one line and where to read more, not the whole usage block first.
+    `add_parser` builds each subcommand's parser of this class too, so all of them answer so."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\nrun `{self.prog} --help` for the options\n")
+
+
+def file_problem(option: str, path: str) -> str | None:
+    """Why the file an option names cannot be read, naming the option; None if it can."""
+    p = Path(path)
+    if not p.exists():
+        return f"{option} {path}: no such file"
+    if p.is_dir():
+        return f"{option} {path}: is a folder, not a file"
+    if not os.access(p, os.R_OK):
+        return f"{option} {path}: cannot be read (permission denied)"
+    return None
+
+
+def _input_files(args: argparse.Namespace) -> list[tuple[str, str]]:
+    named = [("--fixture", f) for f in args.fixture]
+    named += [(o, v) for o, v in (("--keys", args.keys), ("--scenario", args.scenario),
+                                  ("--profile", args.profile)) if v]  # fmt: skip
+    if args.cassette and args.record_mode == "none":  # recording creates a missing cassette
+        named.append(("--cassette", args.cassette))
+    return named
 
 
 def _int_in(low: int, high: int) -> Callable[[str], int]:
@@ -186,11 +218,17 @@ def _serve(args: argparse.Namespace) -> int:
             f"binance-mock: binding {args.host} exposes the control API; pass --admin-token", file=sys.stderr
         )
         return 2
+    problems = [p for option, path in _input_files(args) if (p := file_problem(option, path))]
+    if problems:
+        print("\n".join(f"binance-mock: {p}" for p in problems), file=sys.stderr)
+        return 2
     try:
         settings = build_settings(args)
         exchange = Exchange(settings)
     except (OSError, ValueError) as exc:
-        print(f"binance-mock: {exc}", file=sys.stderr)
+        # An OSError's own text is "[Errno 2] No such file or directory: 'x'"; say it plainly.
+        shown = f"{exc.filename}: {exc.strerror}" if isinstance(exc, OSError) and exc.filename else exc
+        print(f"binance-mock: {shown}", file=sys.stderr)
         return 2
     try:
         sock = _listen(args.host, args.port)
@@ -254,12 +292,14 @@ SUBCOMMANDS: tuple[str, ...] = ("contracts.cli", "mock_server.replay.cli")
 def main(argv: Sequence[str] | None = None) -> int:
     import importlib
 
-    parser = argparse.ArgumentParser(prog="binance-mock", description="A fake Binance for tests.")
+    parser = Parser(prog="binance-mock", description="A fake Binance for tests.")
     sub = parser.add_subparsers(dest="command", required=True)
     _serve_parser(sub)
     for module in SUBCOMMANDS:
         importlib.import_module(module).register(sub)
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # argparse would blame the top parser; the subcommand's own help lists its options
+        sub.choices[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command == "serve":
         return _serve(args)
     return int(args.run(args))
