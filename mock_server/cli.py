@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import errno
+import os
 import signal
 import socket
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import NoReturn
 from urllib.parse import urlsplit
 
 from mock_server.exchange import Exchange, Settings
@@ -15,6 +18,7 @@ from mock_server.exchange.settings import build_settings as settings_from_option
 from mock_server.replay.cassette import MATCHERS
 from mock_server.replay.proxy import CLI_NAMES, DEFAULT_TIMEOUT_S, RECORD_MODES
 from mock_server.rules.fidelity import parse_assignments
+from mock_server.rules.units import seconds_mistake
 from mock_server.state.data import DEFAULT_ROWS
 
 DEFAULT_HOST = "127.0.0.1"
@@ -22,6 +26,35 @@ DEFAULT_PORT = 8900
 
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+
+
+class Parser(argparse.ArgumentParser):
+    """A usage mistake is one line and where to read more, not the whole usage block first.
+    `add_parser` builds each subcommand's parser of this class too, so all of them answer so."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\nrun `{self.prog} --help` for the options\n")
+
+
+def file_problem(option: str, path: str) -> str | None:
+    """Why the file an option names cannot be read, naming the option; None if it can."""
+    p = Path(path)
+    if not p.exists():
+        return f"{option} {path}: no such file"
+    if p.is_dir():
+        return f"{option} {path}: is a folder, not a file"
+    if not os.access(p, os.R_OK):
+        return f"{option} {path}: cannot be read (permission denied)"
+    return None
+
+
+def _input_files(args: argparse.Namespace) -> list[tuple[str, str]]:
+    named = [("--fixture", f) for f in args.fixture]
+    named += [(o, v) for o, v in (("--keys", args.keys), ("--scenario", args.scenario),
+                                  ("--profile", args.profile)) if v]  # fmt: skip
+    if args.cassette and args.record_mode == "none":  # recording creates a missing cassette
+        named.append(("--cassette", args.cassette))
+    return named
 
 
 def _int_in(low: int, high: int) -> Callable[[str], int]:
@@ -49,13 +82,28 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _instant_ms(text: str) -> int:
+    """An argparse type: milliseconds since the epoch, refusing a Unix time in seconds."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not milliseconds since the epoch") from None
+    mistake = seconds_mistake("the value", value)
+    if mistake is not None:
+        raise argparse.ArgumentTypeError(mistake)
+    return value
+
+
 def _serve_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("serve", help="run the mock exchange")
     p.add_argument("--host", default=DEFAULT_HOST)
     p.add_argument("--port", type=_int_in(0, 65535), default=DEFAULT_PORT, help="0 picks a free port")
     p.add_argument("--seed", type=int, default=7, help="seed of the generated data (default 7)")
     p.add_argument(
-        "--anchor-ms", type=int, default=None, help="newest moment of the generated data (default now)"
+        "--anchor-ms",
+        type=_instant_ms,
+        default=None,
+        help="newest moment of the generated data (default now)",
     )
     p.add_argument(
         "--rows",
@@ -156,11 +204,17 @@ def _serve(args: argparse.Namespace) -> int:
             f"binance-mock: binding {args.host} exposes the control API; pass --admin-token", file=sys.stderr
         )
         return 2
+    problems = [p for option, path in _input_files(args) if (p := file_problem(option, path))]
+    if problems:
+        print("\n".join(f"binance-mock: {p}" for p in problems), file=sys.stderr)
+        return 2
     try:
         settings = build_settings(args)
         exchange = Exchange(settings)
     except (OSError, ValueError) as exc:
-        print(f"binance-mock: {exc}", file=sys.stderr)
+        # An OSError's own text is "[Errno 2] No such file or directory: 'x'"; say it plainly.
+        shown = f"{exc.filename}: {exc.strerror}" if isinstance(exc, OSError) and exc.filename else exc
+        print(f"binance-mock: {shown}", file=sys.stderr)
         return 2
     try:
         sock = _listen(args.host, args.port)
@@ -223,12 +277,14 @@ SUBCOMMANDS = "binance_mock.subcommands"
 def main(argv: Sequence[str] | None = None) -> int:
     from importlib.metadata import entry_points
 
-    parser = argparse.ArgumentParser(prog="binance-mock", description="A fake Binance for tests.")
+    parser = Parser(prog="binance-mock", description="A fake Binance for tests.")
     sub = parser.add_subparsers(dest="command", required=True)
     _serve_parser(sub)
     for point in sorted(entry_points(group=SUBCOMMANDS), key=lambda p: p.name):
         point.load()(sub)
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # argparse would blame the top parser; the subcommand's own help lists its options
+        sub.choices[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command == "serve":
         return _serve(args)
     return int(args.run(args))

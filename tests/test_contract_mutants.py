@@ -315,7 +315,7 @@ def _status(err: BinanceError, status: int) -> BinanceError:
 def _fault_error(change: Callable[[Any, BinanceError], BinanceError]) -> Patch:
     def patch(p: Patcher) -> None:
         orig = faults.FaultRule.error
-        p.setattr(faults.FaultRule, "error", lambda self: change(self, orig(self)))
+        p.setattr(faults.FaultRule, "error", lambda self, *fill: change(self, orig(self, *fill)))
 
     return patch
 

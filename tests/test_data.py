@@ -93,7 +93,10 @@ def test_a_fixture_row_for_an_unknown_account_is_refused(tmp_path: Path) -> None
 
     path = _fixture(tmp_path, {"format": "binance-mock/transfers", "version": 1,
                                "accounts": [{"apiKey": "nosuchkey", "rows": [ROW]}]})  # fmt: skip
-    with pytest.raises(ValueError, match=r"accounts\[0\]: apiKey 'no\.\.\.' is not an account of this mock"):
+    with pytest.raises(
+        ValueError,
+        match=r"accounts\[0\]: apiKey 'no\.\.\.' \(9 characters; the accounts' keys have 64\) is not an account of this mock",
+    ):
         Exchange(Settings(fixtures=[path]))
 
 

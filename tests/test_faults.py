@@ -155,5 +155,8 @@ def test_a_scenario_with_a_rule_for_an_unserved_path_or_an_unknown_account_is_re
         "type": "ROLL_IN",
     }
     bad_key = parse_scenario({"transfers": [{"apiKey": "nosuchkey", "rows": [row]}]}, "s.json")
-    with pytest.raises(ValueError, match=r"s\.json: transfers\[0\]: apiKey 'no\.\.\.' is not an account"):
+    with pytest.raises(
+        ValueError,
+        match=r"s\.json: transfers\[0\]: apiKey 'no\.\.\.' \(9 characters; the accounts' keys have 64\) is not an account",
+    ):
         Exchange(Settings(rows=1, scenario=bad_key))

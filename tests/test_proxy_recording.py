@@ -121,10 +121,61 @@ def test_every_operation_records_and_replays(upstream: MockBinance, tmp_path: Pa
         client = spot(proxy.base_url)
         recorded = [client.account(), client.margin_account(), client.time(), client.ping()]
     paths = [i.request.path for i in load_cassette(cassette).interactions]
-    assert paths == ["/api/v3/account", "/sapi/v1/margin/account", "/api/v3/time", "/api/v3/ping"]
+    assert paths == ["/api/v3/account", "/sapi/v1/margin/account"]  # the clock is never recorded
     with MockBinance(cassette=str(cassette), rows=5, seed=99) as replay:  # its own data differs
         client = spot(replay.base_url)
-        assert [client.account(), client.margin_account(), client.time(), client.ping()] == recorded
+        replay.freeze_clock(ANCHOR)
+        assert [client.account(), client.margin_account(), client.ping()] == [*recorded[:2], {}]
+        assert client.time() == {"serverTime": ANCHOR}  # the replaying mock's own clock
+
+
+def test_a_client_that_syncs_its_clock_replays_a_recording_made_a_day_earlier(tmp_path: Path) -> None:
+    """The server time is the mock's own on replay, never the recorded one."""
+    from client_under_test import HmacSigner, MarginClient
+
+    cassette = tmp_path / "synced.cassette.json"
+    window = {"asset": "BTC", "start_ms": ANCHOR - 20 * DAY_MS, "end_ms": ANCHOR, "size": 10}
+    # Recorded "yesterday": the upstream's clock runs a day behind this machine's.
+    with MockBinance(rows=500, anchor_ms=ANCHOR) as yesterday:
+        yesterday.shift_clock(-DAY_MS)
+        with MockBinance(cassette=str(cassette), record_mode="new", upstream=yesterday.base_url) as proxy:
+            with MarginClient(DEMO_API_KEY, HmacSigner(DEMO_SECRET), proxy.base_url, sync_time=True) as app:
+                assert abs(app.time_offset_ms + DAY_MS) < 60_000  # synced to the upstream
+                recorded = app.transfers(**window)
+            assert [e["path"] for e in proxy.requests()] == ["/api/v3/time", PATH]
+    assert len(recorded.rows) == 10
+    with MockBinance(cassette=str(cassette), match="sequence") as replay:
+        with MarginClient(DEMO_API_KEY, HmacSigner(DEMO_SECRET), replay.base_url, sync_time=True) as app:
+            assert abs(app.time_offset_ms) < 60_000  # synced to the replaying mock
+            assert app.transfers(**window) == recorded
+        checks = [(e["path"], e["check"]) for e in replay.requests()]
+    assert checks == [("/api/v3/time", "ok"), (PATH, "replay")]
+    assert [i.request.path for i in load_cassette(cassette).interactions] == [PATH]  # time not recorded
+
+
+def test_a_time_recorded_by_an_older_version_is_never_replayed(tmp_path: Path) -> None:
+    stale = {"serverTime": ANCHOR - 400 * DAY_MS}
+    cassette = tmp_path / "old.cassette.json"
+    cassette.write_text(json.dumps({"format": "binance-mock/cassette", "version": 1, "interactions": [
+        {"request": {"method": "GET", "path": "/api/v3/time", "params": []},
+         "response": {"status": 200, "headers": {}, "body": json.dumps(stale)}},
+        {"request": {"method": "GET", "path": "/api/v3/ping", "params": []},
+         "response": {"status": 418, "headers": {}, "body": '{"code":-1003,"msg":"banned"}'}},
+    ]}))  # fmt: skip
+    for match in ("params", "sequence"):
+        with MockBinance(cassette=str(cassette), match=match) as mock:
+            mock.freeze_clock(ANCHOR)
+            assert requests.get(f"{mock.base_url}/api/v3/time", timeout=10).json() == {"serverTime": ANCHOR}
+            assert requests.get(f"{mock.base_url}/api/v3/ping", timeout=10).json() == {}
+    # Recording: the app's signed calls go upstream, so its clock is the upstream's.
+    with (
+        MockBinance(rows=5) as upstream,
+        MockBinance(cassette=str(cassette), record_mode="new", upstream=upstream.base_url) as proxy,
+    ):
+        upstream.freeze_clock(ANCHOR + 1)
+        assert requests.get(f"{proxy.base_url}/api/v3/time", timeout=10).json() == {"serverTime": ANCHOR + 1}
+        assert [e["check"] for e in proxy.requests()] == ["upstream"]
+    assert len(load_cassette(cassette).interactions) == 2  # kept in the file as they were
 
 
 def test_all_mode_re_records_and_keeps_other_recordings(upstream: MockBinance, tmp_path: Path) -> None:

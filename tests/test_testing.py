@@ -139,10 +139,16 @@ ROW = {"amount": "1.00000000", "asset": "BNB", "timestamp": 1_790_000_000_000, "
         (lambda m: m.set_pacing(-1), "min_interval_ms must be a non-negative integer"),
         (
             lambda m: m.add_transfers([ROW], api_key="nosuch"),
-            "apiKey '******' is not an account of this mock",
+            "apiKey '******' (6 characters; the accounts' keys have 64) is not an account of this mock",
         ),
-        (lambda m: m.clear_transfers(api_key="nosuch"), "apiKey '******' is not an account of this mock"),
-        (lambda m: m.transfers(api_key="nosuch"), "apiKey '******' is not an account of this mock"),
+        (
+            lambda m: m.clear_transfers(api_key="nosuch"),
+            "apiKey '******' (6 characters; the accounts' keys have 64) is not an account of this mock",
+        ),
+        (
+            lambda m: m.transfers(api_key="nosuch"),
+            "apiKey '******' (6 characters; the accounts' keys have 64) is not an account of this mock",
+        ),
         (lambda m: m.inject(-3020, match={"path": "/sapi/v1/margin/transfers"}), "not served"),
         (lambda m: m.inject("-3020"), "'code' must be an integer"),
     ],

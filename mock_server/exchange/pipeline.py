@@ -14,6 +14,7 @@ from mock_server.endpoints.registry import Registry
 from mock_server.exchange.wire import Call, Forward, Reply
 from mock_server.exchange.world import World
 from mock_server.injection.faults import Outcome
+from mock_server.injection.placeholders import filler
 from mock_server.replay.cassette import Cassette
 from mock_server.rules import errors, security
 from mock_server.rules.errors import BinanceError, error_body
@@ -88,8 +89,9 @@ class Pipeline:
             request = endpoint.rules(values, ctx)
             step = "fault"
             outcome = self.faults.decide(
-                call.path, call.api_key, params.first, endpoint.security is Security.SIGNED
-            )
+                call.path, call.api_key, params.first, endpoint.security is Security.SIGNED,
+                filler(endpoint, params.first, self.weights),
+            )  # fmt: skip
             delay_ms = outcome.delay_ms
             if outcome.drop is not None or outcome.error is not None:
                 return self._fault_reply(outcome, content_type, headers, tier)

@@ -17,6 +17,7 @@ from mock_server.rules.fidelity import (
     Profile,
     load_profile,
 )
+from mock_server.rules.units import seconds_mistake
 from mock_server.state.data import DEFAULT_ROWS
 from mock_server.state.journal import DEFAULT_SIZE
 
@@ -40,6 +41,11 @@ class Settings:
     recording: Recording | None = None  # record the app's traffic into `cassette` (record mode new|all)
     endpoints: tuple[Endpoint, ...] = DEFAULT_ENDPOINTS  # docs/adding-an-endpoint.md
     only_exact: bool = False  # serve the declared endpoints alone, not the spec tier
+
+    def __post_init__(self) -> None:
+        mistake = seconds_mistake("anchor_ms", self.anchor_ms) if self.anchor_ms is not None else None
+        if mistake is not None:
+            raise ValueError(mistake)
 
 
 def build_profile(profile: Profile | Mapping[str, str] | str | None, fidelity: Mapping[str, str]) -> Profile:

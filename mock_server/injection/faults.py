@@ -14,7 +14,7 @@ import copy
 import difflib
 import random
 import threading
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
@@ -22,6 +22,8 @@ from mock_server.rules import errors
 from mock_server.rules.errors import BinanceError, ErrorSpec
 
 FaultKind = Literal["error", "delay", "empty_reply", "reset"]
+# The values of a catalog message's placeholders at one call, for a rule that gives no args.
+Filler = Callable[[ErrorSpec], tuple[str, ...]]
 CONNECTION_FAULTS = ("empty_reply", "reset")
 _RULE_FIELDS = frozenset(
     {
@@ -73,12 +75,13 @@ class FaultRule:
             return False
         return all(params.get(k) == v for k, v in self.params.items())
 
-    def error(self) -> BinanceError:
+    def error(self, fill: Filler | None = None) -> BinanceError:
         assert self.code is not None
         spec = errors.CATALOG.get(self.code) or ErrorSpec(
             self.code, "INJECTED", errors.status_for(self.code), ""
         )
-        msg = self.msg if self.msg is not None else spec.format(*self.args)
+        args = self.args or (fill(spec) if fill is not None else ())
+        msg = self.msg if self.msg is not None else spec.format(*args)
         return BinanceError(spec, status=self.http_status, msg=msg)
 
     def to_dict(self, mask: Any = None) -> dict[str, Any]:
@@ -163,11 +166,9 @@ def parse_rule(data: Any, rule_id: int, paths: Collection[str] = ()) -> FaultRul
             raise ValueError(f"'match.{name}' must be a string")
     path = match.get("path")
     if paths and path is not None and path not in paths:
-        near = difflib.get_close_matches(path, list(paths), n=1)
-        hint = f" (did you mean {near[0]}?)" if near else ""
-        raise ValueError(
-            f"'match.path' {path!r} is not served by this mock{hint}; served: {', '.join(sorted(paths))}"
-        )
+        raise ValueError(unserved_path(path, paths))
+    if code is not None and msg is None:
+        _check_message(code, args)
     return FaultRule(
         id=rule_id,
         kind=fault,
@@ -183,6 +184,33 @@ def parse_rule(data: Any, rule_id: int, paths: Collection[str] = ()) -> FaultRul
         delay_ms=delay,
         retry_after=_int(data, "retry_after", 0, 86_400),
     )
+
+
+def unserved_path(path: str, paths: Collection[str]) -> str:
+    """The refusal of a path no rule could fire on: the nearest served ones, not all 340."""
+    near = difflib.get_close_matches(path, list(paths), n=3, cutoff=0.6)
+    hint = f"; did you mean {' or '.join(near)}?" if near else ""
+    return (
+        f"'match.path' {path!r} is not served by this mock{hint} "
+        f"(GET /_mock/openapi.json or /_mock/health lists the {len(paths)} served paths)"
+    )
+
+
+def _check_message(code: int, args: list[Any]) -> None:
+    """A rule's answer needs a message: the catalog's, with as many args as it has placeholders."""
+    spec = errors.CATALOG.get(code)
+    if spec is None:
+        # Binance never answers an empty msg; the mock does not know this code's wording.
+        raise ValueError(
+            f"code {code} is not in the mock's catalog of Binance errors, so it has no message: "
+            f'add \'msg\' with the text to answer (e.g. {{"code": {code}, "msg": "..."}})'
+        )
+    wanted = spec.template.count("%s")
+    if args and len(args) != wanted:
+        raise ValueError(
+            f"'args' for code {code} fill its message's {wanted} placeholder(s) ({spec.template!r}); "
+            f"got {len(args)}. Omit 'args' and the mock fills them itself"
+        )
 
 
 def _status(data: Mapping[str, Any]) -> int | None:
@@ -268,10 +296,16 @@ class FaultBook:
             self._rng.setstate(rng)
 
     def decide(
-        self, path: str, api_key: str | None, params: Mapping[str, str], signed: bool = True
+        self,
+        path: str,
+        api_key: str | None,
+        params: Mapping[str, str],
+        signed: bool = True,
+        fill: Filler | None = None,
     ) -> Outcome:
         """Fire every matching latency rule, and the first matching error or connection rule.
-        `signed`: whether the call is to a SIGNED endpoint (rules without a path act on those only)."""
+        `signed`: whether the call is to a SIGNED endpoint (rules without a path act on those only);
+        `fill`: the values of a catalog message's placeholders at this call, for rules without args."""
         if not self._rules:  # the common case: no lock, no work
             return NOTHING
         delay = 0
@@ -288,6 +322,6 @@ class FaultBook:
                 if rule.kind == "delay":
                     continue
                 if rule.kind == "error":
-                    return Outcome(delay, rule.error(), None, rule.id, rule.retry_after)
+                    return Outcome(delay, rule.error(fill), None, rule.id, rule.retry_after)
                 return Outcome(delay, None, rule.kind, rule.id)
         return Outcome(delay)

@@ -12,6 +12,7 @@ start with a message naming the field, never on the first request.
 
 from __future__ import annotations
 
+import difflib
 import json
 import tomllib
 from dataclasses import dataclass, field
@@ -38,9 +39,14 @@ class Scenario:
 def parse_scenario(data: Any, source: str) -> Scenario:
     if not isinstance(data, dict):
         raise ValueError(f"{source}: a scenario is an object")
-    unknown = set(data) - _FIELDS
+    unknown = sorted(set(data) - _FIELDS)
     if unknown:
-        raise ValueError(f"{source}: unknown field(s) {', '.join(sorted(unknown))}")
+        near = [m for name in unknown for m in difflib.get_close_matches(name, sorted(_FIELDS), n=1)]
+        hint = f"; did you mean {', '.join(repr(n) for n in near)}?" if near else ""
+        raise ValueError(
+            f"{source}: unknown field(s) {', '.join(repr(n) for n in unknown)}{hint} "
+            f"(a scenario has {', '.join(sorted(_FIELDS))})"
+        )
     clock = data.get("clock")
     if clock is not None:
         try:

@@ -172,12 +172,9 @@ def _plan(args: argparse.Namespace) -> Plan:
     start = end = None
     if args.end is not None and args.start is None:
         raise UsageError("--end needs --start")
-    try:
-        if args.start is not None:
-            start = parse_time(args.start)
-            end = parse_time(args.end, end=True) if args.end is not None else int(time.time() * 1000)
-    except ValueError as exc:
-        raise UsageError(f"--start/--end: {exc}") from None
+    if args.start is not None:
+        start = _time_option("--start", args.start)
+        end = _time_option("--end", args.end, end=True) if args.end is not None else int(time.time() * 1000)
     if start is not None and end is not None and start > end:
         raise UsageError("--start is after --end")
     return Plan(
@@ -188,6 +185,14 @@ def _plan(args: argparse.Namespace) -> Plan:
         recv_window=args.recv_window,
         record_errors=args.record_errors,
     )
+
+
+def _time_option(option: str, text: str, end: bool = False) -> int:
+    try:
+        return parse_time(text, end=end, name=option)
+    except ValueError as exc:
+        message = str(exc)
+        raise UsageError(message if message.startswith(option) else f"{option}: {message}") from None
 
 
 # --- cassette import ---

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 import requests
 
 from mock_server.replay.cassette import (
+    CLOCK_PATHS,
     MATCHERS,
     VOLATILE_PARAMS,
     Cassette,
@@ -173,7 +174,10 @@ class Recording:
         api_key: str | None,
         answer: RecordedResponse,
     ) -> Interaction | None:
-        """Scrub the answer, add it to the cassette and rewrite the file; None if it cannot be kept."""
+        """Scrub the answer, add it to the cassette and rewrite the file; None if it cannot be
+        kept, or is not to be (the server time and ping: CLOCK_PATHS)."""
+        if path in CLOCK_PATHS:
+            return None
         try:
             params = request_params(method, query, body)
         except BinanceError:

@@ -38,6 +38,7 @@ from mock_server.replay.cassette import (
 )
 from mock_server.rules.fidelity import DAY_MS
 from mock_server.rules.signature import sign_hmac, sign_with_private_key
+from mock_server.rules.units import seconds_mistake
 
 # 2 requests per second at most, plus 50 ms so network jitter never brings two calls closer
 # than 500 ms at the server (a mock with --min-interval-ms 500 would answer -21003).
@@ -208,12 +209,15 @@ def key_signer(private_key: Any) -> Signer:
 # --- what to ask ---
 
 
-def parse_time(text: str, end: bool = False) -> int:
+def parse_time(text: str, end: bool = False, name: str = "the time") -> int:
     """Milliseconds, or an ISO date/datetime (UTC unless it says otherwise).
 
     A bare date as an end bound means the end of that day, so `--end 2026-01-31` includes it.
     """
     if text.isdigit():
+        mistake = seconds_mistake(name, int(text))
+        if mistake is not None:
+            raise ValueError(mistake)
         return int(text)
     try:
         moment = datetime.fromisoformat(text)

@@ -76,9 +76,26 @@ def _mask(api_key: str) -> str:
 
 def not_an_account(api_key: Any, accounts: Iterable[str]) -> str:
     """The refusal of a key that is none of the mock's accounts (masked: it may be a real key)."""
+    keys = list(accounts)
     named = repr(mask_key(api_key)) if isinstance(api_key, str) else repr(api_key)
-    shown = ", ".join(mask_key(a) for a in accounts)
-    return f"apiKey {named} is not an account of this mock; its accounts: {shown} (--keys sets them)"
+    shown = ", ".join(mask_key(a) for a in keys)
+    hint = _typo_hint(api_key, keys) if isinstance(api_key, str) else ""
+    return f"apiKey {named}{hint} is not an account of this mock; its accounts: {shown} (--keys sets them)"
+
+
+def _typo_hint(api_key: str, keys: list[str]) -> str:
+    """What makes a mistyped key visible without showing more of it than the mask: its length
+    when no account's matches, else where it differs from an account's key it nearly is."""
+    same_length = [k for k in keys if len(k) == len(api_key)]
+    if not same_length:
+        lengths = " or ".join(str(n) for n in sorted({len(k) for k in keys}))
+        return f" ({len(api_key)} characters; the accounts' keys have {lengths})"
+    for key in same_length:
+        differ = [i + 1 for i, (a, b) in enumerate(zip(api_key, key, strict=True)) if a != b]
+        if len(differ) <= 3:  # a typo; more would say which characters two real keys share
+            where = ", ".join(str(i) for i in differ)
+            return f" (differs from {mask_key(key)} at character {where} of {len(key)})"
+    return ""
 
 
 def demo_account() -> Account:

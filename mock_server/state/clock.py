@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from mock_server.rules.units import seconds_mistake
+
 Mode = Literal["real", "frozen", "offset"]
 MAX_MS = 10**14  # about the year 5138: anything larger is a unit mistake, not a date
 
@@ -59,6 +61,10 @@ def parse_clock_setting(data: Any) -> ClockSetting:
         low = 0 if name == "now_ms" else -MAX_MS
         if not low <= value <= MAX_MS:
             raise ValueError(f"clock: {name} must be milliseconds from {low} to {MAX_MS}; got {value}")
+        # An offset is a duration, so only the instant is checked for seconds.
+        mistake = seconds_mistake(name, value) if name == "now_ms" else None
+        if mistake is not None:
+            raise ValueError(f"clock: {mistake}")
         return ClockSetting("frozen" if name == "now_ms" else "offset", value, strict)
     raise ValueError(f"clock takes one of {_SHAPES}; got {data!r}")
 

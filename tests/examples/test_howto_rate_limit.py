@@ -12,6 +12,8 @@ def test_injected_429(binance_mock, spot):
         spot.margin_transfer_history(asset="ETH")
     assert (e.value.status_code, e.value.error_code) == (429, -1003)
     assert e.value.header["Retry-After"] == "3"
+    # Without `args` the message names the mock's own limit for /sapi, not a literal %s.
+    assert "current limit is 12000 request weight per 1 MINUTE." in e.value.error_message
 
 
 def test_weight_limit_reached():
