@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from typing import Any
 
@@ -130,7 +131,8 @@ def run_contract(args: argparse.Namespace) -> int:
     except Unusable as exc:
         print(f"binance-mock contract: {exc}", file=sys.stderr)
         return 2
-    print(summary(report))
+    # A terminal gets rows that fit it; a pipe or a file gets every detail whole.
+    print(summary(report, shutil.get_terminal_size().columns if sys.stdout.isatty() else None))
     if args.junit_xml:
         write_junit(report, args.junit_xml)
     if args.write_profile:

@@ -134,7 +134,7 @@ def _connect(config: Config) -> tuple[Context, str, list[str]]:
     ctx = Context(target, _expected_profile(config, health, notes))
     if health is None:
         ctx.sync_clock()
-        return ctx, "live (no control API)", notes
+        return ctx, "live, no control API", notes
     ctx.control = Control(target)
     if not config.pace_fixed:
         target.safety.min_interval_s = 0.0  # a mock: no exchange to protect
@@ -211,18 +211,32 @@ def run(config: Config) -> Report:
 # --- output ---
 
 
-def summary(report: Report, width: int = 110) -> str:
+# Below this many columns for DETAIL, a terminal row cuts SOURCE instead (never under SOURCE_MIN).
+DETAIL_MIN, SOURCE_MIN = 40, 12
+
+
+def _cut(text: str, room: int) -> str:
+    return text if len(text) <= room else text[: max(room - 3, 0)] + "..."
+
+
+def summary(report: Report, width: int | None = None) -> str:
+    """The table, then every failure whole. `width`: a terminal's columns, which each row of the
+    table keeps to by cutting its DETAIL (and SOURCE, when narrow); None cuts nothing (a pipe, a
+    file, a CI log: nobody can widen those)."""
     redact = report.ctx.target.redact
     lines = [f"binance-mock contract: {report.ctx.target.base_url} ({report.mode})"]
     lines += [f"  note: {n}" for n in report.notes]
     id_w = max((len(r.check.id) for r in report.results), default=10)
-    lines.append(f"{'RESULT':8} {'CHECK':{id_w}}  {'SOURCE':22} DETAIL")
+    src_w = max((len(r.check.source) for r in report.results), default=6)
+    if width is not None:
+        src_w = max(min(src_w, width - 8 - 1 - id_w - 2 - 1 - DETAIL_MIN), SOURCE_MIN)
+    lines.append(f"{'RESULT':8} {'CHECK':{id_w}}  {'SOURCE':{src_w}} DETAIL")
     for r in report.results:
+        head = f"{r.status.upper():8} {r.check.id:{id_w}}  {_cut(r.check.source, src_w):{src_w}} "
         detail = r.message or r.check.rule
-        room = max(20, width - 8 - id_w - 26)
-        if len(detail) > room:
-            detail = detail[: room - 3] + "..."
-        lines.append(f"{r.status.upper():8} {r.check.id:{id_w}}  {r.check.source[:22]:22} {detail}")
+        if width is not None:
+            detail = _cut(detail, max(width - len(head), DETAIL_MIN))
+        lines.append(head + detail)
     failed = [r for r in report.results if r.status in (FAILED, ERROR)]
     if failed:
         lines.append("")

@@ -414,13 +414,28 @@ def test_weight_limit_429_with_retry_after() -> None:
     assert r.headers["Retry-After"] == str(60 - (NOW // 1000) % 60)
 
 
-def test_weight_resets_each_minute() -> None:
+def test_retry_after_is_exactly_the_wait_until_the_weight_resets() -> None:
     s = _make(sapi_weight_limit=1)
     assert s.get().status_code == 200
-    assert s.get().status_code == 429
+    refused = s.get()
+    assert_error(
+        refused,
+        -1003,
+        "Too much request weight used; current limit is 1 request weight per 1 MINUTE. "
+        "Please use WebSocket Streams for live updates to avoid polling the API.",
+        429,
+    )
+    wait_ms = int(refused.headers["Retry-After"]) * 1000
+    assert wait_ms == 60_000 - NOW % 60_000  # the rest of the minute NOW is in: 40 s
     ex: Exchange = s.client.app.state.exchange  # type: ignore[attr-defined]
-    ex.advance_clock(60_000)
-    assert s.get(ts=NOW + 60_000).status_code == 200
+    # A client that waits a millisecond less is still refused, and told to wait one more second.
+    ex.advance_clock(wait_ms - 1)
+    early = s.get(ts=NOW + wait_ms - 1)
+    assert (early.status_code, early.json()["code"], early.headers["Retry-After"]) == (429, -1003, "1")
+    # One that waits as told gets through, in a new minute with its weight spent once.
+    ex.advance_clock(1)
+    served = s.get(ts=NOW + wait_ms)
+    assert (served.status_code, served.headers["X-SAPI-USED-IP-WEIGHT-1M"]) == (200, "1")
 
 
 # --- other endpoints, unknown paths and methods ---

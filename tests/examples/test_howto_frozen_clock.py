@@ -3,12 +3,22 @@
 The client signs with your machine's clock and never asks the server's time; the mock accepts
 a timestamp valid against either clock while its own is frozen or shifted. `strict=True`
 checks the mock's time alone, to test how your code handles -1021.
+
+Self-contained: copy this file alone into your tests. It needs binance-mock installed (its
+pytest plugin provides the `binance_mock` fixture) and binance-connector.
 """
 
 import pytest
 from binance.error import ClientError
+from binance.spot import Spot
 
 DAY_MS = 86_400_000
+
+
+@pytest.fixture
+def spot(binance_mock):
+    """binance-connector, unmodified, pointed at the mock."""
+    return Spot(api_key=binance_mock.api_key, api_secret=binance_mock.secret, base_url=binance_mock.base_url)
 
 
 def test_freeze_the_clock_40_days_back_and_the_default_window_follows(binance_mock, spot):

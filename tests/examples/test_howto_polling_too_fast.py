@@ -1,7 +1,18 @@
-"""How to: -21003 "Fail to retrieve margin assets." — injected, or earned by polling too fast."""
+"""How to: -21003 "Fail to retrieve margin assets." — injected, or earned by polling too fast.
+
+Self-contained: copy this file alone into your tests. It needs binance-mock installed (its
+pytest plugin provides the `binance_mock` fixture) and binance-connector.
+"""
 
 import pytest
 from binance.error import ClientError
+from binance.spot import Spot
+
+
+@pytest.fixture
+def spot(binance_mock):
+    """binance-connector, unmodified, pointed at the mock."""
+    return Spot(api_key=binance_mock.api_key, api_secret=binance_mock.secret, base_url=binance_mock.base_url)
 
 
 def test_minus_21003_injected_twice_then_ok(binance_mock, spot):

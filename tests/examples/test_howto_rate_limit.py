@@ -1,9 +1,20 @@
-"""How to: a 429 with Retry-After — injected, or by spending a small weight limit."""
+"""How to: a 429 with Retry-After — injected, or by spending a small weight limit.
+
+Self-contained: copy this file alone into your tests. It needs binance-mock installed (its
+pytest plugin provides the `binance_mock` fixture) and binance-connector.
+"""
 
 import pytest
 from binance.error import ClientError
+from binance.spot import Spot
 
 from mock_server import MockBinance
+
+
+@pytest.fixture
+def spot(binance_mock):
+    """binance-connector, unmodified, pointed at the mock."""
+    return Spot(api_key=binance_mock.api_key, api_secret=binance_mock.secret, base_url=binance_mock.base_url)
 
 
 def test_injected_429(binance_mock, spot):
@@ -17,8 +28,6 @@ def test_injected_429(binance_mock, spot):
 
 
 def test_weight_limit_reached():
-    from binance.spot import Spot
-
     with MockBinance(rows=100, ip_weight_limit=3) as mock:
         spot = Spot(api_key=mock.api_key, api_secret=mock.secret, base_url=mock.base_url)
         mock.freeze_clock(mock.now_ms())  # stay inside one weight minute

@@ -1,4 +1,8 @@
-"""How to: start the mock from a scenario file (the same shapes as the control API)."""
+"""How to: start the mock from a scenario file (the same shapes as the control API).
+
+Self-contained: copy this file alone into your tests. It needs binance-mock and
+binance-connector installed.
+"""
 
 import json
 import time

@@ -1,4 +1,8 @@
-"""The README's five-minute tour runs as printed, against a real mock on a free port."""
+"""The README's five-minute tour runs as printed, against a real mock on a free port.
+
+Not an example to copy: it reads README.md from this repository. The test_howto_*.py files
+beside it are the examples, each self-contained.
+"""
 
 import contextlib
 import io
