@@ -120,7 +120,10 @@ def _serve_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
         "--fidelity", action="append", default=[], metavar="NAME=VALUE", help="one fidelity decision"
     )
     p.add_argument(
-        "--ip-weight-limit", type=_int_in(1, 10**12), default=None, help="per-minute IP weight limit of /sapi"
+        "--ip-weight-limit",
+        type=_int_in(1, 10**12),
+        default=None,
+        help="per-minute IP weight limit of /api and of each /sapi endpoint",
     )
     p.add_argument(
         "--min-interval-ms",

@@ -123,6 +123,7 @@ LAYERS = [
     "version",
     "rules",
     "state",
+    "market",
     "endpoints",
     "injection",
     "replay",

@@ -23,13 +23,9 @@ def _assets(ctx: Context) -> list[str]:
 
 
 def _pairs(ctx: Context) -> list[tuple[str, str, str]]:
-    """(symbol, base, quote): every isolated symbol of the rows, and each asset against USDT."""
-    assets = _assets(ctx)
-    out = {s: _split(s, assets) for s in ctx.ledger.isolated_symbols()}
-    for asset in assets:
-        if asset != "USDT":
-            out.setdefault(f"{asset}USDT", (asset, "USDT"))
-    return [(symbol, base, quote) for symbol, (base, quote) in sorted(out.items())]
+    """(symbol, base, quote): every pair the market lists (mock_server/market/symbols.py)."""
+    assert ctx.market is not None
+    return sorted((p.symbol, p.base, p.quote) for p in ctx.market.pairs)
 
 
 def _split(symbol: str, assets: list[str]) -> tuple[str, str]:
@@ -61,12 +57,6 @@ def _isolated_pairs(body: Any, ctx: Context) -> Any:
                            for s in ctx.ledger.isolated_symbols()])  # fmt: skip
 
 
-def _exchange_info(body: Any, ctx: Context) -> Any:
-    model = body["symbols"][0]
-    symbols = [{**model, "symbol": s, "baseAsset": b, "quoteAsset": q} for s, b, q in _pairs(ctx)]
-    return {**body, "symbols": symbols}
-
-
 def _balances(body: Any, ctx: Context) -> Any:
     return {**body, "balances": _each(body["balances"][0], [{"asset": a} for a in _assets(ctx)])}
 
@@ -79,7 +69,6 @@ COHERENT: dict[tuple[str, str], Callable[[Any, Context], Any]] = {
     ("GET", "/sapi/v1/capital/config/getall"): _coins,
     ("GET", "/sapi/v1/margin/allPairs"): _margin_pairs,
     ("GET", "/sapi/v1/margin/isolated/allPairs"): _isolated_pairs,
-    ("GET", "/api/v3/exchangeInfo"): _exchange_info,
     ("GET", "/api/v3/account"): _balances,
     ("GET", "/sapi/v1/margin/account"): _margin_assets,
 }

@@ -11,11 +11,12 @@ endpoint. docs/adding-an-endpoint.md walks through one.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal, NamedTuple
 
+from mock_server.market.model import Market
 from mock_server.rules.fidelity import Profile
 from mock_server.rules.params import ParamRule
 from mock_server.rules.security import SECURITY_PARAMS
@@ -23,6 +24,7 @@ from mock_server.state.accounts import Account
 from mock_server.state.ledger import Ledger
 from mock_server.state.operations import Operations
 from mock_server.state.wallets import Wallets
+from mock_server.state.weights import Weights
 
 SAPI_JSON = "application/json"  # F19
 API_JSON = "application/json;charset=UTF-8"  # F19
@@ -44,6 +46,8 @@ class Context(NamedTuple):  # immutable, and cheaper to build than a frozen data
     ledger: Ledger  # the margin transfer history
     account: Account | None  # None for Security.NONE
     wallets: Wallets | None = None  # every account's balances
+    market: Market | None = None  # the seeded market (mock_server/market/)
+    weights: Weights | None = None  # the weight counters, read for their limits
 
 
 Values = dict[str, Any]  # the declared parameters' values, None where absent without a default
@@ -83,6 +87,9 @@ class Endpoint:
     security: Security = Security.NONE
     weight: int = 1
     weight_kind: Literal["IP", "UID"] = "IP"
+    # A weight that depends on the parameters (a depth's limit, a ticker's symbols), from the
+    # first value of each name as sent; `weight` when they cannot be read.
+    weight_of: Callable[[Mapping[str, str]], int] | None = None
     permission: str | None = None  # a key without it gets -2015
     params: tuple[ParamRule, ...] = ()
     rules: Rules = no_rules
@@ -90,7 +97,9 @@ class Endpoint:
     paging: Paging | None = None  # a history: the margin transfers (one endpoint declares it)
     margin_account: bool = False  # F21: a key without a margin account gets -3003
     paced: bool = False  # F23: under pacing, calls of one account too close get -21003
-    tier: Literal["exact", "spec"] = "exact"
+    # exact: emulated to the byte; world: Binance's rules and shapes, answered from the seeded
+    # world (the market, the accounts); spec: Binance's rules and a schema-valid body.
+    tier: Literal["exact", "world", "spec"] = "exact"
     operation_id: str = ""
     # Derived once, read on every call.
     known: frozenset[str] = field(init=False, repr=False)

@@ -6,6 +6,22 @@ from collections.abc import Iterable
 
 from mock_server.endpoints import margin_transfer, ping, server_time, system_status
 from mock_server.endpoints.declaration import Endpoint
+from mock_server.endpoints.market import (
+    agg_trades,
+    avg_price,
+    book_ticker,
+    depth,
+    exchange_info,
+    futures,
+    historical_trades,
+    klines,
+    ticker_24hr,
+    ticker_price,
+    ticker_window,
+    trades,
+    trading_day,
+    ui_klines,
+)
 from mock_server.rules import errors
 from mock_server.rules.errors import BinanceError
 
@@ -14,6 +30,21 @@ DEFAULT_ENDPOINTS: tuple[Endpoint, ...] = (
     server_time.ENDPOINT,
     system_status.ENDPOINT,
     margin_transfer.ENDPOINT,
+    # The market (world tier): mock_server/market/ makes every answer.
+    exchange_info.ENDPOINT,
+    depth.ENDPOINT,
+    trades.ENDPOINT,
+    historical_trades.ENDPOINT,
+    agg_trades.ENDPOINT,
+    klines.ENDPOINT,
+    ui_klines.ENDPOINT,
+    avg_price.ENDPOINT,
+    ticker_24hr.ENDPOINT,
+    trading_day.ENDPOINT,
+    ticker_window.ENDPOINT,
+    ticker_price.ENDPOINT,
+    book_ticker.ENDPOINT,
+    *futures.ENDPOINTS,
 )
 
 
@@ -55,7 +86,7 @@ class Registry:
 
     def tiers(self) -> dict[str, list[str]]:
         """Every operation served, as "METHOD /path", by tier."""
-        out: dict[str, list[str]] = {"exact": [], "spec": []}
+        out: dict[str, list[str]] = {"exact": [], "world": [], "spec": []}
         for endpoint in self.endpoints():
             out[endpoint.tier].append(f"{endpoint.method} {endpoint.path}")
         return {tier: sorted(ops) for tier, ops in out.items()}

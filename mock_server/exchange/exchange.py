@@ -21,6 +21,8 @@ from mock_server.exchange.wire import Call, Forward, Reply
 from mock_server.exchange.world import Snapshot, World
 from mock_server.injection.faults import FaultRule
 from mock_server.injection.scenario import Scenario
+from mock_server.market.model import Market
+from mock_server.market.symbols import listing
 from mock_server.replay.proxy import Upstreamed
 from mock_server.state.accounts import Account, KeyStore, demo_account, load_keys, mask_key, not_an_account
 from mock_server.state.clock import MAX_MS, Clock, ClockState, parse_clock_setting
@@ -44,23 +46,31 @@ class Exchange:
         accounts = load_keys(s.keys_path) if s.keys_path else [demo_account()]
         self.keys = KeyStore(accounts)
         spec = () if s.only_exact else spec_endpoints(s.seed)
-        self.registry = Registry(s.endpoints, spec)
+        declared = [e for e in s.endpoints if e.tier == "exact"] if s.only_exact else s.endpoints
+        self.registry = Registry(declared, spec)
         limits = (s.api_weight_limit, s.sapi_weight_limit, s.sapi_uid_weight_limit)
+        clock = clock or Clock()
+        self.anchor_ms = s.anchor_ms if s.anchor_ms is not None else clock.now_ms()
         self.world = World(
-            clock or Clock(), s.journal_size, limits, s.seed, self.registry.paths(), s.min_interval_ms
-        )
+            clock, s.journal_size, limits, s.seed, self.registry.paths(), s.min_interval_ms,
+            Market(s.seed, self.anchor_ms),
+        )  # fmt: skip
         self.recording = s.recording
         if self.recording is not None and s.cassette is None:
             raise ValueError("recording needs the cassette to record into (Recording.open)")
         self.upstream = self.recording.upstream if self.recording is not None else None
+        self._load_initial_data()
+        if s.scenario is not None:
+            self.apply_scenario(s.scenario)
+        # The market lists the pairs of the data at start too (a fixture's asset, an isolated symbol).
+        ledger = self.world.ledger
+        self.world.market = Market(
+            s.seed, self.anchor_ms, listing(ledger.assets(), ledger.isolated_symbols())
+        )
         self.pipeline = Pipeline(
             self.registry, self.keys, self.world, self.profile, s.cassette, s.on_miss,
             self.recording.mode if self.recording is not None else "none",
         )  # fmt: skip
-        self.anchor_ms = s.anchor_ms if s.anchor_ms is not None else self.world.clock.now_ms()
-        self._load_initial_data()
-        if s.scenario is not None:
-            self.apply_scenario(s.scenario)
         # Resets are per test (the pytest fixture): copying beats regenerating 10x, up to a size.
         rows = sum(self.world.ledger.count(a.api_key) for a in self.keys.accounts())
         self._start = self.world.snapshot(ledger=rows <= SNAPSHOT_MAX_ROWS)

@@ -9,6 +9,8 @@ later: a bad signature is -1022 even with a fault armed or a recording on file.
 
 from __future__ import annotations
 
+import contextlib
+
 from mock_server.endpoints.declaration import SAPI_JSON, Context, Endpoint, Security
 from mock_server.endpoints.registry import Registry
 from mock_server.exchange.wire import Call, Forward, Reply
@@ -54,6 +56,7 @@ class Pipeline:
         # The parts every call reads, at hand (the world's lock is in each).
         self.clock, self.ledger, self.wallets = world.clock, world.ledger, world.wallets
         self.weights, self.faults, self.pacer = world.weights, world.faults, world.pacer
+        self.market = world.market
 
     def run(self, call: Call) -> Reply | Forward:
         step, content_type, headers, delay_ms, tier = "route", SAPI_JSON, {}, 0, None
@@ -85,7 +88,7 @@ class Pipeline:
                 params = request_params(call.method, call.query, call.body)
             values = read_params(params, endpoint.params, endpoint.known, self.profile)
             step = "rules"
-            ctx = Context(now, self.profile, self.ledger, account, self.wallets)
+            ctx = Context(now, self.profile, self.ledger, account, self.wallets, self.market, self.weights)
             request = endpoint.rules(values, ctx)
             step = "fault"
             outcome = self.faults.decide(
@@ -144,16 +147,21 @@ class Pipeline:
 
     def _weigh(self, endpoint: Endpoint, call: Call, now: int, headers: dict[str, str]) -> None:
         """F18: count the call's weight into `headers`; every answer on the path reports it."""
+        weight = endpoint.weight
+        if endpoint.weight_of is not None:
+            # Not UTF-8: the parameter step answers it, after the base weight.
+            with contextlib.suppress(BinanceError):
+                weight = endpoint.weight_of(request_params(call.method, call.query, call.body).first)
         if not endpoint.sapi:
-            spend = self.weights.api_ip.spend(call.client_ip, endpoint.weight, now)
+            spend = self.weights.api_ip.spend(call.client_ip, weight, now)
             headers["X-MBX-USED-WEIGHT"] = headers["X-MBX-USED-WEIGHT-1M"] = str(spend.used)
         elif endpoint.weight_kind == "UID":
             # Counted before the key is checked, so by the key as sent (else by the IP).
             who = call.api_key or call.client_ip
-            spend = self.weights.sapi_uid.spend(f"{who} {call.path}", endpoint.weight, now)
+            spend = self.weights.sapi_uid.spend(f"{who} {call.path}", weight, now)
             headers["X-SAPI-USED-UID-WEIGHT-1M"] = str(spend.used)
         else:
-            spend = self.weights.sapi_ip.spend(f"{call.client_ip} {call.path}", endpoint.weight, now)
+            spend = self.weights.sapi_ip.spend(f"{call.client_ip} {call.path}", weight, now)
             headers["X-SAPI-USED-IP-WEIGHT-1M"] = str(spend.used)
         if spend.over:
             headers["Retry-After"] = str(spend.retry_after_s)

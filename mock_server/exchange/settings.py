@@ -103,8 +103,8 @@ def build_settings(
         endpoints=tuple(endpoints),
         only_exact=only_exact,
     )
-    if ip_weight_limit is not None:
-        settings.sapi_weight_limit = ip_weight_limit
+    if ip_weight_limit is not None:  # /api and /sapi alike: exchangeInfo's rateLimits show it
+        settings.api_weight_limit = settings.sapi_weight_limit = ip_weight_limit
     settings.cassette, settings.recording = open_cassette(
         cassette, record_mode, match, upstream, upstream_timeout_s, tuple(redact), on_miss, names
     )

@@ -14,6 +14,7 @@ import threading
 from typing import Any, NamedTuple
 
 from mock_server.injection.faults import FaultBook
+from mock_server.market.model import Market
 from mock_server.state.clock import Clock
 from mock_server.state.journal import Journal
 from mock_server.state.ledger import Ledger
@@ -36,7 +37,7 @@ class Snapshot(NamedTuple):
 class World:
     def __init__(
         self, clock: Clock, journal_size: int, weight_limits: tuple[int, int, int], seed: int,
-        paths: frozenset[str], min_interval_ms: int,
+        paths: frozenset[str], min_interval_ms: int, market: Market,
     ) -> None:  # fmt: skip
         self.lock = threading.RLock()
         lock = self.lock
@@ -48,6 +49,7 @@ class World:
         self.pacer = Pacer(min_interval_ms, lock)
         self.weights = Weights(*(WeightCounter(limit, lock) for limit in weight_limits))
         self.journal = Journal(journal_size, lock)
+        self.market = market  # a function of (seed, anchor, time): nothing in it changes yet
 
     def operations(self, api_key: str, now_ms: int | None = None) -> Operations:
         """The writer for one account at one moment (now, by the mock's clock, by default)."""

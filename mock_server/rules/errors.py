@@ -85,6 +85,24 @@ MANDATORY_PARAM = _e(
 UNREAD_PARAMETERS = _e(
     -1104, "UNREAD_PARAMETERS", "Not all sent parameters were read; read '%s' parameter(s) but was sent '%s'."
 )
+BAD_INTERVAL = _e(-1120, "BAD_INTERVAL", "Invalid interval.")
+BAD_SYMBOL = _e(-1121, "BAD_SYMBOL", "Invalid symbol.")
+OPTIONAL_PARAMS_BAD_COMBO = _e(
+    -1128, "OPTIONAL_PARAMS_BAD_COMBO", "Combination of optional parameters invalid."
+)
+SYMBOL_AND_SYMBOLS = _e(
+    -1128, "OPTIONAL_PARAMS_BAD_COMBO",
+    "Combination of optional parameters invalid. Recommendation: 'symbol' and 'symbols' cannot both be sent.",
+)  # fmt: skip
+ONE_OF_TWO = _e(
+    -1102, "MANDATORY_PARAM_EMPTY_OR_MALFORMED", "Param '%s' or '%s' must be sent, but both were empty/null!"
+)
+TOO_MANY_VALUES = _e(
+    -1101, "TOO_MANY_PARAMETERS", "Too many values sent for parameter '%s', maximum allowed up to %s."
+)
+INVALID_SYMBOL_STATUS = _e(-1122, "INVALID_SYMBOLSTATUS", "Invalid symbolStatus.")
+INVALID_TICKER_TYPE = _e(-1139, "INVALID_TICKER_TYPE", "Invalid ticker type.")
+DUPLICATE_SYMBOLS = _e(-1151, "DUPLICATE_SYMBOLS", "Symbol is present multiple times in the list.")
 MORE_THAN_HOURS = _e(-1127, "MORE_THAN_XX_HOURS", "More than %s hours between startTime and endTime.")
 INVALID_PARAMETER = _e(-1130, "INVALID_PARAMETER", "Data sent for parameter '%s' is not valid.")
 BAD_RECV_WINDOW = _e(-1131, "BAD_RECV_WINDOW", "recvWindow must be less than 60000")

@@ -1,0 +1,1 @@
+"""The market-data endpoints, answered from the seeded market (mock_server/market/)."""

@@ -1,0 +1,138 @@
+"""GET /api/v3/exchangeInfo: the rules and symbols of the market (world tier).
+
+Every listed pair with Binance's current field order, the filters orders will be checked against
+(tick and lot sizes of the pair, Binance's usual bounds otherwise), and `rateLimits` equal to what
+this mock enforces (its own REQUEST_WEIGHT limit, `--ip-weight-limit` or not).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, NamedTuple
+
+from mock_server.endpoints.declaration import Context, Endpoint, Values
+from mock_server.endpoints.market.common import Asked, asked, dumps
+from mock_server.endpoints.spec import spec_schema
+from mock_server.market.symbols import Pair
+from mock_server.market.text import decimal
+from mock_server.rules import errors
+from mock_server.rules.errors import BinanceError
+from mock_server.rules.params import Text
+
+ORDER_TYPES = [
+    "LIMIT",
+    "LIMIT_MAKER",
+    "MARKET",
+    "STOP_LOSS",
+    "STOP_LOSS_LIMIT",
+    "TAKE_PROFIT",
+    "TAKE_PROFIT_LIMIT",
+]
+STP_MODES = ["NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH", "DECREMENT", "TRANSFER"]
+PERMISSIONS = ("SPOT", "MARGIN", "LEVERAGED", *(f"TRD_GRP_{n:03d}" for n in range(2, 26)))
+STATUSES = ("TRADING", "HALT", "BREAK")
+MAX_NUM_ORDERS = 200
+MAX_NUM_ALGO_ORDERS = 5
+AVG_PRICE_MINS = 5
+_PERMISSION_LIST = re.compile(r'\[("[A-Z0-9_]{1,20}"(,"[A-Z0-9_]{1,20}")*)?\]')
+
+
+class Request(NamedTuple):
+    asked: Asked
+    permissions: frozenset[str] | None
+    show_sets: bool
+    status: str | None
+
+
+def rules(values: Values, ctx: Context) -> Request:
+    named = values["symbol"] is not None or values["symbols"] is not None
+    if named and (values["permissions"] is not None or values["symbolStatus"] is not None):
+        raise BinanceError(errors.OPTIONAL_PARAMS_BAD_COMBO)
+    status = values["symbolStatus"]
+    if status is not None and status not in STATUSES:
+        raise BinanceError(errors.INVALID_SYMBOL_STATUS)
+    show = values["showPermissionSets"]
+    if show is not None and show not in ("true", "false"):
+        raise BinanceError(errors.INVALID_PARAMETER, "showPermissionSets")
+    return Request(asked(ctx, values), _permissions(values["permissions"]), show != "false", status)
+
+
+def _permissions(text: str | None) -> frozenset[str] | None:
+    if text is None:
+        return None
+    names = json.loads(text) if _PERMISSION_LIST.fullmatch(text) else [text]
+    if not names or any(n not in PERMISSIONS for n in names):
+        raise BinanceError(errors.INVALID_PARAMETER, "permissions")
+    return frozenset(names)
+
+
+def symbol_info(p: Pair, show_sets: bool) -> dict[str, Any]:
+    pd, qd = p.price_digits, p.qty_digits
+    max_qty = 9_000 * 10 ** max(0, 5 - qd)
+    return {
+        "symbol": p.symbol, "status": "TRADING", "baseAsset": p.base, "baseAssetPrecision": 8,
+        "quoteAsset": p.quote, "quotePrecision": 8, "quoteAssetPrecision": 8, "baseCommissionPrecision": 8,
+        "quoteCommissionPrecision": 8, "orderTypes": ORDER_TYPES, "icebergAllowed": True, "ocoAllowed": True,
+        "otoAllowed": True, "opoAllowed": True, "quoteOrderQtyMarketAllowed": True, "allowTrailingStop": True,
+        "cancelReplaceAllowed": True, "amendAllowed": True, "pegInstructionsAllowed": True,
+        "isSpotTradingAllowed": True, "isMarginTradingAllowed": True,
+        "filters": [
+            {"filterType": "PRICE_FILTER", "minPrice": decimal(1, pd), "maxPrice": "1000000.00000000",
+             "tickSize": decimal(1, pd)},
+            {"filterType": "LOT_SIZE", "minQty": decimal(1, qd), "maxQty": f"{max_qty}.00000000",
+             "stepSize": decimal(1, qd)},
+            {"filterType": "ICEBERG_PARTS", "limit": 100},
+            {"filterType": "MARKET_LOT_SIZE", "minQty": "0.00000000", "maxQty": f"{max_qty // 70}.00000000",
+             "stepSize": "0.00000000"},
+            {"filterType": "TRAILING_DELTA", "minTrailingAboveDelta": 10, "maxTrailingAboveDelta": 2000,
+             "minTrailingBelowDelta": 10, "maxTrailingBelowDelta": 2000},
+            {"filterType": "PERCENT_PRICE_BY_SIDE", "bidMultiplierUp": "5", "bidMultiplierDown": "0.2",
+             "askMultiplierUp": "5", "askMultiplierDown": "0.2", "avgPriceMins": AVG_PRICE_MINS},
+            {"filterType": "NOTIONAL", "minNotional": p.min_notional, "applyMinToMarket": True,
+             "maxNotional": "9000000.00000000", "applyMaxToMarket": False, "avgPriceMins": AVG_PRICE_MINS},
+            {"filterType": "MAX_NUM_ORDERS", "maxNumOrders": MAX_NUM_ORDERS},
+            {"filterType": "MAX_NUM_ORDER_LISTS", "maxNumOrderLists": 20},
+            {"filterType": "MAX_NUM_ALGO_ORDERS", "maxNumAlgoOrders": MAX_NUM_ALGO_ORDERS},
+            {"filterType": "MAX_NUM_ORDER_AMENDS", "maxNumOrderAmends": 10},
+        ],
+        "permissions": [],
+        "permissionSets": [["SPOT", "MARGIN"]] if show_sets else [],
+        "defaultSelfTradePreventionMode": "EXPIRE_MAKER", "allowedSelfTradePreventionModes": STP_MODES,
+    }  # fmt: skip
+
+
+def rate_limits(ctx: Context) -> list[dict[str, Any]]:
+    """What the mock enforces: its /api weight limit a minute (orders are not limited yet)."""
+    assert ctx.weights is not None
+    return [
+        {
+            "rateLimitType": "REQUEST_WEIGHT",
+            "interval": "MINUTE",
+            "intervalNum": 1,
+            "limit": ctx.weights.api_ip.limit,
+        },
+        {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 100},
+        {"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1, "limit": 200_000},
+        {"rateLimitType": "RAW_REQUESTS", "interval": "MINUTE", "intervalNum": 5, "limit": 300_000},
+    ]
+
+
+def respond(r: Request, ctx: Context) -> bytes:
+    listed = r.asked.pairs
+    if r.permissions is not None and not r.permissions & {"SPOT", "MARGIN"}:
+        listed = []  # no pair of the mock trades in the TRD_GRP groups or as LEVERAGED
+    if r.status is not None and r.status != "TRADING":
+        listed = []
+    return dumps({
+        "timezone": "UTC", "serverTime": ctx.now_ms, "rateLimits": rate_limits(ctx), "exchangeFilters": [],
+        "symbols": [symbol_info(p, r.show_sets) for p in listed],
+    })  # fmt: skip
+
+
+ENDPOINT = Endpoint(
+    "GET", "/api/v3/exchangeInfo", "Exchange information", respond, spec_schema("GET", "/api/v3/exchangeInfo"),
+    weight=20,
+    params=(Text("symbol"), Text("symbols"), Text("permissions"), Text("showPermissionSets"), Text("symbolStatus")),
+    rules=rules, tier="world", operation_id="getExchangeInfo",
+)  # fmt: skip

@@ -1,0 +1,274 @@
+"""One seeded market: every price, candle, trade and book an endpoint shows, from the paths.
+
+A minute is the unit: minute m's candle has open = the pair's price at the end of minute m-1 and
+close = its price at the end of m (mock_server/market/path.py), wicks, a trade count and a volume
+hashed from (seed, symbol, m). Its trades are laid out from the candle: the first at the open,
+the last at the close, one at the high and one at the low, the others between; their quantities
+split the volume exactly, and those of the buyers' taker orders split the taker buy volume. So a
+candle is computable without its trades (a year of daily klines touches no trade), and the
+trades agree with it. Only what the mock's clock has reached exists: the minute holding `now`
+shows its trades up to now, and its candle is built from them. Prices are integers of ticks and
+quantities integers of lot steps, so every sum is exact.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import NamedTuple
+
+import numpy as np
+
+from mock_server.market.path import MINUTE_MS, Floats, Ints, log_prices, mix, salt, unit
+from mock_server.market.symbols import PAIRS, Pair, asset
+
+ID_SLOTS = 128  # trade ids of minute m are m * 128 + 0, 1, ...: they grow with time, per symbol
+MAX_TRADES = ID_SLOTS - 1
+
+
+class Candles(NamedTuple):
+    """Whole minutes, one entry each (prices in ticks, volumes in lot steps)."""
+
+    minute: Ints
+    open: Ints
+    high: Ints
+    low: Ints
+    close: Ints
+    volume: Ints
+    taker_buy: Ints
+    trades: Ints
+    quote: Floats  # quote asset volume, in the quote asset
+    taker_buy_quote: Floats
+
+
+class Trade(NamedTuple):
+    id: int
+    time_ms: int
+    price: int  # ticks
+    qty: int  # lot steps
+    buyer_maker: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """Everything a window of trades says: what klines and tickers are made of."""
+
+    open: int
+    high: int
+    low: int
+    close: int
+    volume: int
+    quote: float
+    trades: int
+    taker_buy: int
+    taker_buy_quote: float
+    first_id: int  # -1 without trades
+    last_id: int
+    first_ms: int
+    last_ms: int
+    last_qty: int
+
+
+class Market:
+    def __init__(self, seed: int, anchor_ms: int, pairs: tuple[Pair, ...] = PAIRS) -> None:
+        self.seed = seed
+        self.anchor_minute = anchor_ms // MINUTE_MS
+        self.pairs = pairs
+        self.by_symbol = {p.symbol: p for p in pairs}
+
+    def pair(self, symbol: str) -> Pair | None:
+        return self.by_symbol.get(symbol)
+
+    # --- prices ---
+
+    def closes(self, pair: Pair, minutes: Ints) -> Ints:
+        """The pair's price at the end of each minute, in ticks."""
+        usd = self._usd(pair.base, minutes) / self._usd(pair.quote, minutes)
+        return np.maximum(np.rint(usd * 10**pair.price_digits), 1).astype(np.int64)
+
+    def _usd(self, name: str, minutes: Ints) -> Floats:
+        a = asset(name)
+        return a.usd * np.exp(
+            log_prices(salt(self.seed, "asset", name), a.daily_vol, self.anchor_minute, minutes)
+        )
+
+    def candles(self, pair: Pair, first: int, end: int) -> Candles:
+        """The whole minutes first .. end-1, as if each were over (the caller cuts at now)."""
+        minutes = np.arange(first, end, dtype=np.int64)
+        closes = self.closes(pair, np.arange(first - 1, end, dtype=np.int64))
+        o, c = closes[:-1], closes[1:]
+        key = salt(self.seed, "candle", pair.symbol)
+        # Wicks: a fraction of a minute's typical move, at least nothing, in ticks.
+        minute_move = asset(pair.base).daily_vol / math.sqrt(1440) + asset(pair.quote).daily_vol / math.sqrt(
+            1440
+        )
+        scale = np.maximum(o, c) * max(minute_move, 0.00005) * 0.6
+        up = np.floor(unit(mix(key, _K_UP), minutes) ** 2 * scale).astype(np.int64)
+        down = np.floor(unit(mix(key, _K_DOWN), minutes) ** 2 * scale).astype(np.int64)
+        high = np.maximum(o, c) + up
+        low = np.maximum(np.minimum(o, c) - down, 1)
+        spread = 2 * pair.trades_per_minute - 4
+        n = 4 + np.floor(unit(mix(key, _K_COUNT), minutes) * (spread + 1)).astype(np.int64)
+        n = np.minimum(n, MAX_TRADES)
+        # Volume: the base asset's dollars a minute, log-normal-ish around its typical amount.
+        typical = asset(pair.base).minute_volume_usd * (1.0 if pair.quote == "USDT" else 0.05)
+        wobble = np.exp(2.0 * unit(mix(key, _K_VOLUME), minutes) - 1.0) * (
+            0.5 + unit(mix(key, _K_BURST), minutes) ** 4 * 4
+        )
+        price = (o + c) / 2 / 10**pair.price_digits * self._usd(pair.quote, minutes)
+        steps = np.floor(typical * wobble / price * 10**pair.qty_digits).astype(np.int64)
+        volume = np.maximum(steps, 2 * n)
+        share = 0.3 + 0.4 * unit(mix(key, _K_TAKER), minutes)
+        buyers = np.clip(np.rint(n * share).astype(np.int64), 1, n - 1)
+        taker_buy = np.clip(np.floor(volume * share).astype(np.int64), 2 * buyers, volume - 2 * (n - buyers))
+        typical_price = (o + high + low + c) / 4 / 10**pair.price_digits
+        lot = 10.0**-pair.qty_digits
+        quote = volume * lot * typical_price
+        taker_buy_quote = taker_buy * lot * typical_price
+        return Candles(minutes, o, high, low, c, volume, taker_buy, n, quote, taker_buy_quote)
+
+    # --- trades ---
+
+    def trades(self, pair: Pair, minute: int) -> list[Trade]:
+        """Every trade of one minute, oldest first (the caller cuts at now)."""
+        c = self.candles(pair, minute, minute + 1)
+        n = int(c.trades[0])
+        key = salt(self.seed, "trades", pair.symbol)
+        slots = np.arange(minute * ID_SLOTS, minute * ID_SLOTS + n, dtype=np.int64)
+        offsets = np.sort(np.floor(unit(mix(key, _K_TIME), slots) * MINUTE_MS).astype(np.int64))
+        o, h, lo, cl = int(c.open[0]), int(c.high[0]), int(c.low[0]), int(c.close[0])
+        prices = lo + np.floor(unit(mix(key, _K_PRICE), slots) * (h - lo + 1)).astype(np.int64)
+        order = np.argsort(unit(mix(key, _K_PLACE), slots[1:-1])) + 1  # the middle trades, shuffled
+        prices[0], prices[-1], prices[order[0]], prices[order[1]] = o, cl, h, lo
+        buyers = _buyers(n, int(c.volume[0]), int(c.taker_buy[0]))
+        is_buyer = np.zeros(n, dtype=bool)
+        is_buyer[np.argsort(unit(mix(key, _K_SIDE), slots))[:buyers]] = True
+        qty = np.zeros(n, dtype=np.int64)
+        weights = 0.2 + unit(mix(key, _K_QTY), slots)
+        for side, total in ((is_buyer, int(c.taker_buy[0])), (~is_buyer, int(c.volume[0] - c.taker_buy[0]))):
+            qty[side] = _split(total, weights[side])
+        base = minute * MINUTE_MS
+        return [
+            Trade(int(slots[i]), base + int(offsets[i]), int(prices[i]), int(qty[i]), not bool(is_buyer[i]))
+            for i in range(n)
+        ]
+
+    def trades_between(self, pair: Pair, start_ms: int, end_ms: int, limit: int | None = None) -> list[Trade]:
+        """The trades with start_ms <= time <= end_ms, oldest first; the first `limit` of them."""
+        out: list[Trade] = []
+        for minute in range(start_ms // MINUTE_MS, end_ms // MINUTE_MS + 1):
+            out.extend(t for t in self.trades(pair, minute) if start_ms <= t.time_ms <= end_ms)
+            if limit is not None and len(out) >= limit:
+                return out[:limit]
+        return out
+
+    def last_trades(self, pair: Pair, now_ms: int, limit: int) -> list[Trade]:
+        """The newest `limit` trades at `now_ms`, oldest first."""
+        out: list[Trade] = []
+        minute = now_ms // MINUTE_MS
+        while len(out) < limit:
+            out[:0] = [t for t in self.trades(pair, minute) if t.time_ms <= now_ms]
+            minute -= 1
+        return out[-limit:]
+
+    def trades_from_id(self, pair: Pair, first_id: int, now_ms: int, limit: int) -> list[Trade]:
+        """`limit` trades with id >= first_id, up to now."""
+        out: list[Trade] = []
+        minute = max(first_id, 0) // ID_SLOTS
+        while len(out) < limit and minute * MINUTE_MS <= now_ms:
+            out.extend(t for t in self.trades(pair, minute) if t.id >= first_id and t.time_ms <= now_ms)
+            minute += 1
+        return out[:limit]
+
+    def last_trade(self, pair: Pair, now_ms: int) -> Trade:
+        return self.last_trades(pair, now_ms, 1)[0]
+
+    def price(self, pair: Pair, now_ms: int) -> int:
+        """The last trade's price at `now_ms`: what ticker/price answers."""
+        return self.last_trade(pair, now_ms).price
+
+    # --- windows ---
+
+    def summary(self, pair: Pair, start_ms: int, end_ms: int, now_ms: int) -> Summary:
+        """The trades of start_ms .. end_ms (inclusive) that happened by now_ms, summed."""
+        end_ms = min(end_ms, now_ms)
+        first_whole = -(-start_ms // MINUTE_MS)
+        end_whole = (end_ms + 1) // MINUTE_MS  # minutes wholly inside
+        parts: list[Summary] = []
+        if first_whole > end_whole:  # inside one minute
+            return _of_trades(self.trades_between(pair, start_ms, end_ms), self, pair, start_ms)
+        if start_ms < first_whole * MINUTE_MS:
+            parts.append(
+                _of_trades(
+                    self.trades_between(pair, start_ms, first_whole * MINUTE_MS - 1), self, pair, start_ms
+                )
+            )
+        if end_whole > first_whole:
+            parts.append(_of_candles(self.candles(pair, first_whole, end_whole), pair))
+        if end_whole * MINUTE_MS <= end_ms:
+            parts.append(
+                _of_trades(self.trades_between(pair, end_whole * MINUTE_MS, end_ms), self, pair, start_ms)
+            )
+        joined = _join([p for p in parts if p.trades] or parts[:1])
+        if joined.trades and not joined.last_qty:  # it ended in whole minutes: their last trade's
+            joined = replace(joined, last_qty=self.last_trade(pair, joined.last_ms).qty)
+        return joined
+
+
+_K_UP, _K_DOWN, _K_COUNT, _K_VOLUME, _K_BURST, _K_TAKER = (np.array([i], dtype=np.int64) for i in range(6))
+_K_TIME, _K_PRICE, _K_PLACE, _K_SIDE, _K_QTY = (np.array([i], dtype=np.int64) for i in range(10, 15))
+
+
+def _buyers(n: int, volume: int, taker_buy: int) -> int:
+    """How many of a minute's trades were the buyer's taker orders (as Market.candles decided)."""
+    share = taker_buy / volume
+    return min(max(round(n * share), 1), n - 1)
+
+
+def _split(total: int, weights: Floats) -> Ints:
+    """`total` steps over the trades, each at least one, in proportion to `weights`, exactly."""
+    if weights.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    spare = total - weights.size
+    parts = 1 + np.floor(spare * weights / weights.sum()).astype(np.int64)
+    parts[-1] += total - int(parts.sum())
+    return parts
+
+
+def _of_candles(c: Candles, pair: Pair) -> Summary:
+    first_id = int(c.minute[0]) * ID_SLOTS
+    last_id = int(c.minute[-1]) * ID_SLOTS + int(c.trades[-1]) - 1
+    return Summary(
+        int(c.open[0]), int(c.high.max()), int(c.low.min()), int(c.close[-1]), int(c.volume.sum()),
+        float(c.quote.sum()), int(c.trades.sum()), int(c.taker_buy.sum()), float(c.taker_buy_quote.sum()),
+        first_id, last_id, int(c.minute[0]) * MINUTE_MS, int(c.minute[-1]) * MINUTE_MS + MINUTE_MS - 1, 0,
+    )  # fmt: skip
+
+
+def _of_trades(trades: list[Trade], market: Market, pair: Pair, start_ms: int) -> Summary:
+    if not trades:  # no trade yet: the price stands where the last trade left it
+        last = market.last_trade(pair, start_ms - 1)
+        return Summary(
+            last.price, last.price, last.price, last.price, 0, 0.0, 0, 0, 0.0, -1, -1, start_ms, start_ms, 0
+        )
+    tick, lot = 10.0**-pair.price_digits, 10.0**-pair.qty_digits
+    quote = sum(t.price * t.qty for t in trades) * tick * lot
+    buys = [t for t in trades if not t.buyer_maker]
+    return Summary(
+        trades[0].price, max(t.price for t in trades), min(t.price for t in trades), trades[-1].price,
+        sum(t.qty for t in trades), quote, len(trades), sum(t.qty for t in buys),
+        sum(t.price * t.qty for t in buys) * tick * lot, trades[0].id, trades[-1].id, trades[0].time_ms,
+        trades[-1].time_ms, trades[-1].qty,
+    )  # fmt: skip
+
+
+def _join(parts: list[Summary]) -> Summary:
+    if len(parts) == 1:
+        return parts[0]
+    first, last = parts[0], parts[-1]
+    return Summary(
+        first.open, max(p.high for p in parts), min(p.low for p in parts), last.close,
+        sum(p.volume for p in parts), sum(p.quote for p in parts), sum(p.trades for p in parts),
+        sum(p.taker_buy for p in parts), sum(p.taker_buy_quote for p in parts), first.first_id, last.last_id,
+        first.first_ms, last.last_ms, last.last_qty,
+    )  # fmt: skip
