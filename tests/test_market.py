@@ -375,3 +375,36 @@ def test_pairs_the_data_brings_are_listed_too() -> None:
     market = Market(7, NOW, tuple(pairs.values()))
     price = market.price(pairs["LUNAUSDT"], NOW) / 10 ** pairs["LUNAUSDT"].price_digits
     assert 0.5 < price < 200 and math.isfinite(price)
+
+
+@pytest.mark.parametrize("tz", ["0", "8", "-5:30"])
+def test_a_daily_kline_is_its_hours_and_a_week_its_days(tz: str) -> None:
+    ex = _exchange()
+    days = _json(ex, "/api/v3/klines", symbol="SOLUSDT", interval="1d", timeZone=tz, limit=9)
+    day = days[-3]  # a whole day two days back, through the remembered days
+    hours = _json(
+        ex, "/api/v3/klines", symbol="SOLUSDT", interval="1h", timeZone=tz, startTime=day[0], limit=24
+    )
+    assert hours[0][0] == day[0] and hours[-1][6] == day[6]
+    assert (day[1], day[4]) == (hours[0][1], hours[-1][4]) and day[8] == sum(h[8] for h in hours)
+    assert Decimal(day[2]) == max(Decimal(h[2]) for h in hours) and Decimal(day[3]) == min(
+        Decimal(h[3]) for h in hours
+    )
+    assert Decimal(day[5]) == sum(Decimal(h[5]) for h in hours)
+    # Asked again (now remembered) or through a week, the days are the same.
+    assert _json(ex, "/api/v3/klines", symbol="SOLUSDT", interval="1d", timeZone=tz, limit=9) == days
+    week = _json(ex, "/api/v3/klines", symbol="SOLUSDT", interval="1w", timeZone=tz, limit=2)[0]
+    inside = [d for d in _json(ex, "/api/v3/klines", symbol="SOLUSDT", interval="1d", timeZone=tz,
+                               startTime=week[0], limit=7)]  # fmt: skip
+    assert week[8] == sum(d[8] for d in inside) and Decimal(week[2]) == max(Decimal(d[2]) for d in inside)
+
+
+def test_history_starts_at_the_listing() -> None:
+    ex = _exchange()
+    listed = BY_SYMBOL["BTCUSDT"].listed_ms
+    first = _json(ex, "/api/v3/klines", symbol="BTCUSDT", interval="1m", startTime=0, limit=1)
+    assert [k[0] for k in first] == [listed]
+    assert _json(ex, "/api/v3/klines", symbol="BTCUSDT", interval="1d", endTime=listed - 86_400_000) == []
+    assert _json(ex, "/api/v3/aggTrades", symbol="BTCUSDT", startTime=0, endTime=listed - 1) == []
+    (oldest,) = _json(ex, "/api/v3/historicalTrades", symbol="BTCUSDT", fromId=0, limit=1)
+    assert oldest["time"] >= listed and oldest["price"] == first[0][1]

@@ -12,9 +12,7 @@ import calendar
 import datetime as dt
 from typing import Any
 
-import numpy as np
-
-from mock_server.market.model import Market, Summary
+from mock_server.market.model import Market, Summary, join, reduce
 from mock_server.market.path import MINUTE_MS
 from mock_server.market.symbols import Pair
 from mock_server.market.text import decimal, decimal_float
@@ -81,38 +79,43 @@ def klines(
     if not open_times:
         return []
     closes = [next_open(interval, t, tz_ms) - 1 for t in open_times]
-    if interval == "1s" or any(
-        t % MINUTE_MS for t in open_times
-    ):  # seconds, or a time zone like +05:45... in seconds
+    if interval == "1s":
         return [market.summary(pair, t, c, now_ms) for t, c in zip(open_times, closes, strict=True)]
+    if interval in DAILY:
+        return _of_days(market, pair, open_times, closes, now_ms, tz_ms)
     whole_end = now_ms // MINUTE_MS  # minutes before this one are over
     first_minute = open_times[0] // MINUTE_MS
     last_whole = min(closes[-1] // MINUTE_MS + 1, whole_end)
     out: list[Summary] = []
     if last_whole > first_minute:
         c = market.candles(pair, first_minute, last_whole)
-        bounds = [max(t // MINUTE_MS - first_minute, 0) for t in open_times]
-        for i, (t, close) in enumerate(zip(open_times, closes, strict=True)):
-            lo = bounds[i]
+        for t, close in zip(open_times, closes, strict=True):
+            lo = t // MINUTE_MS - first_minute
             hi = min((close + 1) // MINUTE_MS, last_whole) - first_minute
             if close >= now_ms or hi <= lo:
                 break
-            out.append(_reduce(c, lo, hi, t, close))
+            out.append(reduce(c, lo, hi, t, close))
     for t, close in zip(open_times[len(out) :], closes[len(out) :], strict=True):
         out.append(market.summary(pair, t, close, now_ms))
     return out
 
 
-def _reduce(c: Any, lo: int, hi: int, opened: int, closed: int) -> Summary:
-    from mock_server.market.model import ID_SLOTS
+DAILY = frozenset({"1d", "3d", "1w", "1M"})
 
-    sl = slice(lo, hi)
-    return Summary(
-        int(c.open[lo]), int(np.max(c.high[sl])), int(np.min(c.low[sl])), int(c.close[hi - 1]),
-        int(np.sum(c.volume[sl])), float(np.sum(c.quote[sl])), int(np.sum(c.trades[sl])),
-        int(np.sum(c.taker_buy[sl])), float(np.sum(c.taker_buy_quote[sl])), int(c.minute[lo]) * ID_SLOTS,
-        int(c.minute[hi - 1]) * ID_SLOTS + int(c.trades[hi - 1]) - 1, opened, closed, 0,
-    )  # fmt: skip
+
+def _of_days(
+    market: Market, pair: Pair, open_times: list[int], closes: list[int], now_ms: int, tz_ms: int
+) -> list[Summary]:
+    """Klines of whole days in the time zone: the past days remembered, today up to now."""
+    today = (now_ms + tz_ms) // DAY_MS * DAY_MS - tz_ms
+    out: list[Summary] = []
+    for t, close in zip(open_times, closes, strict=True):
+        starts = list(range(t, min(close + 1, today), DAY_MS))
+        parts = market.days(pair, starts) if starts else []
+        if close >= today:
+            parts.append(market.summary(pair, today, close, now_ms))
+        out.append(join(parts))
+    return out
 
 
 def row(pair: Pair, opened: int, closed: int, s: Summary) -> list[Any]:

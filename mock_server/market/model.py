@@ -14,6 +14,7 @@ quantities integers of lot steps, so every sum is exact.
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
@@ -24,6 +25,9 @@ from mock_server.market.symbols import PAIRS, Pair, asset
 
 ID_SLOTS = 128  # trade ids of minute m are m * 128 + 0, 1, ...: they grow with time, per symbol
 MAX_TRADES = ID_SLOTS - 1
+DAY_MINUTES = 1_440
+DAYS_KEPT = 40_000  # about 10 MB: ten years of days for eleven pairs
+DAYS_A_BATCH = 32  # 46,080 minutes: a few MB of arrays at a time
 
 
 class Candles(NamedTuple):
@@ -75,6 +79,15 @@ class Market:
         self.anchor_minute = anchor_ms // MINUTE_MS
         self.pairs = pairs
         self.by_symbol = {p.symbol: p for p in pairs}
+        self._anchor_ms = anchor_ms
+        # Whole days, summed once: a daily, weekly or monthly kline then costs its days, not its
+        # minutes. Bounded (least recently used goes), so memory stays flat.
+        self._days: OrderedDict[tuple[str, int], Summary] = OrderedDict()
+
+    def listed_ms(self, pair: Pair) -> int:
+        """The pair's first trade: its listing, or a year before the anchor if that is earlier
+        (a mock anchored in the past still has a history)."""
+        return min(pair.listed_ms, self._anchor_ms - 365 * 86_400_000)
 
     def pair(self, symbol: str) -> Pair | None:
         return self.by_symbol.get(symbol)
@@ -156,6 +169,7 @@ class Market:
     def trades_between(self, pair: Pair, start_ms: int, end_ms: int, limit: int | None = None) -> list[Trade]:
         """The trades with start_ms <= time <= end_ms, oldest first; the first `limit` of them."""
         out: list[Trade] = []
+        start_ms = max(start_ms, self.listed_ms(pair))
         for minute in range(start_ms // MINUTE_MS, end_ms // MINUTE_MS + 1):
             out.extend(t for t in self.trades(pair, minute) if start_ms <= t.time_ms <= end_ms)
             if limit is not None and len(out) >= limit:
@@ -165,8 +179,8 @@ class Market:
     def last_trades(self, pair: Pair, now_ms: int, limit: int) -> list[Trade]:
         """The newest `limit` trades at `now_ms`, oldest first."""
         out: list[Trade] = []
-        minute = now_ms // MINUTE_MS
-        while len(out) < limit:
+        minute, first = now_ms // MINUTE_MS, self.listed_ms(pair) // MINUTE_MS
+        while len(out) < limit and minute >= first:
             out[:0] = [t for t in self.trades(pair, minute) if t.time_ms <= now_ms]
             minute -= 1
         return out[-limit:]
@@ -174,20 +188,47 @@ class Market:
     def trades_from_id(self, pair: Pair, first_id: int, now_ms: int, limit: int) -> list[Trade]:
         """`limit` trades with id >= first_id, up to now."""
         out: list[Trade] = []
-        minute = max(first_id, 0) // ID_SLOTS
+        minute = max(first_id // ID_SLOTS, self.listed_ms(pair) // MINUTE_MS)
         while len(out) < limit and minute * MINUTE_MS <= now_ms:
             out.extend(t for t in self.trades(pair, minute) if t.id >= first_id and t.time_ms <= now_ms)
             minute += 1
         return out[:limit]
 
     def last_trade(self, pair: Pair, now_ms: int) -> Trade:
-        return self.last_trades(pair, now_ms, 1)[0]
+        """The newest trade at now_ms; before the pair's listing, its first trade (its price then)."""
+        found = self.last_trades(pair, now_ms, 1)
+        if found:
+            return found[0]
+        return self.trades(pair, self.listed_ms(pair) // MINUTE_MS)[0]
 
     def price(self, pair: Pair, now_ms: int) -> int:
         """The last trade's price at `now_ms`: what ticker/price answers."""
         return self.last_trade(pair, now_ms).price
 
     # --- windows ---
+
+    def days(self, pair: Pair, starts: list[int]) -> list[Summary]:
+        """Whole past days (each 24 hours from a start), summed; computed once, then remembered."""
+        missing = sorted(d for d in starts if (pair.symbol, d) not in self._days)
+        for i in range(0, len(missing), DAYS_A_BATCH):  # a batch's minutes in memory at once
+            batch = missing[i : i + DAYS_A_BATCH]
+            first, last = batch[0] // MINUTE_MS, batch[-1] // MINUTE_MS + DAY_MINUTES
+            c = self.candles(pair, first, last)
+            for d in batch:
+                lo = d // MINUTE_MS - first
+                self._remember(
+                    (pair.symbol, d), reduce(c, lo, lo + DAY_MINUTES, d, d + DAY_MINUTES * MINUTE_MS - 1)
+                )
+        out = []
+        for d in starts:
+            self._days.move_to_end((pair.symbol, d))
+            out.append(self._days[(pair.symbol, d)])
+        return out
+
+    def _remember(self, key: tuple[str, int], day: Summary) -> None:
+        self._days[key] = day
+        if len(self._days) > DAYS_KEPT:
+            self._days.popitem(last=False)
 
     def summary(self, pair: Pair, start_ms: int, end_ms: int, now_ms: int) -> Summary:
         """The trades of start_ms .. end_ms (inclusive) that happened by now_ms, summed."""
@@ -260,6 +301,22 @@ def _of_trades(trades: list[Trade], market: Market, pair: Pair, start_ms: int) -
         sum(t.price * t.qty for t in buys) * tick * lot, trades[0].id, trades[-1].id, trades[0].time_ms,
         trades[-1].time_ms, trades[-1].qty,
     )  # fmt: skip
+
+
+def reduce(c: Candles, lo: int, hi: int, opened: int, closed: int) -> Summary:
+    """Minutes lo .. hi-1 of `c` as one summary from `opened` to `closed`."""
+    sl = slice(lo, hi)
+    return Summary(
+        int(c.open[lo]), int(np.max(c.high[sl])), int(np.min(c.low[sl])), int(c.close[hi - 1]),
+        int(np.sum(c.volume[sl])), float(np.sum(c.quote[sl])), int(np.sum(c.trades[sl])),
+        int(np.sum(c.taker_buy[sl])), float(np.sum(c.taker_buy_quote[sl])), int(c.minute[lo]) * ID_SLOTS,
+        int(c.minute[hi - 1]) * ID_SLOTS + int(c.trades[hi - 1]) - 1, opened, closed, 0,
+    )  # fmt: skip
+
+
+def join(parts: list[Summary]) -> Summary:
+    """Consecutive summaries as one."""
+    return _join(parts)
 
 
 def _join(parts: list[Summary]) -> Summary:

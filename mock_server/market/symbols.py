@@ -3,7 +3,8 @@
 Every price is in US dollars per unit of an asset, USDT being the dollar; a pair's price is its
 base asset's over its quote asset's, so ETHBTC is always ETHUSDT over BTCUSDT. Reference prices
 are of the order of real ones in late 2026 and daily volatilities of the order of each asset's;
-tick and lot sizes are the ones Binance's exchangeInfo showed for these pairs (docs/market.md).
+tick and lot sizes are the ones Binance's exchangeInfo showed for these pairs, and listing dates
+close to the pairs' first trades on Binance (docs/market.md).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class Pair:
     qty_digits: int  # LOT_SIZE stepSize = 10**-qty_digits
     min_notional: str  # NOTIONAL minNotional, in the quote asset
     trades_per_minute: int  # on average; at least four a minute
+    listed_ms: int = 1_577_836_800_000  # the first trade (2020-01-01 for a pair the data brought)
 
 
 ASSETS: dict[str, Asset] = {
@@ -53,21 +55,21 @@ ASSETS: dict[str, Asset] = {
 }
 
 PAIRS: tuple[Pair, ...] = (
-    Pair("BTCUSDT", "BTC", "USDT", 2, 5, "5.00000000", 48),
-    Pair("ETHUSDT", "ETH", "USDT", 2, 4, "5.00000000", 40),
-    Pair("BNBUSDT", "BNB", "USDT", 2, 3, "5.00000000", 24),
-    Pair("SOLUSDT", "SOL", "USDT", 2, 3, "5.00000000", 30),
-    Pair("XRPUSDT", "XRP", "USDT", 4, 1, "5.00000000", 24),
-    Pair("ADAUSDT", "ADA", "USDT", 4, 1, "5.00000000", 16),
-    Pair("DOGEUSDT", "DOGE", "USDT", 5, 0, "1.00000000", 20),
-    Pair("LINKUSDT", "LINK", "USDT", 2, 2, "5.00000000", 12),
-    Pair("TRXUSDT", "TRX", "USDT", 4, 1, "5.00000000", 10),
-    Pair("LTCUSDT", "LTC", "USDT", 2, 3, "5.00000000", 10),
-    Pair("USDCUSDT", "USDC", "USDT", 4, 0, "5.00000000", 16),
-    Pair("FDUSDUSDT", "FDUSD", "USDT", 4, 0, "5.00000000", 10),
-    Pair("ETHBTC", "ETH", "BTC", 5, 4, "0.00010000", 12),
-    Pair("BNBBTC", "BNB", "BTC", 6, 3, "0.00010000", 6),
-    Pair("LTCBTC", "LTC", "BTC", 6, 3, "0.00010000", 6),
+    Pair("BTCUSDT", "BTC", "USDT", 2, 5, "5.00000000", 48, 1502942400000),
+    Pair("ETHUSDT", "ETH", "USDT", 2, 4, "5.00000000", 40, 1502942400000),
+    Pair("BNBUSDT", "BNB", "USDT", 2, 3, "5.00000000", 24, 1509940800000),
+    Pair("SOLUSDT", "SOL", "USDT", 2, 3, "5.00000000", 30, 1597125600000),
+    Pair("XRPUSDT", "XRP", "USDT", 4, 1, "5.00000000", 24, 1525421400000),
+    Pair("ADAUSDT", "ADA", "USDT", 4, 1, "5.00000000", 16, 1523937720000),
+    Pair("DOGEUSDT", "DOGE", "USDT", 5, 0, "1.00000000", 20, 1562328000000),
+    Pair("LINKUSDT", "LINK", "USDT", 2, 2, "5.00000000", 12, 1547632800000),
+    Pair("TRXUSDT", "TRX", "USDT", 4, 1, "5.00000000", 10, 1528717200000),
+    Pair("LTCUSDT", "LTC", "USDT", 2, 3, "5.00000000", 10, 1513136400000),
+    Pair("USDCUSDT", "USDC", "USDT", 4, 0, "5.00000000", 16, 1544868000000),
+    Pair("FDUSDUSDT", "FDUSD", "USDT", 4, 0, "5.00000000", 10, 1690351200000),
+    Pair("ETHBTC", "ETH", "BTC", 5, 4, "0.00010000", 12, 1500004800000),
+    Pair("BNBBTC", "BNB", "BTC", 6, 3, "0.00010000", 6, 1500004800000),
+    Pair("LTCBTC", "LTC", "BTC", 6, 3, "0.00010000", 6, 1500004800000),
 )
 BY_SYMBOL: dict[str, Pair] = {p.symbol: p for p in PAIRS}
 

@@ -54,7 +54,12 @@ def respond(r: Request, ctx: Context) -> bytes:
     now = ctx.now_ms
     if r.start is not None and r.end is not None and r.start > r.end:
         return b"[]"
-    times = opens(r.interval, r.start, r.end, r.limit, now, r.tz_ms)
+    # No kline ends before the pair's first trade; a start before it asks for the first klines
+    # (python-binance finds a pair's earliest kline with startTime=0&limit=1).
+    listed = market(ctx).listed_ms(r.pair)
+    start = max(r.start, listed) if r.start is not None else None
+    times = [t for t in opens(r.interval, start, r.end, r.limit, now, r.tz_ms)
+             if next_open(r.interval, t, r.tz_ms) > listed]  # fmt: skip
     rows: list[Any] = [
         row(r.pair, t, next_open(r.interval, t, r.tz_ms) - 1, s)
         for t, s in zip(times, klines(market(ctx), r.pair, r.interval, times, now, r.tz_ms), strict=True)
