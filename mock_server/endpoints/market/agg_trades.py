@@ -29,7 +29,7 @@ class Request(NamedTuple):
 def rules(values: Values, ctx: Context) -> Request:
     found = pair(ctx, values["symbol"])
     if values["fromId"] is not None and (values["startTime"] is not None or values["endTime"] is not None):
-        raise BinanceError(errors.OPTIONAL_PARAMS_BAD_COMBO)  # M3
+        raise BinanceError(errors.OPTIONAL_PARAMS_BAD_COMBO)  # F43
     return Request(
         found, values["fromId"], values["startTime"], values["endTime"], limit(values["limit"], 500, 1000)
     )

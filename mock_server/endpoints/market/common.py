@@ -100,7 +100,7 @@ def count(first: Mapping[str, str]) -> int | None:
 
 
 def limit(value: int | None, default: int, most: int) -> int:
-    """A list's `limit`: 0 or absent is the default, above the maximum the maximum (M2)."""
+    """A list's `limit`: 0 or absent is the default, above the maximum the maximum (F44)."""
     if not value:
         return default
     return min(value, most)

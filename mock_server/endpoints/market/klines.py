@@ -28,7 +28,7 @@ class Request(NamedTuple):
 
 
 def time_zone(text: str | None) -> int:
-    """`timeZone`: hours and minutes ("-1:00", "05:45") or hours ("8"), from -12:00 to +14:00."""
+    """`timeZone`: hours and minutes ("-1:00", "05:45") or hours ("8"), from -12:00 to +14:00 (a leading + too: F48); else -1130 (F45)."""
     if text is None:
         return 0
     found = _TIME_ZONE.fullmatch(text)

@@ -28,7 +28,7 @@ class Request(NamedTuple):
 
 
 def window_size(text: str | None) -> int:
-    """`1m`..`59m`, `1h`..`23h`, `1d`..`7d` (default 1d); anything else is -1130 (M4)."""
+    """`1m`..`59m`, `1h`..`23h`, `1d`..`7d` (default 1d); anything else is -1130 (F45)."""
     found = _WINDOW.fullmatch(text or "1d")
     if found is None or int(found.group(1)) > _MOST[found.group(2)]:
         raise BinanceError(errors.INVALID_PARAMETER, "windowSize")

@@ -1,7 +1,7 @@
 """GET /api/v3/ticker/tradingDay: the statistics of today's trading day in a time zone (world tier).
 
 The day is the calendar day holding now in `timeZone` (UTC by default); closeTime is the day's
-last millisecond, as in Binance's example, and the figures cover the trades up to now (M5)."""
+last millisecond, as in Binance's example, and the figures cover the trades up to now (F46)."""
 
 from __future__ import annotations
 
