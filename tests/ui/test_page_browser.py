@@ -270,7 +270,7 @@ def test_an_error_clears_on_the_next_successful_action(browser: Any) -> None:
         pacing.clear()
         pacing.send_keys("250")
         browser.find_element(By.ID, "pacing-set").click()
-        wait_for(browser, lambda: mock.exchange.pacer.min_interval_ms == 250)
+        wait_for(browser, lambda: mock.exchange.min_interval_ms == 250)
         wait_for(browser, lambda: fault_error() == "")
 
         # A span the page cannot read, then a rule added: the clock's message goes too.
