@@ -6,10 +6,17 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from contracts import dataset
-from contracts.facts import DECISION_REF, MAX_SIZE, MAX_WINDOW_MS, SAPI_MEDIA_TYPE, ErrorSpec, Profile
-from contracts.outcomes import Failed, Skipped, expect
-from contracts.target import PATH, Answer, Control, Params, Target
+from binance_mock.contracts import dataset
+from binance_mock.contracts.facts import (
+    DECISION_REF,
+    MAX_SIZE,
+    MAX_WINDOW_MS,
+    SAPI_MEDIA_TYPE,
+    ErrorSpec,
+    Profile,
+)
+from binance_mock.contracts.outcomes import Failed, Skipped, expect
+from binance_mock.contracts.target import PATH, Answer, Control, Params, Target
 
 NO_CONTROL = "target has no control API (live mode)"
 

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 from requests.structures import CaseInsensitiveDict
 
-from contracts.outcomes import Aborted, Skipped
+from binance_mock.contracts.outcomes import Aborted, Skipped
 
 KeyType = Literal["hmac", "rsa", "ed25519"]
 PATH = "/sapi/v1/margin/transfer"

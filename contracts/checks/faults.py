@@ -7,10 +7,10 @@ from contextlib import contextmanager
 
 import requests
 
-from contracts.context import Context
-from contracts.facts import errors
-from contracts.registry import Failed, check, expect
-from contracts.target import WEIGHT_HEADER, Control
+from binance_mock.contracts.context import Context
+from binance_mock.contracts.facts import errors
+from binance_mock.contracts.registry import Failed, check, expect
+from binance_mock.contracts.target import WEIGHT_HEADER, Control
 
 
 @contextmanager

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from contracts.context import Context
-from contracts.facts import MAX_SIZE, SAPI_MEDIA_TYPE
-from contracts.registry import check, expect
-from contracts.target import WEIGHT_HEADER, Answer
+from binance_mock.contracts.context import Context
+from binance_mock.contracts.facts import MAX_SIZE, SAPI_MEDIA_TYPE
+from binance_mock.contracts.registry import check, expect
+from binance_mock.contracts.target import WEIGHT_HEADER, Answer
 
 
 def _weight(answer: Answer, what: str) -> int:

@@ -8,9 +8,9 @@ import secrets
 import string
 from urllib.parse import quote, unquote
 
-from contracts.context import Context
-from contracts.facts import errors
-from contracts.registry import Skipped, check
+from binance_mock.contracts.context import Context
+from binance_mock.contracts.facts import errors
+from binance_mock.contracts.registry import Skipped, check
 
 
 def _query(ctx: Context, params: list[tuple[str, str | int]]) -> str:

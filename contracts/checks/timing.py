@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from contracts.context import Context
-from contracts.facts import (
+from binance_mock.contracts.context import Context
+from binance_mock.contracts.facts import (
     DEFAULT_RECV_WINDOW_MS,
     FUTURE_TOLERANCE_MS,
     LONG_LEGAL_RANGE,
     MAX_RECV_WINDOW_MS,
     errors,
 )
-from contracts.registry import check
+from binance_mock.contracts.registry import check
 
 P = "/sapi/v1/margin/transfer"
 
