@@ -70,6 +70,8 @@ class Context:
     # --- requests ---
 
     def get(self, params: Params = (), ts: int | None = None, **kw: Any) -> Answer:
+        """A signed GET with `timestamp=ts` (default now); `kw` as Target.signed_get takes them:
+        path (default the margin transfer history), api_key, spoil, tamper."""
         return self.target.signed_get(params, self.now_ms() if ts is None else ts, **kw)
 
     def ok(self, params: Params = (), cached: bool = True) -> dict[str, Any]:
