@@ -2,6 +2,6 @@ from __future__ import annotations
 
 import sys
 
-from client_under_test.cli import main
+from binance_mock.client_under_test.cli import main
 
 sys.exit(main())

@@ -1,4 +1,4 @@
-"""`python -m client_under_test history --start 2026-01-01 --end 2026-06-30 --format csv`
+"""`python -m binance_mock.client_under_test history --start 2026-01-01 --end 2026-06-30 --format csv`
 
 Credentials come from the environment, never from the command line (where `ps` and shell
 history would show them): BINANCE_API_KEY, and BINANCE_API_SECRET for an HMAC key or
@@ -24,11 +24,11 @@ from typing import IO
 
 from tqdm import tqdm
 
-from client_under_test.client import DEFAULT_BASE_URL, MarginClient
-from client_under_test.errors import ClientError
-from client_under_test.history import Progress, split_windows
-from client_under_test.models import Transfer, datetime_to_ms
-from client_under_test.signing import HmacSigner, Signer, load_private_key
+from binance_mock.client_under_test.client import DEFAULT_BASE_URL, MarginClient
+from binance_mock.client_under_test.errors import ClientError
+from binance_mock.client_under_test.history import Progress, split_windows
+from binance_mock.client_under_test.models import Transfer, datetime_to_ms
+from binance_mock.client_under_test.signing import HmacSigner, Signer, load_private_key
 
 CSV_COLUMNS = ("txId", "timestamp", "time", "asset", "amount", "type", "status",
                "transFrom", "transTo", "fromSymbol", "toSymbol")  # fmt: skip
@@ -61,7 +61,7 @@ def _end(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m client_under_test")
+    parser = argparse.ArgumentParser(prog="python -m binance_mock.client_under_test")
     sub = parser.add_subparsers(dest="command", required=True)
     h = sub.add_parser("history", help="export cross margin transfer history")
     h.add_argument(

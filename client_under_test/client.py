@@ -24,7 +24,7 @@ from urllib.parse import quote, urlencode
 
 import requests
 
-from client_under_test.errors import (
+from binance_mock.client_under_test.errors import (
     BinanceAPIError,
     ClientError,
     InvalidTimestamp,
@@ -35,10 +35,10 @@ from client_under_test.errors import (
     UnexpectedResponse,
     api_error,
 )
-from client_under_test.history import PAGE_SIZE, HistoryReader, ProgressCallback
-from client_under_test.models import Transfer, TransferPage
-from client_under_test.signing import HmacSigner, Signer
-from client_under_test.timing import Clock, Pacer, RetryPolicy, SystemClock
+from binance_mock.client_under_test.history import PAGE_SIZE, HistoryReader, ProgressCallback
+from binance_mock.client_under_test.models import Transfer, TransferPage
+from binance_mock.client_under_test.signing import HmacSigner, Signer
+from binance_mock.client_under_test.timing import Clock, Pacer, RetryPolicy, SystemClock
 
 DEFAULT_BASE_URL = "https://api.binance.com"
 TRANSFER_PATH = "/sapi/v1/margin/transfer"
@@ -170,7 +170,7 @@ class MarginClient:
         progress: ProgressCallback | None = None,
     ) -> Iterator[Transfer]:
         """Every transfer with start <= timestamp <= end (ms ints or aware datetimes), each once,
-        oldest first (ties by txId). See `client_under_test.history` for how paging stays
+        oldest first (ties by txId). See `binance_mock.client_under_test.history` for how paging stays
         correct while rows arrive."""
         reader = HistoryReader(
             self, asset=asset, type=type, isolated_symbol=isolated_symbol, progress=progress

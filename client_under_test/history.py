@@ -55,8 +55,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from client_under_test.errors import HistoryUnstable, UnexpectedResponse
-from client_under_test.models import Transfer, TransferPage, datetime_to_ms
+from binance_mock.client_under_test.errors import HistoryUnstable, UnexpectedResponse
+from binance_mock.client_under_test.models import Transfer, TransferPage, datetime_to_ms
 
 DAY_MS = 86_400_000
 MAX_WINDOW_MS = 30 * DAY_MS  # Binance: "The max interval between startTime and endTime is 30 days"

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from client_under_test.errors import UnexpectedResponse
+from binance_mock.client_under_test.errors import UnexpectedResponse
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

@@ -8,9 +8,9 @@ import shutil
 import sys
 from typing import Any
 
-from contracts.facts import DEMO_API_KEY, DEMO_SECRET, Profile
-from contracts.outcomes import Unusable
-from contracts.target import Credentials, Safety
+from binance_mock.contracts.facts import DEMO_API_KEY, DEMO_SECRET, Profile
+from binance_mock.contracts.outcomes import Unusable
+from binance_mock.contracts.target import Credentials, Safety
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8900"
 
@@ -75,8 +75,8 @@ def _usage_problem(args: argparse.Namespace) -> str | None:
     """A mistake in the arguments that would make the run meaningless, in words."""
     from urllib.parse import urlsplit
 
-    from contracts.checks import all_checks
-    from contracts.runner import selected
+    from binance_mock.contracts.checks import all_checks
+    from binance_mock.contracts.runner import selected
 
     url = urlsplit(args.base_url)
     if url.scheme not in ("http", "https") or not url.netloc:
@@ -91,14 +91,14 @@ def _usage_problem(args: argparse.Namespace) -> str | None:
 
 
 def list_checks() -> str:
-    from contracts.checks import all_checks
+    from binance_mock.contracts.checks import all_checks
 
     rows = [f"{c.id:40} {'[control] ' if c.needs_control else ''}{c.rule} ({c.source})" for c in all_checks()]
     return "\n".join(rows)
 
 
 def run_contract(args: argparse.Namespace) -> int:
-    from contracts.runner import Config, run, summary, write_junit, write_profile
+    from binance_mock.contracts.runner import Config, run, summary, write_junit, write_profile
 
     if args.list:
         print(list_checks())
@@ -142,7 +142,7 @@ def run_contract(args: argparse.Namespace) -> int:
 
 
 def run_fuzz(args: argparse.Namespace) -> int:
-    from contracts.fuzz import fuzz
+    from binance_mock.contracts.fuzz import fuzz
 
     try:
         return fuzz(args.base_url, args.max_examples, args.seed, args.spec_examples)

@@ -1,7 +1,8 @@
-"""`pytest --pyargs contracts --base-url URL ...` from the project root: the checks as pytest tests."""
+"""`pytest contracts --base-url URL ...` in a checkout: the checks as pytest tests (installed:
+`pytest -p binance_mock.contracts.plugin --pyargs binance_mock.contracts --base-url URL`)."""
 
 from __future__ import annotations
 
-from contracts.plugin import contract_context, pytest_addoption
+from binance_mock.contracts.plugin import contract_context, pytest_addoption
 
 __all__ = ["contract_context", "pytest_addoption"]

@@ -6,10 +6,17 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from contracts import dataset
-from contracts.facts import DECISION_REF, MAX_SIZE, MAX_WINDOW_MS, SAPI_MEDIA_TYPE, ErrorSpec, Profile
-from contracts.outcomes import Failed, Skipped, expect
-from contracts.target import PATH, Answer, Control, Params, Target
+from binance_mock.contracts import dataset
+from binance_mock.contracts.facts import (
+    DECISION_REF,
+    MAX_SIZE,
+    MAX_WINDOW_MS,
+    SAPI_MEDIA_TYPE,
+    ErrorSpec,
+    Profile,
+)
+from binance_mock.contracts.outcomes import Failed, Skipped, expect
+from binance_mock.contracts.target import PATH, Answer, Control, Params, Target
 
 NO_CONTROL = "target has no control API (live mode)"
 
@@ -63,6 +70,8 @@ class Context:
     # --- requests ---
 
     def get(self, params: Params = (), ts: int | None = None, **kw: Any) -> Answer:
+        """A signed GET with `timestamp=ts` (default now); `kw` as Target.signed_get takes them:
+        path (default the margin transfer history), api_key, spoil, tamper."""
         return self.target.signed_get(params, self.now_ms() if ts is None else ts, **kw)
 
     def ok(self, params: Params = (), cached: bool = True) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from contracts.facts import DAY_MS
+from binance_mock.contracts.facts import DAY_MS
 
 # A frozen "now" far from any generated data (2030-03-17), so seeded rows are the only ones near it.
 NOW = 1_900_000_000_000

@@ -22,10 +22,11 @@ from typing import Any
 import requests
 from requests.models import RequestEncodingMixin
 
-from contracts.facts import DEMO_API_KEY, DEMO_SECRET
+from binance_mock.contracts.facts import DEMO_API_KEY, DEMO_SECRET
+from binance_mock.contracts.target import PATH
 
 MODES = ("signed", "signed", "signed", "signed", "signed", "wrong_signature", "stale", "no_key")
-SIGNED_PATH = "/sapi/v1/margin/transfer"
+SIGNED_PATH = PATH  # the exact tier's endpoint: the most examples
 
 
 @dataclass

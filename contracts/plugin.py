@@ -1,7 +1,8 @@
 """The pytest side of the suite: options and the session's target (see conftest.py).
 
-Loaded as the contracts package's conftest when pytest runs from the project root
-(`pytest --pyargs contracts --base-url URL`), or anywhere with `-p contracts.plugin`.
+Loaded with `-p binance_mock.contracts.plugin` (`pytest -p binance_mock.contracts.plugin --pyargs
+binance_mock.contracts --base-url URL`, anywhere), or as the folder's conftest when pytest is given
+the folder itself (`pytest contracts --base-url URL` in a checkout).
 The project's own test run (`tests/`) never loads it, so its options cannot clash there.
 """
 
@@ -14,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from contracts.runner import Config, check_credentials, finish, prepare, write_profile
-from contracts.target import Safety
+from binance_mock.contracts.runner import Config, check_credentials, finish, prepare, write_profile
+from binance_mock.contracts.target import Safety
 
 _OPTIONS: list[tuple[str, dict[str, Any]]] = [
     ("--base-url", {"default": None, "help": "contract target (default http://127.0.0.1:8900)"}),
@@ -44,7 +45,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def _config(pc: pytest.Config) -> Config:
     from argparse import Namespace
 
-    from contracts.cli import DEFAULT_BASE_URL, credentials, expected_profile
+    from binance_mock.contracts.cli import DEFAULT_BASE_URL, credentials, expected_profile
 
     opt = pc.getoption
     args = Namespace(
@@ -71,6 +72,6 @@ def contract_context(pytestconfig: pytest.Config) -> Iterator[Any]:
     finish(ctx)
     path = pytestconfig.getoption("write_profile")
     if path:
-        from contracts.runner import Report
+        from binance_mock.contracts.runner import Report
 
         write_profile(Report([], ctx, ""), path)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from contracts.context import Context
-from contracts.outcomes import Aborted, Failed, Skipped, expect
+from binance_mock.contracts.context import Context
+from binance_mock.contracts.outcomes import Aborted, Failed, Skipped, expect
 
 __all__ = ["CHECKS", "Aborted", "Check", "Failed", "Skipped", "check", "expect"]
 

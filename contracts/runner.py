@@ -15,12 +15,12 @@ from typing import Any
 
 import requests
 
-from contracts.checks import all_checks
-from contracts.context import NO_CONTROL, Context
-from contracts.facts import DECISION_REF, Profile
-from contracts.outcomes import Aborted, Failed, Skipped, Unusable
-from contracts.registry import Check
-from contracts.target import Control, Credentials, Safety, Target
+from binance_mock.contracts.checks import all_checks
+from binance_mock.contracts.context import NO_CONTROL, Context
+from binance_mock.contracts.facts import DECISION_REF, Profile
+from binance_mock.contracts.outcomes import Aborted, Failed, Skipped, Unusable
+from binance_mock.contracts.registry import Check
+from binance_mock.contracts.target import Control, Credentials, Safety, Target
 
 PASSED, FAILED, SKIPPED, ERROR, NOT_RUN = "passed", "failed", "skipped", "error", "not run"
 

@@ -14,24 +14,27 @@ import hashlib
 import hmac
 import json
 import re
+import secrets
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import requests
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 from requests.structures import CaseInsensitiveDict
 
-from contracts.outcomes import Aborted, Skipped
+from binance_mock.contracts.outcomes import Aborted, Skipped
 
 KeyType = Literal["hmac", "rsa", "ed25519"]
-PATH = "/sapi/v1/margin/transfer"
+PATH = "/sapi/v1/margin/transfer"  # the exact tier's signed endpoint: the default of every signed call
 WEIGHT_HEADER = "X-SAPI-USED-IP-WEIGHT-1M"
 Params = Sequence[tuple[str, str | int]]
+# How a signed request is made wrong on purpose (Target.signed_query says what each sends).
+Spoil = Literal["missing", "empty", "zeros", "other_secret", "upper", "swapcase", "first"]
 
 
 @dataclass(frozen=True)
@@ -187,9 +190,55 @@ class Target:
         self.redact.add(sig)
         return sig
 
-    def signed_get(self, params: Params, ts: int, path: str = PATH, api_key: str | None = "") -> Answer:
-        query = self.encode([*params, ("timestamp", ts)])
-        return self.raw_get(path, f"{query}&signature={self.signature_for(query)}", api_key=api_key)
+    def signed_query(
+        self,
+        params: Params,
+        ts: int | str | None,
+        spoil: Spoil | None = None,
+        tamper: tuple[str, str] | None = None,
+    ) -> str:
+        """The query string of a signed request: the payload (`params`, then `timestamp=ts`;
+        no timestamp when `ts` is None), then `signature=` over exactly those bytes. Or spoiled:
+        - "missing": the payload alone; "empty": `signature=` with no value;
+        - "zeros": 64 zeros (a well-formed HMAC of nothing); "other_secret": an HMAC of the
+          payload with a random secret, whatever our key type;
+        - "upper": our HMAC in upper-case hex (Binance accepts it); "swapcase": our base64
+          signature with its letters' case swapped, percent-encoded again;
+        - "first": our signature before the payload instead of after it.
+        `tamper=(old, new)`: after signing, the payload sent has its first `old` made `new`.
+        Every signature made from our key is added to the redactor."""
+        payload = self.encode([*params, *([("timestamp", ts)] if ts is not None else [])])
+        if spoil == "missing":
+            return payload
+        if spoil == "empty":
+            sig = ""
+        elif spoil == "zeros":
+            sig = "0" * 64
+        elif spoil == "other_secret":
+            sig = hmac.new(secrets.token_hex(32).encode(), payload.encode(), hashlib.sha256).hexdigest()
+        elif spoil == "upper":
+            sig = self.signature_for(payload).upper()
+            self.redact.add(sig)
+        elif spoil == "swapcase":
+            sig = quote(unquote(self.signature_for(payload)).swapcase(), safe="")
+            self.redact.add(sig)
+        else:
+            sig = self.signature_for(payload)
+        sent = payload.replace(*tamper, 1) if tamper else payload
+        return f"signature={sig}&{sent}" if spoil == "first" else f"{sent}&signature={sig}"
+
+    def signed_get(
+        self,
+        params: Params,
+        ts: int | str | None,
+        path: str = PATH,
+        api_key: str | None = "",
+        spoil: Spoil | None = None,
+        tamper: tuple[str, str] | None = None,
+    ) -> Answer:
+        """A signed GET of `path` (default the margin transfer history): see `signed_query`;
+        `api_key=""` sends our own key, None none."""
+        return self.raw_get(path, self.signed_query(params, ts, spoil, tamper), api_key=api_key)
 
     def public_get(self, path: str) -> Answer:
         return self.raw_get(path, api_key=None)

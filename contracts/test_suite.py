@@ -1,4 +1,4 @@
-"""Each contract check as one pytest test (collected by `pytest --pyargs contracts`)."""
+"""Each contract check as one pytest test (collected by `pytest --pyargs binance_mock.contracts`)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from contracts.checks import all_checks
-from contracts.outcomes import Aborted
-from contracts.runner import ERROR, FAILED, SKIPPED, run_check
+from binance_mock.contracts.checks import all_checks
+from binance_mock.contracts.outcomes import Aborted
+from binance_mock.contracts.runner import ERROR, FAILED, SKIPPED, run_check
 
 CHECKS = all_checks()
 

@@ -1,4 +1,4 @@
-"""`python -m client_under_test history`: the export equals what the API gives, in CSV and
+"""`python -m binance_mock.client_under_test history`: the export equals what the API gives, in CSV and
 JSONL, and the progress bar shows only on a terminal."""
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from client_under_test import HmacSigner, MarginClient
-from client_under_test.cli import main, parse_moment
+from binance_mock.client_under_test import HmacSigner, MarginClient
+from binance_mock.client_under_test.cli import main, parse_moment
 from mock_server import MockBinance
 
 D0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z
@@ -104,7 +104,7 @@ def test_progress_bar_only_on_a_terminal(mock: MockBinance) -> None:
 def test_output_file_and_subprocess_without_a_terminal(mock: MockBinance, tmp_path: Path) -> None:
     target = tmp_path / "history.jsonl"
     proc = subprocess.run(
-        [sys.executable, "-m", "client_under_test", "history", "--start", "2026-01-01", "--end", "2026-06-30",
+        [sys.executable, "-m", "binance_mock.client_under_test", "history", "--start", "2026-01-01", "--end", "2026-06-30",
          "--base-url", mock.base_url, "--pace-ms", "0", "--format", "jsonl", "-o", str(target)],
         env={**os.environ, **env(mock)}, capture_output=True, text=True, timeout=60,
     )  # fmt: skip

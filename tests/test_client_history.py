@@ -12,15 +12,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from client_under_test import (
+from binance_mock.client_under_test import (
     HistoryReader,
     HistoryUnstable,
     InvalidRequest,
     UnexpectedResponse,
     split_windows,
 )
-from client_under_test.history import DAY_MS, MAX_WINDOW_MS, WINDOW_SPAN_MS
-from client_under_test.models import Transfer, TransferPage
+from binance_mock.client_under_test.history import DAY_MS, MAX_WINDOW_MS, WINDOW_SPAN_MS
+from binance_mock.client_under_test.models import Transfer, TransferPage
 
 T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 

@@ -20,7 +20,7 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
-from client_under_test import (
+from binance_mock.client_under_test import (
     HistoryReader,
     HmacSigner,
     InvalidRequest,
@@ -31,8 +31,8 @@ from client_under_test import (
     signer_from_pem,
     split_windows,
 )
-from client_under_test.fakes import FakeClock
-from client_under_test.history import DAY_MS, MAX_WINDOW_MS
+from binance_mock.client_under_test.fakes import FakeClock
+from binance_mock.client_under_test.history import DAY_MS, MAX_WINDOW_MS
 from mock_server import MockBinance
 
 PATH = "/sapi/v1/margin/transfer"
@@ -163,7 +163,7 @@ def test_a_year_under_injected_faults(year: MockBinance, client: MarginClient, c
 
 
 def test_retries_are_bounded(binance_mock: MockBinance, clock: FakeClock, session: requests.Session) -> None:
-    from client_under_test import MarginBusy
+    from binance_mock.client_under_test import MarginBusy
 
     binance_mock.inject(-21003, times=None)
     assert binance_mock.secret is not None

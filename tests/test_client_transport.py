@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.hashes import SHA256
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
-from client_under_test import (
+from binance_mock.client_under_test import (
     BinanceAPIError,
     Ed25519Signer,
     HmacSigner,
@@ -37,7 +37,7 @@ from client_under_test import (
     UnexpectedResponse,
     signer_from_pem,
 )
-from client_under_test.fakes import FakeClock
+from binance_mock.client_under_test.fakes import FakeClock
 
 KEY = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
 SECRET = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"

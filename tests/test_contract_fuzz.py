@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from contracts.fuzz import SIGNED_PATH, run_schemathesis
+from binance_mock.contracts.fuzz import SIGNED_PATH, run_schemathesis
 from mock_server import MockBinance
 from mock_server.endpoints import margin_transfer
 

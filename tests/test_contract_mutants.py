@@ -30,9 +30,9 @@ from typing import Any
 
 import pytest
 
-from contracts.checks import all_checks
-from contracts.runner import ERROR, FAILED, NOT_RUN, Config, Report, run, summary
-from contracts.target import Credentials
+from binance_mock.contracts.checks import all_checks
+from binance_mock.contracts.runner import ERROR, FAILED, NOT_RUN, Config, Report, run, summary
+from binance_mock.contracts.target import Credentials
 from mock_server import MockBinance
 from mock_server.endpoints import margin_transfer
 from mock_server.exchange import pipeline

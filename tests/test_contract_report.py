@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from contracts.facts import Profile
-from contracts.runner import FAILED, Config, Report, run, summary
-from contracts.target import Credentials
+from binance_mock.contracts.facts import Profile
+from binance_mock.contracts.runner import FAILED, Config, Report, run, summary
+from binance_mock.contracts.target import Credentials
 from mock_server import MockBinance
 
 ROOT = Path(__file__).resolve().parent.parent

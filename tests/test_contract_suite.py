@@ -21,10 +21,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from helpers import serve_process as serve
 
-from contracts.checks import all_checks
-from contracts.facts import Profile
-from contracts.runner import FAILED, NOT_RUN, Config, run
-from contracts.target import Credentials, Redactor, Safety
+from binance_mock.contracts.checks import all_checks
+from binance_mock.contracts.facts import Profile
+from binance_mock.contracts.runner import FAILED, NOT_RUN, Config, run
+from binance_mock.contracts.target import Credentials, Redactor, Safety
 from mock_server import MockBinance
 from mock_server.exchange import Exchange, Settings
 from mock_server.http.app import create_app
@@ -212,7 +212,7 @@ def test_redactor_removes_keys_secrets_and_signatures() -> None:
 def test_pytest_runs_the_same_checks(tmp_path: Path) -> None:
     with MockBinance(rows=300) as mock:
         out = subprocess.run(
-            [sys.executable, "-m", "pytest", "-p", "contracts.plugin", "--pyargs", "contracts", "-q",
+            [sys.executable, "-m", "pytest", "-p", "binance_mock.contracts.plugin", "--pyargs", "binance_mock.contracts", "-q",
              "-p", "no:cacheprovider", "--base-url", mock.base_url],
             capture_output=True, text=True, timeout=120, cwd=tmp_path,
         )  # fmt: skip

@@ -6,26 +6,50 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("mock_server", "contracts", "client_under_test")
+# Each installed package and its folder: mock_server and binance_mock under their own names, the
+# folders that pyproject.toml's package-dir maps under binance_mock (contracts/ is
+# binance_mock.contracts).
+SETUPTOOLS = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+FOLDERS: dict[str, str] = SETUPTOOLS["package-dir"]
+PACKAGES = {"mock_server": "mock_server", "binance_mock": "binance_mock", **FOLDERS}
 
 
 def _modules() -> dict[str, Path]:
+    """Every module of the distribution by the name it is imported as once installed."""
     out: dict[str, Path] = {}
-    for package in PACKAGES:
-        for path in (ROOT / package).rglob("*.py"):
-            parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    for package, folder in PACKAGES.items():
+        for path in (ROOT / folder).rglob("*.py"):
+            parts = list(path.relative_to(ROOT / folder).with_suffix("").parts)
             if parts[-1] == "__init__":
                 parts.pop()
-            out[".".join(parts)] = path
+            out[".".join([package, *parts])] = path
     return out
+
+
+def _package(module: str) -> str:
+    """The installed package `module` belongs to (the longest that names it)."""
+    return max((p for p in PACKAGES if module == p or module.startswith(p + ".")), key=len)
+
+
+def test_the_folders_map_to_the_distributions_namespace() -> None:
+    assert FOLDERS == {
+        "binance_mock.contracts": "contracts",
+        "binance_mock.client_under_test": "client_under_test",
+    }
+    modules = _modules()
+    assert "binance_mock.contracts.checks.security" in modules
+    assert all(_package(name) in PACKAGES for name in modules)
+    assert modules["binance_mock.client_under_test"] == ROOT / "client_under_test" / "__init__.py"
 
 
 def _imports(path: Path, modules: dict[str, Path]) -> set[str]:
     """Every project module `path` imports, wherever the import statement stands; also a module
-    named by a string of its dotted name (loaded by `importlib.import_module("contracts.cli")`,
+    named by a string of its dotted name (loaded by
+    `importlib.import_module("binance_mock.contracts.cli")`,
     at once or later)."""
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -93,29 +117,74 @@ def test_the_pytest_plugin_imports_no_server_dependency_until_used() -> None:
 # README "Layout": the reference client stands alone (an app's code, it knows nothing of the mock);
 # the mock never imports the suite that checks it (a bug in the mock must not be copied into the
 # check that should catch it); the contract suite reads the mock's catalog of facts.
+# binance_mock itself only holds the two: importing the client must not load the suite.
 ALLOWED = {
-    "client_under_test": {"client_under_test"},
+    "binance_mock.client_under_test": {"binance_mock.client_under_test"},
     "mock_server": {"mock_server"},
-    "contracts": {"contracts", "mock_server"},
+    "binance_mock.contracts": {"binance_mock.contracts", "mock_server"},
+    "binance_mock": {"binance_mock"},
 }
 
 
 def test_each_package_imports_only_what_the_layout_allows() -> None:
     modules = _modules()
-    assert {name.split(".")[0] for name in modules} == set(ALLOWED)
+    assert {_package(name) for name in modules} == set(ALLOWED)
     wrong = [
         f"{name} -> {imported}"
         for name, path in modules.items()
         for imported in _imports(path, modules)
-        if imported.split(".")[0] not in ALLOWED[name.split(".")[0]]
+        if _package(imported) not in ALLOWED[_package(name)]
     ]
     assert not wrong, wrong
 
 
+def _folder_imports(path: Path, modules: dict[str, Path]) -> set[str]:
+    """The modules `path` imports by a mapped folder's name (`contracts.cli`), which is no
+    installed package: wherever the statement stands, or a module named in a string by its
+    dotted name (an entry point's `contracts.cli:register`; a bare folder name in a string is a
+    path more often than a module)."""
+    folders = set(FOLDERS.values())
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.split(".")[0] in folders)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.update([node.module] if node.module.split(".")[0] in folders else [])
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            for word in node.value.split():
+                name = word.split(":")[0]
+                if "." in name and name.split(".")[0] in folders and f"binance_mock.{name}" in modules:
+                    found.add(name)
+    return found
+
+
+def test_nothing_imports_a_package_by_its_folder_name() -> None:
+    """Code, tests, tools and bench import binance_mock.contracts, never contracts (which the
+    graph above would not see: it is no module of the distribution)."""
+    modules = _modules()
+    files = [p for p in ROOT.rglob("*.py") if not {".venv", ".venv-lowest", "build"} & set(p.parts)]
+    wrong = [f"{p.relative_to(ROOT)}: {m}" for p in files for m in sorted(_folder_imports(p, modules))]
+    assert len(files) > 100
+    assert not wrong, wrong
+
+
+def test_a_folder_import_is_found(tmp_path: Path) -> None:
+    module = tmp_path / "m.py"
+    folder, client = FOLDERS["binance_mock.contracts"], FOLDERS["binance_mock.client_under_test"]
+    module.write_text(
+        f"import {client}\ndef f():\n    from {folder}.cli import main\n\n"
+        f"M = '-m {client}.cli'\nN = '{folder}.md {folder}.cli:register'\n"
+    )
+    assert _folder_imports(module, _modules()) == {client, f"{folder}.cli", f"{client}.cli"}
+
+
 def test_a_module_loaded_by_name_counts_as_an_import(tmp_path: Path) -> None:
     module = tmp_path / "m.py"
-    module.write_text("import importlib\nNAMES = ('contracts.cli',)\nimportlib.import_module(NAMES[0])\n")
-    assert _imports(module, {"contracts.cli": module, "contracts": module}) == {"contracts.cli"}
+    module.write_text(
+        "import importlib\nNAMES = ('binance_mock.contracts.cli',)\nimportlib.import_module(NAMES[0])\n"
+    )
+    modules = {"binance_mock.contracts.cli": module, "binance_mock.contracts": module}
+    assert _imports(module, modules) == {"binance_mock.contracts.cli"}
 
 
 # README "Layout": each subpackage of mock_server imports only the ones before it in this list.

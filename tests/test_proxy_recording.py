@@ -131,7 +131,7 @@ def test_every_operation_records_and_replays(upstream: MockBinance, tmp_path: Pa
 
 def test_a_client_that_syncs_its_clock_replays_a_recording_made_a_day_earlier(tmp_path: Path) -> None:
     """The server time is the mock's own on replay, never the recorded one."""
-    from client_under_test import HmacSigner, MarginClient
+    from binance_mock.client_under_test import HmacSigner, MarginClient
 
     cassette = tmp_path / "synced.cassette.json"
     window = {"asset": "BTC", "start_ms": ANCHOR - 20 * DAY_MS, "end_ms": ANCHOR, "size": 10}

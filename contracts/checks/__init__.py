@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from contracts.checks import faults, headers, listing, params, security, timing, window
-from contracts.registry import CHECKS, Check
+from binance_mock.contracts.checks import faults, headers, listing, params, security, timing, window
+from binance_mock.contracts.registry import CHECKS, Check
 
 # The report's order: by area in this order, then as written in each module.
 MODULES = (security, timing, params, window, listing, headers, faults)

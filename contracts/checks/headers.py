@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from contracts.context import Context
-from contracts.facts import MAX_SIZE, SAPI_MEDIA_TYPE
-from contracts.registry import check, expect
-from contracts.target import WEIGHT_HEADER, Answer
+from binance_mock.contracts.context import Context
+from binance_mock.contracts.facts import MAX_SIZE, SAPI_MEDIA_TYPE
+from binance_mock.contracts.registry import check, expect
+from binance_mock.contracts.target import WEIGHT_HEADER, Answer
 
 
 def _weight(answer: Answer, what: str) -> int:
@@ -33,8 +33,7 @@ def weight(ctx: Context) -> None:
 
 @check("hdr.weight_on_error", f"An error answer carries {WEIGHT_HEADER} too.", "F18, F34")
 def weight_on_error(ctx: Context) -> None:
-    q = ctx.target.encode([("size", 1), ("timestamp", ctx.now_ms())])
-    answer = ctx.target.raw_get("/sapi/v1/margin/transfer", f"{q}&signature={'0' * 64}")
+    answer = ctx.get([("size", 1)], spoil="zeros")
     expect(answer.status == 400, f"bad signature answered {answer.describe()}")
     _weight(answer, "error answer")
 

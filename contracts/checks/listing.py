@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from contracts import dataset
-from contracts.context import Context
-from contracts.facts import (
+from binance_mock.contracts import dataset
+from binance_mock.contracts.context import Context
+from binance_mock.contracts.facts import (
     AMOUNT_PATTERN,
     MAX_SIZE,
     ROW_OPTIONAL,
@@ -25,7 +25,7 @@ from contracts.facts import (
     WALLETS,
     errors,
 )
-from contracts.registry import Skipped, check, expect
+from binance_mock.contracts.registry import Skipped, check, expect
 
 Row = dict[str, Any]
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from contracts.context import Context
-from contracts.facts import DEFAULT_SIZE, LONG_LEGAL_RANGE, MAX_SIZE, errors
-from contracts.registry import check, expect
-from contracts.target import Answer
+from binance_mock.contracts.context import Context
+from binance_mock.contracts.facts import DEFAULT_SIZE, LONG_LEGAL_RANGE, MAX_SIZE, errors
+from binance_mock.contracts.registry import check, expect
+from binance_mock.contracts.target import Answer
 
 
 def _code(answer_json: object) -> object:

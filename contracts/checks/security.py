@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 import string
-from urllib.parse import quote, unquote
 
-from contracts.context import Context
-from contracts.facts import errors
-from contracts.registry import Skipped, check
-
-
-def _query(ctx: Context, params: list[tuple[str, str | int]]) -> str:
-    return ctx.target.encode([*params, ("timestamp", ctx.now_ms())])
+from binance_mock.contracts.context import Context
+from binance_mock.contracts.facts import errors
+from binance_mock.contracts.registry import Skipped, check
 
 
 def _needs_type(ctx: Context, *types: str) -> None:
@@ -24,9 +17,7 @@ def _needs_type(ctx: Context, *types: str) -> None:
 
 
 def _valid(ctx: Context) -> None:
-    q = _query(ctx, [("size", 1)])
-    answer = ctx.target.raw_get("/sapi/v1/margin/transfer", f"{q}&signature={ctx.target.signature_for(q)}")
-    ctx.expect_ok(answer, f"a correctly signed {ctx.target.creds.key_type} request")
+    ctx.expect_ok(ctx.get([("size", 1)]), f"a correctly signed {ctx.target.creds.key_type} request")
 
 
 @check("sig.valid_hmac", "A request signed with HMAC-SHA256 (lower-case hex) is answered 200.", "§1.2")
@@ -58,10 +49,7 @@ def valid_ed25519(ctx: Context) -> None:
 @check("sig.hmac_uppercase", "An HMAC signature in upper-case hex is accepted too.", "§1.2")
 def hmac_uppercase(ctx: Context) -> None:
     _needs_type(ctx, "hmac")
-    q = _query(ctx, [("size", 1)])
-    sig = ctx.target.signature_for(q).upper()
-    ctx.target.redact.add(sig)
-    ctx.expect_ok(ctx.target.raw_get("/sapi/v1/margin/transfer", f"{q}&signature={sig}"), "upper-case hex")
+    ctx.expect_ok(ctx.get([("size", 1)], spoil="upper"), "upper-case hex")
 
 
 @check(
@@ -71,10 +59,7 @@ def hmac_uppercase(ctx: Context) -> None:
 )
 def asym_case(ctx: Context) -> None:
     _needs_type(ctx, "rsa", "ed25519")
-    q = _query(ctx, [("size", 1)])
-    swapped = quote(unquote(ctx.target.signature_for(q)).swapcase(), safe="")
-    ctx.target.redact.add(swapped)
-    answer = ctx.target.raw_get("/sapi/v1/margin/transfer", f"{q}&signature={swapped}")
+    answer = ctx.get([("size", 1)], spoil="swapcase")
     ctx.expect_error(answer, errors.INVALID_SIGNATURE, what="case-swapped signature")
 
 
@@ -84,19 +69,13 @@ def asym_case(ctx: Context) -> None:
     "§1.2, F17",
 )
 def tampered(ctx: Context) -> None:
-    q = _query(ctx, [("size", 1)])
-    sig = ctx.target.signature_for(q)
-    tampered = q.replace("size=1", "size=2", 1)
-    answer = ctx.target.raw_get("/sapi/v1/margin/transfer", f"{tampered}&signature={sig}")
+    answer = ctx.get([("size", 1)], tamper=("size=1", "size=2"))
     ctx.expect_error(answer, errors.INVALID_SIGNATURE, what="tampered payload")
 
 
 @check("sig.wrong_key", "A signature made with another secret is refused with -1022.", "§1.2")
 def wrong_key(ctx: Context) -> None:
-    q = _query(ctx, [("size", 1)])
-    other = secrets.token_hex(32)
-    sig = hmac.new(other.encode(), q.encode(), hashlib.sha256).hexdigest()
-    answer = ctx.target.raw_get("/sapi/v1/margin/transfer", f"{q}&signature={sig}")
+    answer = ctx.get([("size", 1)], spoil="other_secret")
     ctx.expect_error(answer, errors.INVALID_SIGNATURE, what="signature of another secret")
 
 
@@ -106,15 +85,15 @@ def wrong_key(ctx: Context) -> None:
     "F15",
 )
 def missing(ctx: Context) -> None:
-    q = _query(ctx, [("size", 1)])
+    ts = ctx.now_ms()  # one payload, sent without a signature and with an empty one
     ctx.expect_error(
-        ctx.target.raw_get("/sapi/v1/margin/transfer", q),
+        ctx.get([("size", 1)], ts=ts, spoil="missing"),
         errors.MANDATORY_PARAM,
         "signature",
         what="no signature",
     )
     ctx.expect_error(
-        ctx.target.raw_get("/sapi/v1/margin/transfer", f"{q}&signature="),
+        ctx.get([("size", 1)], ts=ts, spoil="empty"),
         errors.MANDATORY_PARAM,
         "signature",
         what="empty signature",
@@ -128,8 +107,7 @@ def missing(ctx: Context) -> None:
     decision="signature_position",
 )
 def position(ctx: Context) -> None:
-    q = _query(ctx, [("size", 1)])
-    answer = ctx.target.raw_get("/sapi/v1/margin/transfer", f"signature={ctx.target.signature_for(q)}&{q}")
+    answer = ctx.get([("size", 1)], spoil="first")
     ctx.observe_accepted_or_refused(
         answer, "signature_position", "anywhere", "last", errors.INVALID_SIGNATURE, "a leading signature"
     )
@@ -167,7 +145,7 @@ def key_unknown(ctx: Context) -> None:
 )
 def key_first(ctx: Context) -> None:
     fake = "Z" * 64
-    answer = ctx.target.raw_get("/sapi/v1/margin/transfer", "size=1", api_key=fake)
+    answer = ctx.target.signed_get([("size", 1)], ts=None, spoil="missing", api_key=fake)
     ctx.expect_error(answer, errors.REJECTED_MBX_KEY, what="unknown key and nothing else")
 
 
@@ -177,8 +155,7 @@ def key_first(ctx: Context) -> None:
     "F16",
 )
 def ts_before_sig(ctx: Context) -> None:
-    q = ctx.target.encode([("size", 1), ("timestamp", ctx.now_ms() - 120_000)])
-    answer = ctx.target.raw_get("/sapi/v1/margin/transfer", f"{q}&signature={'0' * 64}")
+    answer = ctx.get([("size", 1)], ts=ctx.now_ms() - 120_000, spoil="zeros")
     ctx.expect_error(answer, errors.TIMESTAMP_OUTSIDE_WINDOW, what="old timestamp, bad signature")
 
 
@@ -188,6 +165,5 @@ def ts_before_sig(ctx: Context) -> None:
     "F16",
 )
 def sig_before_params(ctx: Context) -> None:
-    q = _query(ctx, [("size", 101), ("type", "BAD")])
-    answer = ctx.target.raw_get("/sapi/v1/margin/transfer", f"{q}&signature={'0' * 64}")
+    answer = ctx.get([("size", 101), ("type", "BAD")], spoil="zeros")
     ctx.expect_error(answer, errors.INVALID_SIGNATURE, what="bad signature, bad parameters")

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-from contracts.context import Context
-from contracts.facts import (
+from binance_mock.contracts.context import Context
+from binance_mock.contracts.facts import (
     DEFAULT_RECV_WINDOW_MS,
     FUTURE_TOLERANCE_MS,
     LONG_LEGAL_RANGE,
     MAX_RECV_WINDOW_MS,
     errors,
 )
-from contracts.registry import check
-
-P = "/sapi/v1/margin/transfer"
-
-
-def _signed(ctx: Context, query: str) -> str:
-    return f"{query}&signature={ctx.target.signature_for(query)}"
+from binance_mock.contracts.registry import check
 
 
 @check(
@@ -25,13 +19,13 @@ def _signed(ctx: Context, query: str) -> str:
     "§2, F15",
 )
 def ts_missing(ctx: Context) -> None:
-    answer = ctx.target.raw_get(P, _signed(ctx, "size=1"))
+    answer = ctx.target.signed_get([("size", 1)], ts=None)  # signed, without a timestamp
     ctx.expect_error(answer, errors.MANDATORY_PARAM, "timestamp", what="no timestamp")
 
 
 @check("ts.malformed", "A timestamp that is not digits is -1102 for 'timestamp'.", "F10")
 def ts_malformed(ctx: Context) -> None:
-    answer = ctx.target.raw_get(P, _signed(ctx, "size=1&timestamp=12ab"))
+    answer = ctx.target.signed_get([("size", 1)], ts="12ab")
     ctx.expect_error(answer, errors.MANDATORY_PARAM, "timestamp", what="timestamp=12ab")
 
 

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from contracts import dataset
-from contracts.context import Context
-from contracts.facts import DAY_MS, DEFAULT_WINDOW_MS, MAX_SIZE, MAX_WINDOW_MS, WINDOW_HOURS, errors
-from contracts.registry import Skipped, check, expect
-from contracts.target import Answer
+from binance_mock.contracts import dataset
+from binance_mock.contracts.context import Context
+from binance_mock.contracts.facts import (
+    DAY_MS,
+    DEFAULT_WINDOW_MS,
+    MAX_SIZE,
+    MAX_WINDOW_MS,
+    WINDOW_HOURS,
+    errors,
+)
+from binance_mock.contracts.registry import Skipped, check, expect
+from binance_mock.contracts.target import Answer
 
 
 def _code(answer: Answer) -> object:
