@@ -4,6 +4,7 @@ trades; python-binance's klines, book and ticker; and what each reads agrees wit
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import Iterator
 from typing import Any
@@ -89,7 +90,18 @@ def test_python_binance_reads_klines_the_book_and_the_ticker(mock: MockBinance) 
     class MockClient(Client):  # python-binance takes its base URLs as class attributes
         API_URL = mock.base_url + "/api"
 
-    client = MockClient(mock.api_key, mock.secret)
+    loop = asyncio.new_event_loop()  # python-binance takes the current loop, or makes one it never closes
+    asyncio.set_event_loop(loop)
+    try:
+        _read_with_python_binance(MockClient(mock.api_key, mock.secret), mock)
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
+
+
+def _read_with_python_binance(client: Any, mock: MockBinance) -> None:
+    from binance.client import Client
+
     price = client.get_symbol_ticker(symbol="BNBUSDT")["price"]
     klines = client.get_klines(symbol="BNBUSDT", interval=Client.KLINE_INTERVAL_15MINUTE, limit=8)
     assert len(klines) == 8 and klines[-1][4] == price
@@ -101,4 +113,5 @@ def test_python_binance_reads_klines_the_book_and_the_ticker(mock: MockBinance) 
     opens = [k[0] for k in series]
     assert opens == list(range(start, opens[-1] + 1, 60_000)) and len(series) > 1_200
     assert [r["path"] for r in mock.requests()].count("/api/v3/klines") >= 3
+    client.close_connection()
     assert series[-1][4] == price
