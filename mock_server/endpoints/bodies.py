@@ -52,7 +52,7 @@ def value_for(schema: Mapping[str, Any], resolve: Resolve, seed: int, name: str 
         props = schema.get("properties") or {}
         out = {key: value_for(sub, resolve, seed, key) for key, sub in props.items()}
         # Some schemas require a field they never describe: any value is valid for it.
-        out.update({key: key for key in schema.get("required", ()) if key not in out})
+        out.update({key: _text(seed, key) for key in schema.get("required", ()) if key not in out})
         return out
     if kind == "array":
         count = max(1, schema.get("minItems", 1))
@@ -72,8 +72,37 @@ def value_for(schema: Mapping[str, Any], resolve: Resolve, seed: int, name: str 
     if kind == "boolean":
         return example if isinstance(example, bool) else _number(seed, name) % 2 == 0
     if kind == "string":
-        return example if isinstance(example, str) else name or "string"
+        if schema.get("enum"):
+            return schema["enum"][0]
+        return example if isinstance(example, str) else _text(seed, name)
     return example if example is not None else {}
+
+
+# A string field the description gives no example for: a value like the ones Binance sends
+# there, by the field's name (an amount is a decimal, an asset a coin), never the name itself.
+_PLAUSIBLE: tuple[tuple[re.Pattern[str], Callable[[int], str]], ...] = (
+    (re.compile(r"(?i)(amount|qty|quantity|price|balance|free|locked|borrowed|interest|fee|commission|volume"
+                r"|total|value|rate|limit|net|asset(s)?Value|margin|loan|principal|collateral)$"),
+     lambda n: f"{n % 100_000 / 100:.8f}"),
+    (re.compile(r"(?i)^(asset|coin|currency|baseAsset|quoteAsset|marginAsset|commissionAsset|feeAsset)$"),
+     lambda n: ("USDT", "BTC", "BNB", "ETH")[n % 4]),
+    (re.compile(r"(?i)symbol$"), lambda n: ("BTCUSDT", "ETHUSDT", "BNBUSDT")[n % 3]),
+    (re.compile(r"(?i)(id|Id|ID)$"), lambda n: str(n % 10**9)),
+    (re.compile(r"^rateLimitType$"), lambda n: "REQUEST_WEIGHT"),
+    (re.compile(r"^interval$"), lambda n: "MINUTE"),
+    (re.compile(r"(?i)status$"), lambda n: "NORMAL"),
+    (re.compile(r"(?i)(side)$"), lambda n: ("BUY", "SELL")[n % 2]),
+    (re.compile(r"(?i)(address)$"), lambda n: f"0x{n:012x}"),
+    (re.compile(r"(?i)(network)$"), lambda n: ("BSC", "ETH")[n % 2]),
+)  # fmt: skip
+
+
+def _text(seed: int, name: str) -> str:
+    n = _number(seed, name)
+    for pattern, make in _PLAUSIBLE:
+        if name and pattern.search(name):
+            return make(n)
+    return f"{n % 36**6:06x}"[:6] if name else "0"
 
 
 def _one_of(alternatives: list[Mapping[str, Any]], resolve: Resolve, seed: int, name: str) -> Any:
