@@ -296,6 +296,54 @@ def domain_cost() -> dict:
     return out
 
 
+def market(tmp: Path) -> dict:
+    """The market's klines (docs/market.md): a 1,000-row page of 1m and of 1d klines in the
+    exchange alone (one core), the last hour's against a year back's, cold and remembered; and a
+    server's memory before and after it served a whole year of 1m klines, page by page."""
+    from mock_server.exchange import Exchange, Settings
+    from mock_server.exchange.wire import Call
+    from mock_server.state.clock import Clock
+
+    def per_call(ex: Exchange, query: str, n: int) -> float:
+        call = Call("GET", "/api/v3/klines", query.encode())
+        t = time.perf_counter()
+        for _ in range(n):
+            ex.handle(call)
+        return (time.perf_counter() - t) / n
+
+    clock = Clock()
+    clock.freeze(ANCHOR)
+    ex = Exchange(Settings(anchor_ms=ANCHOR, rows=100, api_weight_limit=10**12), clock=clock)
+    year = 365 * 86_400_000
+    out: dict = {}
+    for name, query in (
+        ("1m_now", "symbol=BTCUSDT&interval=1m&limit=1000"),
+        ("1m_year", f"symbol=BTCUSDT&interval=1m&limit=1000&startTime={ANCHOR - year}"),
+        ("1h_now", "symbol=BTCUSDT&interval=1h&limit=1000"),
+        ("1h_year", f"symbol=BTCUSDT&interval=1h&limit=1000&endTime={ANCHOR - year}"),
+    ):
+        per_call(ex, query, 2)  # warm the interpreter's caches, not the market's (it keeps no minutes)
+        out[name] = per_call(ex, query, 20)
+    fresh = Exchange(Settings(anchor_ms=ANCHOR, rows=100, api_weight_limit=10**12), clock=clock)
+    out["1d_cold"] = per_call(fresh, "symbol=ETHUSDT&interval=1d&limit=1000", 1)
+    out["1d_warm"] = per_call(fresh, "symbol=ETHUSDT&interval=1d&limit=1000", 20)
+    out["1d_year_cold"] = per_call(fresh, f"symbol=BNBUSDT&interval=1d&limit=1000&endTime={ANCHOR - year}", 1)
+    port = _free_port()
+    with server([*MOCK, "--port", str(port), "--anchor-ms", str(ANCHOR), "--rows", "2000"],
+                f"http://127.0.0.1:{port}/_mock/health") as proc:  # fmt: skip
+        session = requests.Session()
+        base = f"http://127.0.0.1:{port}/api/v3/klines?symbol=BTCUSDT&interval=1m&limit=1000"
+        session.get(base).raise_for_status()
+        out["rss_before"] = _rss_mb(proc.pid)
+        start, t, pages = ANCHOR - year, time.perf_counter(), 0
+        while start < ANCHOR:
+            rows = session.get(f"{base}&startTime={start}").json()
+            start, pages = rows[-1][0] + 60_000, pages + 1
+        out["year_pages"], out["year_s"] = pages, time.perf_counter() - t
+        out["rss_after"] = _rss_mb(proc.pid)
+    return out
+
+
 def prism(tmp: Path) -> dict:
     binary = PRISM / "node_modules" / ".bin" / "prism"
     if not binary.exists():
@@ -339,7 +387,14 @@ def _cpu() -> str:
 
 
 def report(
-    t: dict, s: dict, build: float, starts: tuple[float, float], dom: dict, peer: dict, took: float
+    t: dict,
+    s: dict,
+    build: float,
+    starts: tuple[float, float],
+    dom: dict,
+    peer: dict,
+    took: float,
+    mkt: dict,
 ) -> str:
     start, start_exact = starts
 
@@ -441,6 +496,27 @@ def report(
         lines.append(f"Not measured: {peer.get('skipped')}.")
     lines += [
         "",
+        "## The market's klines",
+        "",
+        "In the exchange alone (`Exchange.handle` in a loop, one core), a page of 1,000 klines of "
+        "BTCUSDT (docs/market.md):",
+        "",
+        "| page | the last 1,000 | ending a year back | year back / now |",
+        "|---|---|---|---|",
+        f"| 1m | {1 / mkt['1m_now']:.1f} pages/s ({mkt['1m_now'] * 1000:.0f} ms) | "
+        f"{1 / mkt['1m_year']:.1f} pages/s ({mkt['1m_year'] * 1000:.0f} ms) | "
+        f"**{mkt['1m_year'] / mkt['1m_now']:.2f}x** |",
+        f"| 1h | {1 / mkt['1h_now']:.1f} pages/s ({mkt['1h_now'] * 1000:.0f} ms) | "
+        f"{1 / mkt['1h_year']:.1f} pages/s ({mkt['1h_year'] * 1000:.0f} ms) | "
+        f"**{mkt['1h_year'] / mkt['1h_now']:.2f}x** |",
+        "",
+        f"1d, 1,000 days of ETHUSDT: {mkt['1d_cold']:.2f} s the first time (every minute of them "
+        f"computed once), {mkt['1d_warm'] * 1000:.0f} ms after ({1 / mkt['1d_warm']:.0f} pages/s: "
+        f"the days are remembered); 1,000 days ending a year back, first time: {mkt['1d_year_cold']:.2f} s.",
+        f"A server's memory before and after serving a whole year of 1m klines ({mkt['year_pages']} "
+        f"pages of 1,000 in {mkt['year_s']:.1f} s): **{mkt['rss_before']:.0f} MB -> "
+        f"{mkt['rss_after']:.0f} MB** (the market keeps no minute; it remembers whole days only).",
+        "",
         "## Where the time goes",
         "",
         f"The exchange alone (no HTTP; `Exchange.handle` in a loop) costs {dom['full']:.0f} µs for a "
@@ -489,12 +565,14 @@ def main() -> int:
         start = start_time()
         start_exact = start_time("--only-exact")
         dom = domain_cost()
+        print("market ...", flush=True)
+        mkt = market(tmp)
         print("prism ...", flush=True)
         try:
             peer = prism(tmp)
         except Exception as exc:  # a peer that fails to start must not lose our figures
             peer = {"skipped": f"prism failed: {exc}"}
-    text = report(t, s, build, (start, start_exact), dom, peer, time.monotonic() - started)
+    text = report(t, s, build, (start, start_exact), dom, peer, time.monotonic() - started, mkt)
     # Earlier runs compared with this one (a change's before and after) are kept by hand in
     # bench/history.md, each with its commit and command; a run never rewrites them.
     history = ROOT / "bench" / "history.md"
