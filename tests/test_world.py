@@ -204,3 +204,8 @@ def test_set_balance_names_a_bad_value() -> None:
         ex.set_balance("SPOT", "USDT", 0.1)
     with pytest.raises(ValueError, match="free must be a non-negative decimal; got '-1'"):
         ex.set_balance("SPOT", "USDT", "-1")
+
+
+def test_an_endpoint_that_writes_without_a_key_is_refused_when_declared() -> None:
+    with pytest.raises(ValueError, match="POST /x writes, so it needs security API_KEY or SIGNED"):
+        Endpoint("POST", "/x", "no key", balance_json, lambda profile: {}, write=deposit)

@@ -107,6 +107,9 @@ class Endpoint:
     content_type: str = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        if self.write is not None and self.security is Security.NONE:
+            # A write changes an account's holdings: with no key there is no account to change.
+            raise ValueError(f"{self.method} {self.path} writes, so it needs security API_KEY or SIGNED")
         names = frozenset(p.name for p in self.params)
         signed = SECURITY_PARAMS if self.security is Security.SIGNED else frozenset()
         object.__setattr__(self, "known", names | signed)
