@@ -80,3 +80,17 @@ def test_a_wrong_scenario_api_key_shows_the_typo_but_not_the_key(api_key: str, s
     message = str(caught.value)
     assert message.startswith(f"s.json: transfers[0]: {shown} is not an account of this mock")
     assert api_key not in message and (len(api_key) < 16 or api_key[4:-4] not in message)
+
+
+@pytest.mark.parametrize("option", ["--keys", "--profile", "--scenario"])
+@pytest.mark.parametrize(
+    ("suffix", "text", "kind"), [(".json", "{not json", "JSON"), (".toml", "a = [", "TOML")]
+)
+def test_a_file_that_does_not_parse_is_named(
+    option: str, suffix: str, text: str, kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / f"bad{suffix}"
+    bad.write_text(text)
+    assert main(["serve", "--port", "0", option, str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}: not valid {kind} (" in err and "Traceback" not in err

@@ -13,13 +13,12 @@ start with a message naming the field, never on the first request.
 from __future__ import annotations
 
 import difflib
-import json
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mock_server.injection.faults import parse_rule
+from mock_server.rules.files import read_table
 from mock_server.state.clock import parse_clock_setting
 from mock_server.state.data import parse_rows
 from mock_server.state.ledger import Transfer
@@ -87,9 +86,5 @@ def parse_scenario(data: Any, source: str) -> Scenario:
 
 def load_scenario(path: str | Path) -> Scenario:
     p = Path(path)
-    text = p.read_text(encoding="utf-8")
-    try:
-        data = tomllib.loads(text) if p.suffix.lower() == ".toml" else json.loads(text)
-    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ValueError(f"{p}: cannot parse ({exc})") from None
+    data: Any = read_table(p)
     return parse_scenario(data, str(p))

@@ -9,11 +9,11 @@ which one a target shows.
 
 from __future__ import annotations
 
-import json
-import tomllib
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Literal, get_args, get_type_hints
+
+from mock_server.rules.files import read_table
 
 DAY_MS = 86_400_000
 
@@ -118,8 +118,7 @@ class Switch:
 def load_profile(path: str | Path) -> Profile:
     """Read a profile file: JSON or TOML, a flat table of decision = value."""
     p = Path(path)
-    text = p.read_text(encoding="utf-8")
-    data: Any = tomllib.loads(text) if p.suffix.lower() == ".toml" else json.loads(text)
+    data: Any = read_table(p)
     if isinstance(data, dict) and isinstance(data.get("profile"), dict):
         data = data["profile"]
     if not isinstance(data, dict):

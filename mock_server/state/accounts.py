@@ -6,8 +6,6 @@ signed-endpoint example pair, so that examples from Binance's documentation work
 
 from __future__ import annotations
 
-import json
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +14,7 @@ from typing import Any, Literal
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
+from mock_server.rules.files import read_table
 from mock_server.rules.security import API_KEY_FORMAT
 from mock_server.rules.signature import keyed_hmac, verify_hmac, verify_with_public_key
 
@@ -156,8 +155,7 @@ def account_from_dict(data: Mapping[str, Any], where: str, base: Path | None = N
 def load_keys(path: str | Path) -> list[Account]:
     """A keys file (JSON or TOML): {"accounts": [{apiKey, keyType, secret|publicKey, ...}]}."""
     p = Path(path)
-    text = p.read_text(encoding="utf-8")
-    data: Any = tomllib.loads(text) if p.suffix.lower() == ".toml" else json.loads(text)
+    data: Any = read_table(p)
     entries = data.get("accounts") if isinstance(data, dict) else data
     if not isinstance(entries, list) or not entries:
         raise ValueError(f"{p}: expected a non-empty list under 'accounts'")
