@@ -1,7 +1,8 @@
 """Spec-tier answers that list what the mock's own state holds.
 
-Where Binance's answer lists the same things the ledger knows (assets, isolated-margin
-symbols), the spec tier's answer lists them: one element per asset or symbol, each shaped like
+Where Binance's answer lists the same things the world knows (the ledger's assets and
+isolated-margin symbols, the market's pairs), the spec tier's answer lists them: the margin pairs
+are the market's, as in exchangeInfo. One element per asset or symbol, each shaped like
 the element the schema gives, with its identifying fields set. So a client that loads the
 coins, pairs and markets first (ccxt's `load_markets()`), then reads balances or the margin
 history, sees one consistent account. Public answers list every account's assets; signed ones
