@@ -45,7 +45,7 @@ def book(market: Market, pair: Pair, now_ms: int, levels: int) -> Book:
     bid_prices = bid_prices[bid_prices > 0]
     ask_prices = best_ask + ask_gaps
     notional = asset(pair.base).minute_volume_usd * (1.0 if pair.quote == "USDT" else 0.05) / 40
-    price_usd = last / 10**pair.price_digits * market._usd(pair.quote, np.array([now_ms // 60_000]))[0]
+    price_usd = last / 10**pair.price_digits * market.usd(pair.quote, np.array([now_ms // 60_000]))[0]
     base = max(notional / max(price_usd, 1e-12) * 10**pair.qty_digits, 1.0)
     return Book(
         update_id(now_ms),

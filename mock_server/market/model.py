@@ -96,10 +96,10 @@ class Market:
 
     def closes(self, pair: Pair, minutes: Ints) -> Ints:
         """The pair's price at the end of each minute, in ticks."""
-        usd = self._usd(pair.base, minutes) / self._usd(pair.quote, minutes)
-        return np.maximum(np.rint(usd * 10**pair.price_digits), 1).astype(np.int64)
+        return _ticks(pair, self.usd(pair.base, minutes), self.usd(pair.quote, minutes))
 
-    def _usd(self, name: str, minutes: Ints) -> Floats:
+    def usd(self, name: str, minutes: Ints) -> Floats:
+        """An asset's dollar price at the end of each minute."""
         a = asset(name)
         return a.usd * np.exp(
             log_prices(salt(self.seed, "asset", name), a.daily_vol, self.anchor_minute, minutes)
@@ -108,7 +108,9 @@ class Market:
     def candles(self, pair: Pair, first: int, end: int) -> Candles:
         """The whole minutes first .. end-1, as if each were over (the caller cuts at now)."""
         minutes = np.arange(first, end, dtype=np.int64)
-        closes = self.closes(pair, np.arange(first - 1, end, dtype=np.int64))
+        span = np.arange(first - 1, end, dtype=np.int64)
+        quote_usd = self.usd(pair.quote, span)  # for the closes, and for the volume in dollars
+        closes = _ticks(pair, self.usd(pair.base, span), quote_usd)
         o, c = closes[:-1], closes[1:]
         key = salt(self.seed, "candle", pair.symbol)
         # Wicks: a fraction of a minute's typical move, at least nothing, in ticks.
@@ -128,7 +130,7 @@ class Market:
         wobble = np.exp(2.0 * unit(mix(key, _K_VOLUME), minutes) - 1.0) * (
             0.5 + unit(mix(key, _K_BURST), minutes) ** 4 * 4
         )
-        price = (o + c) / 2 / 10**pair.price_digits * self._usd(pair.quote, minutes)
+        price = (o + c) / 2 / 10**pair.price_digits * quote_usd[1:]
         steps = np.floor(typical * wobble / price * 10**pair.qty_digits).astype(np.int64)
         volume = np.maximum(steps, 2 * n)
         share = 0.3 + 0.4 * unit(mix(key, _K_TAKER), minutes)
@@ -250,7 +252,7 @@ class Market:
             parts.append(
                 _of_trades(self.trades_between(pair, end_whole * MINUTE_MS, end_ms), self, pair, start_ms)
             )
-        joined = _join([p for p in parts if p.trades] or parts[:1])
+        joined = join([p for p in parts if p.trades] or parts[:1])
         if joined.trades and not joined.last_qty:  # it ended in whole minutes: their last trade's
             joined = replace(joined, last_qty=self.last_trade(pair, joined.last_ms).qty)
         return joined
@@ -314,12 +316,12 @@ def reduce(c: Candles, lo: int, hi: int, opened: int, closed: int) -> Summary:
     )  # fmt: skip
 
 
+def _ticks(pair: Pair, base_usd: Floats, quote_usd: Floats) -> Ints:
+    return np.maximum(np.rint(base_usd / quote_usd * 10**pair.price_digits), 1).astype(np.int64)
+
+
 def join(parts: list[Summary]) -> Summary:
     """Consecutive summaries as one."""
-    return _join(parts)
-
-
-def _join(parts: list[Summary]) -> Summary:
     if len(parts) == 1:
         return parts[0]
     first, last = parts[0], parts[-1]
