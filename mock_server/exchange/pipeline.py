@@ -67,15 +67,9 @@ class Pipeline:
                 return self._proxied(call, tier)
             step = "weight"
             now = self.clock.now_ms()
-            params: Params | None = None
-            weight = endpoint.weight
-            if endpoint.weight_of is not None:  # read once, here, for the weight and every later step
-                # Not UTF-8: the parameter step answers it, after the base weight.
-                with contextlib.suppress(BinanceError):
-                    params = request_params(call.method, call.query, call.body)
-                    weight = endpoint.weight_of(params.first)
-            self._weigh(endpoint, call, now, headers, weight)
+            self._weigh(endpoint, call, now, headers)
             account: Account | None = None
+            params: Params | None = None
             if endpoint.security is not Security.NONE:
                 step = "key"
                 account = security.check_key(call.api_key, self.keys.get, endpoint.permission)
@@ -151,8 +145,13 @@ class Pipeline:
                              check="replay", tier=tier)  # fmt: skip
         return Forward(tier)
 
-    def _weigh(self, endpoint: Endpoint, call: Call, now: int, headers: dict[str, str], weight: int) -> None:
+    def _weigh(self, endpoint: Endpoint, call: Call, now: int, headers: dict[str, str]) -> None:
         """F18: count the call's weight into `headers`; every answer on the path reports it."""
+        weight = endpoint.weight
+        if endpoint.weight_of is not None:
+            # Not UTF-8: the parameter step answers it, after the base weight.
+            with contextlib.suppress(BinanceError):
+                weight = endpoint.weight_of(request_params(call.method, call.query, call.body).first)
         if not endpoint.sapi:
             spend = self.weights.api_ip.spend(call.client_ip, weight, now)
             headers["X-MBX-USED-WEIGHT"] = headers["X-MBX-USED-WEIGHT-1M"] = str(spend.used)
