@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import tempfile
@@ -10,13 +11,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import httpx2 as httpx
 from starlette.testclient import TestClient
 
+from mock_server.exchange import Exchange, Settings
+from mock_server.exchange.wire import Call, Reply
 from mock_server.rules.signature import sign_hmac
 from mock_server.state.accounts import DEMO_API_KEY, DEMO_SECRET
+from mock_server.state.clock import Clock
 
 NOW = 1_790_000_000_000  # a fixed server time (2026-09-21) for deterministic tests
 PATH = "/sapi/v1/margin/transfer"
@@ -149,3 +153,30 @@ def serve_process(*args: str, log: Path | None = None) -> Iterator[str]:
         finally:
             proc.terminate()
             proc.wait(timeout=10)
+
+
+# --- the market, through the exchange (no server) ---
+
+
+def market_exchange(now: int = NOW, seed: int = 7) -> Exchange:
+    clock = Clock()
+    clock.freeze(now)
+    return Exchange(Settings(anchor_ms=NOW, rows=20, seed=seed, api_weight_limit=10**9), clock=clock)
+
+
+def market_get(ex: Exchange, path: str, **params: Any) -> Reply:
+    query = "&".join(f"{k}={quote(str(v), safe='[],')}" for k, v in params.items())
+    reply = ex.handle(Call("GET", path, query.encode()))
+    assert isinstance(reply, Reply)
+    return reply
+
+
+def market_json(ex: Exchange, path: str, **params: Any) -> Any:
+    reply = market_get(ex, path, **params)
+    assert reply.status == 200, reply.body
+    return json.loads(reply.body)
+
+
+def market_error(ex: Exchange, path: str, **params: Any) -> tuple[int, int | None, str | None]:
+    reply = market_get(ex, path, **params)
+    return reply.status, reply.code, reply.msg

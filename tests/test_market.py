@@ -9,11 +9,14 @@ import json
 import math
 from decimal import Decimal
 from typing import Any
-from urllib.parse import quote
 
 import numpy as np
 import pytest
 from helpers import NOW
+from helpers import market_error as _error
+from helpers import market_exchange as _exchange
+from helpers import market_get as _get
+from helpers import market_json as _json
 
 from mock_server.exchange import Exchange, Settings
 from mock_server.exchange.wire import Call, Reply
@@ -26,30 +29,6 @@ from mock_server.state.clock import Clock
 
 # Instants: the anchor, a minute's middle a day later, and a year back at an odd millisecond.
 INSTANTS = (NOW, NOW + 86_400_000 + 30_123, NOW - 365 * 86_400_000 + 7)
-
-
-def _exchange(now: int = NOW, seed: int = 7) -> Exchange:
-    clock = Clock()
-    clock.freeze(now)
-    return Exchange(Settings(anchor_ms=NOW, rows=20, seed=seed, api_weight_limit=10**9), clock=clock)
-
-
-def _get(ex: Exchange, path: str, **params: Any) -> Reply:
-    query = "&".join(f"{k}={quote(str(v), safe='[],')}" for k, v in params.items())
-    reply = ex.handle(Call("GET", path, query.encode()))
-    assert isinstance(reply, Reply)
-    return reply
-
-
-def _json(ex: Exchange, path: str, **params: Any) -> Any:
-    reply = _get(ex, path, **params)
-    assert reply.status == 200, reply.body
-    return json.loads(reply.body)
-
-
-def _error(ex: Exchange, path: str, **params: Any) -> tuple[int, int | None, str | None]:
-    reply = _get(ex, path, **params)
-    return reply.status, reply.code, reply.msg
 
 
 @pytest.fixture(scope="module", params=INSTANTS, ids=["anchor", "a-day-on", "a-year-back"])

@@ -21,8 +21,10 @@ from mock_server.exchange.wire import Call, Forward, Reply
 from mock_server.exchange.world import Snapshot, World
 from mock_server.injection.faults import FaultRule
 from mock_server.injection.scenario import Scenario
-from mock_server.market.model import Market
-from mock_server.market.symbols import listing
+from mock_server.market.model import MINUTE_MS, Market
+from mock_server.market.steering import Plan, parse_plan, parse_price
+from mock_server.market.symbols import Pair, listing
+from mock_server.market.text import decimal
 from mock_server.replay.proxy import Upstreamed
 from mock_server.state.accounts import Account, KeyStore, demo_account, load_keys, mask_key, not_an_account
 from mock_server.state.clock import MAX_MS, Clock, ClockState, parse_clock_setting
@@ -67,6 +69,12 @@ class Exchange:
         self.world.market = Market(
             s.seed, self.anchor_ms, listing(ledger.assets(), ledger.isolated_symbols())
         )
+        if s.scenario is not None:  # its symbols are the market's, listed only now
+            for symbol, plan in s.scenario.market:
+                try:
+                    self.steer(symbol, plan)
+                except ValueError as exc:
+                    raise ValueError(f"{s.scenario.source}: market.{symbol}: {exc}") from None
         self.pipeline = Pipeline(
             self.registry, self.keys, self.world, self.profile, s.cassette, s.on_miss,
             self.recording.mode if self.recording is not None else "none",
@@ -115,6 +123,7 @@ class Exchange:
             _return_free_memory()
 
     def apply_scenario(self, scenario: Scenario) -> None:
+        """All but its market section, which needs the market (listed after the scenario's rows)."""
         if scenario.clock is not None:
             self.set_clock(scenario.clock)
         if scenario.min_interval_ms is not None:
@@ -189,6 +198,70 @@ class Exchange:
     def operations(self, api_key: str | None = None) -> Operations:
         """The writer for one account, now: what an endpoint's write step gets."""
         return self.world.operations(self.account_key(api_key))
+
+    # --- the market ---
+
+    def market_pair(self, symbol: Any) -> Pair:
+        """The spot pair of `symbol`; ValueError naming an unknown one."""
+        pair = self.world.market.pair(symbol) if isinstance(symbol, str) else None
+        if pair is None:
+            raise ValueError(f"no symbol {symbol!r} in the market; GET /_mock/market lists them")
+        return pair
+
+    def prices(self) -> list[dict[str, Any]]:
+        """Every symbol with its price now and whether it is steered."""
+        with self.world.lock:
+            return [self.price_entry(p.symbol) for p in self.world.market.pairs]
+
+    def price_entry(self, symbol: str, minutes: int = 0) -> dict[str, Any]:
+        """One symbol's price now, whether it is steered, the points still ahead of a move and,
+        with `minutes`, the closes of that many last minutes (the current one up to now)."""
+        pair, market = self.market_pair(symbol), self.world.market
+        with self.world.lock:
+            now = self.now_ms()
+            steer = market.steered(pair, now)
+            entry: dict[str, Any] = {
+                "symbol": pair.symbol,
+                "price": decimal(market.price(pair, now), pair.price_digits),
+                "steered": steer is not None,
+            }
+            if minutes:
+                entry["now_ms"] = now
+                entry["points"] = [
+                    {"at_ms": at, "price": decimal(p, pair.price_digits)}
+                    for at, p in (steer.points if steer is not None else ())
+                    if at > now
+                ]
+                entry["closes"] = self._closes(pair, now, minutes)
+            return entry
+
+    def _closes(self, pair: Pair, now: int, minutes: int) -> list[list[Any]]:
+        market, last = self.world.market, now // MINUTE_MS
+        c = market.candles(pair, last - minutes + 1, last)
+        out = [
+            [int(m) * MINUTE_MS, decimal(int(p), pair.price_digits)]
+            for m, p in zip(c.minute, c.close, strict=True)
+        ]
+        return [*out, [last * MINUTE_MS, decimal(market.price(pair, now), pair.price_digits)]]
+
+    def steer(self, symbol: Any, plan: Any) -> dict[str, Any]:
+        """Steer a symbol from now on: a `Plan`, or the control API's shape (`{"price": ...}` or
+        `{"path": [...]}`); None returns it to its seeded path. ValueError names what is wrong."""
+        pair = self.market_pair(symbol)
+        if plan is not None and not isinstance(plan, Plan):
+            plan = parse_plan(plan)
+        with self.world.lock:
+            self.world.market.steer(pair, self.now_ms(), plan)
+            return self.price_entry(pair.symbol)
+
+    def set_price(self, symbol: Any, price: Any) -> dict[str, Any]:
+        return self.steer(symbol, Plan(price=parse_price(price, "price")))
+
+    def move_price(self, symbol: Any, price: Any, over_ms: Any) -> dict[str, Any]:
+        return self.steer(symbol, {"path": [{"in_ms": over_ms, "price": price}]})
+
+    def release_price(self, symbol: Any) -> dict[str, Any]:
+        return self.steer(symbol, None)
 
     # --- faults ---
 

@@ -1,7 +1,7 @@
 """The world: all mutable state of one mock, behind one lock.
 
 What an account holds (the margin transfer history, wallets and balances), and what steers the
-mock (faults, clock, pacing, weights, the journal) are parts of one object. Every part shares the
+mock (faults, clock, pacing, weights, the journal, the market's steering) are parts of one object. Every part shares the
 world's lock, so an operation that checks one part and changes another does both as one step,
 and `snapshot()` / `restore()` take and put back all of it at once (`POST /_mock/reset`).
 Endpoints read the parts; only `Operations` (mock_server/state/operations.py) change what an
@@ -32,6 +32,7 @@ class Snapshot(NamedTuple):
     pacer: Any
     weights: Any
     journal: Any
+    steering: Any
 
 
 class World:
@@ -49,7 +50,7 @@ class World:
         self.pacer = Pacer(min_interval_ms, lock)
         self.weights = Weights(*(WeightCounter(limit, lock) for limit in weight_limits))
         self.journal = Journal(journal_size, lock)
-        self.market = market  # a function of (seed, anchor, time): nothing in it changes yet
+        self.market = market  # a function of (seed, anchor, time) and of its steering records
 
     def operations(self, api_key: str, now_ms: int | None = None) -> Operations:
         """The writer for one account at one moment (now, by the mock's clock, by default)."""
@@ -61,6 +62,7 @@ class World:
             return Snapshot(
                 self.ledger.snapshot() if ledger else None, self.wallets.snapshot(), self.faults.snapshot(),
                 self.clock.snapshot(), self.pacer.snapshot(), self.weights.snapshot(), self.journal.snapshot(),
+                self.market.steering.snapshot(),
             )  # fmt: skip
 
     def restore(self, snapshot: Snapshot) -> None:
@@ -74,3 +76,4 @@ class World:
             self.pacer.restore(snapshot.pacer)
             self.weights.restore(snapshot.weights)
             self.journal.restore(snapshot.journal)
+            self.market.steering.restore(snapshot.steering)

@@ -198,6 +198,32 @@ class MockBinance:
         """Every row of the account, newest first, as Binance shows it."""
         return self.exchange.transfers(api_key)
 
+    # --- the market ---
+
+    def set_price(self, symbol: str, price: str | int | float) -> dict[str, Any]:
+        """Set a symbol's price now (`"61000.5"`): a trade at that price, and the seeded moves
+        go on from there. Returns `{"symbol", "price", "steered"}`."""
+        return self.exchange.set_price(symbol, price)
+
+    def move_price(self, symbol: str, price: str | int | float, over_ms: int) -> dict[str, Any]:
+        """Move a symbol's price from where it is now to `price`, linearly over `over_ms` of mock
+        time (a frozen clock holds the move; `advance_clock` plays it); then the seeded moves
+        go on from there."""
+        return self.exchange.move_price(symbol, price, over_ms)
+
+    def steer_price(self, symbol: str, path: list[dict[str, Any]]) -> dict[str, Any]:
+        """Move a symbol through points, `[{"in_ms": 300000, "price": "55000"}, ...]`, each
+        `in_ms` counted from now (the control API's `{"path": [...]}`)."""
+        return self.exchange.steer(symbol, {"path": path})
+
+    def release_price(self, symbol: str) -> dict[str, Any]:
+        """Back to the seeded path from now on (the price jumps to the seeded one)."""
+        return self.exchange.release_price(symbol)
+
+    def prices(self) -> list[dict[str, Any]]:
+        """Every symbol with its price now and whether it is steered."""
+        return self.exchange.prices()
+
     # --- clock ---
 
     def now_ms(self) -> int:
@@ -252,7 +278,8 @@ class MockBinance:
         raise AssertionError(_explain_miss(path, wanted, status, entries))
 
     def reset(self) -> None:
-        """Back to the state at start: rows, faults, clock, pacing, journal and weights."""
+        """Back to the state at start: rows, faults, clock, pacing, journal, weights and the
+        market's steering."""
         self.exchange.reset()
 
 

@@ -28,6 +28,7 @@ from mock_server.state.weights import MINUTE_MS
 from mock_server.version import __version__
 
 Handler = Callable[[Request], Awaitable[Response]]
+MAX_CHART_MINUTES = 1_440
 
 
 class ControlError(Exception):
@@ -261,6 +262,29 @@ def control_routes(ex: Exchange, admin_token: str | None) -> list[Route]:
             raise ControlError(404, f"the page has no file {name!r}; it has {', '.join(sorted(ASSETS))}")
         return page_response(name, token_required=admin_token is not None)
 
+    def symbol_of(request: Request) -> str:
+        symbol: str = request.path_params["symbol"]
+        try:
+            return ex.market_pair(symbol.upper()).symbol
+        except ValueError as exc:
+            raise ControlError(404, str(exc)) from None
+
+    async def list_market(request: Request) -> Response:
+        return JSONResponse({"symbols": ex.prices()})
+
+    async def get_market(request: Request) -> Response:
+        raw = request.query_params.get("minutes", "60")
+        if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= MAX_CHART_MINUTES):
+            raise ControlError(400, f"minutes must be an integer from 1 to {MAX_CHART_MINUTES}; got {raw!r}")
+        return JSONResponse(ex.price_entry(symbol_of(request), int(raw)))
+
+    async def put_market(request: Request) -> Response:
+        symbol = symbol_of(request)
+        return JSONResponse(ex.steer(symbol, await _json(request)))
+
+    async def delete_market(request: Request) -> Response:
+        return JSONResponse(ex.release_price(symbol_of(request)))
+
     async def clear_requests(request: Request) -> Response:
         ex.clear_requests()
         return Response(status_code=204)
@@ -292,6 +316,10 @@ def control_routes(ex: Exchange, admin_token: str | None) -> list[Route]:
         ("/_mock/errors", "GET", list_errors, False),
         ("/_mock/weights", "GET", get_weights, False),
         ("/_mock/data", "GET", get_data, False),
+        ("/_mock/market", "GET", list_market, False),
+        ("/_mock/market/{symbol}", "GET", get_market, False),
+        ("/_mock/market/{symbol}", "PUT", put_market, False),
+        ("/_mock/market/{symbol}", "DELETE", delete_market, False),
         ("/_mock/reset", "POST", reset, False),
     ]
     return [

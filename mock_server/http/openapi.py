@@ -126,6 +126,7 @@ def _control_paths() -> dict[str, Any]:
             }
         return o
 
+    symbol_parameter = {"in": "path", "name": "symbol", "required": True, "schema": {"type": "string"}}
     return {
         "/_mock/health": {"get": op("Readiness")},
         "/_mock/openapi.json": {"get": op("This document")},
@@ -147,5 +148,13 @@ def _control_paths() -> dict[str, Any]:
                              "get": op("Rows of an account, newest first"),
                              "delete": op("Empty the ledger", "204")},
         "/_mock/requests": {"get": op("The journal"), "delete": op("Clear the journal", "204")},
+        "/_mock/market": {"get": op('Every symbol: {"symbols": [{"symbol", "price", "steered"}]}')},
+        "/_mock/market/{symbol}": {
+            "get": {**op("One symbol: its price, the points ahead and the closes of ?minutes=N (60)"),
+                    "parameters": [symbol_parameter]},
+            "put": {**op('Steer: {"price": "61000.5"} | {"path": [{"in_ms": N, "price": "P"}, ...]}', body=True),
+                    "parameters": [symbol_parameter]},
+            "delete": {**op("Back to the seeded path from now on"), "parameters": [symbol_parameter]},
+        },
         "/_mock/reset": {"post": op("Back to the state at start")},
     }  # fmt: skip

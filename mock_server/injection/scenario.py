@@ -4,7 +4,8 @@
      "pacing": {"min_interval_ms": 500},
      "faults": [{"code": -3065, "args": ["LUNA", "10", "LUNA"], "times": null}],
      "transfers": [{"apiKey": "...", "rows": [ROW, ...]}],
-     "rows": [ROW, ...]}
+     "rows": [ROW, ...],
+     "market": {"BTCUSDT": {"price": "61000.5"}, "ETHUSDT": {"path": [{"in_ms": 300000, "price": "3000"}]}}}
 
 Everything is validated when the file is read, so a bad scenario stops the server at
 start with a message naming the field, never on the first request.
@@ -18,12 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from mock_server.injection.faults import parse_rule
+from mock_server.market.steering import Plan, parse_plan
 from mock_server.rules.files import read_table
 from mock_server.state.clock import parse_clock_setting
 from mock_server.state.data import parse_rows
 from mock_server.state.ledger import Transfer
 
-_FIELDS = frozenset({"clock", "pacing", "faults", "transfers", "rows"})
+_FIELDS = frozenset({"clock", "pacing", "faults", "transfers", "rows", "market"})
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ class Scenario:
     faults: list[dict[str, Any]] = field(default_factory=list)
     transfers: list[tuple[str | None, list[Transfer]]] = field(default_factory=list)
     source: str = "scenario"
+    market: list[tuple[str, Plan]] = field(default_factory=list)  # applied in this order, at start
 
 
 def parse_scenario(data: Any, source: str) -> Scenario:
@@ -81,7 +84,18 @@ def parse_scenario(data: Any, source: str) -> Scenario:
         if key is not None and not isinstance(key, str):
             raise ValueError(f"{where}: apiKey must be a string")
         transfers.append((key, parse_rows(block.get("rows"), f"{where}.rows")))
-    return Scenario(clock, min_interval, list(faults), transfers, source)
+    market = data.get("market", {})
+    if not isinstance(market, dict):
+        raise ValueError(
+            f'{source}: market must be an object of symbols, such as {{"BTCUSDT": {{"price": "61000.5"}}}}'
+        )
+    plans: list[tuple[str, Plan]] = []
+    for symbol, body in market.items():
+        try:
+            plans.append((symbol, parse_plan(body)))
+        except ValueError as exc:
+            raise ValueError(f"{source}: market.{symbol}: {exc}") from None
+    return Scenario(clock, min_interval, list(faults), transfers, source, plans)
 
 
 def load_scenario(path: str | Path) -> Scenario:

@@ -8,7 +8,9 @@ split the volume exactly, and those of the buyers' taker orders split the taker 
 candle is computable without its trades (a year of daily klines touches no trade), and the
 trades agree with it. Only what the mock's clock has reached exists: the minute holding `now`
 shows its trades up to now, and its candle is built from them. Prices are integers of ticks and
-quantities integers of lot steps, so every sum is exact.
+quantities integers of lot steps, so every sum is exact. A steered symbol
+(mock_server/market/steering.py) takes its closes from its steering records instead, from the
+minute each record starts in; that minute's candle is built from its trades.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import NamedTuple
 import numpy as np
 
 from mock_server.market.path import MINUTE_MS, Floats, Ints, log_prices, mix, salt, unit
+from mock_server.market.steering import Plan, Steer, Steering, to_ticks
 from mock_server.market.symbols import PAIRS, Pair, asset
 
 ID_SLOTS = 128  # trade ids of minute m are m * 128 + 0, 1, ...: they grow with time, per symbol
@@ -28,6 +31,7 @@ MAX_TRADES = ID_SLOTS - 1
 DAY_MINUTES = 1_440
 DAYS_KEPT = 40_000  # about 10 MB: ten years of days for eleven pairs
 DAYS_A_BATCH = 32  # 46,080 minutes: a few MB of arrays at a time
+STEERED_KEPT = 4_096  # the trades of minutes a steer starts in
 
 
 class Candles(NamedTuple):
@@ -82,7 +86,9 @@ class Market:
         self._anchor_ms = anchor_ms
         # Whole days, summed once: a daily, weekly or monthly kline then costs its days, not its
         # minutes. Bounded (least recently used goes), so memory stays flat.
-        self._days: OrderedDict[tuple[str, int], Summary] = OrderedDict()
+        self._days: OrderedDict[tuple[str, int, int], Summary] = OrderedDict()
+        self.steering = Steering()
+        self._steered: OrderedDict[tuple[str, int], list[Trade]] = OrderedDict()  # by (symbol, serial)
 
     def listed_ms(self, pair: Pair) -> int:
         """The pair's first trade: its listing, or a year before the anchor if that is earlier
@@ -96,7 +102,38 @@ class Market:
 
     def closes(self, pair: Pair, minutes: Ints) -> Ints:
         """The pair's price at the end of each minute, in ticks."""
-        return _ticks(pair, self.usd(pair.base, minutes), self.usd(pair.quote, minutes))
+        return self._closes(
+            pair, minutes, self.usd(pair.base, minutes), self.usd(pair.quote, minutes), self._recs(pair)
+        )
+
+    def _recs(self, pair: Pair) -> tuple[Steer, ...]:
+        return self.steering.of(pair.symbol)
+
+    def _seeded(self, pair: Pair, minute: int) -> float:
+        """The unsteered price at the end of a minute, in the quote asset (not rounded to a tick)."""
+        at = np.array([minute], dtype=np.int64)
+        return float(self.usd(pair.base, at)[0] / self.usd(pair.quote, at)[0])
+
+    def _closes(
+        self, pair: Pair, minutes: Ints, base_usd: Floats, quote_usd: Floats, recs: tuple[Steer, ...],
+        raw: int | None = None,
+    ) -> Ints:  # fmt: skip
+        """Closes in ticks; a minute holding a steer's start or point closes at its last trade
+        (all but `raw`, whose close is the line's: its trades are being laid out from it)."""
+        seeded = base_usd / quote_usd
+        out = _ticks(pair, seeded)
+        if not recs:
+            return out
+        ends = (minutes + 1) * MINUTE_MS
+        which = np.searchsorted(np.array([r.start_ms for r in recs]), ends, side="left") - 1
+        for k, r in enumerate(recs):
+            mask = which == k
+            if mask.any():
+                out[mask] = _steered_ticks(pair, r, ends[mask], seeded[mask])
+        for m in _marked(recs):
+            if m != raw and int(minutes[0]) <= m <= int(minutes[-1]):
+                out[m - int(minutes[0])] = self._trades(pair, m, recs)[-1].price
+        return out
 
     def usd(self, name: str, minutes: Ints) -> Floats:
         """An asset's dollar price at the end of each minute."""
@@ -107,10 +144,16 @@ class Market:
 
     def candles(self, pair: Pair, first: int, end: int) -> Candles:
         """The whole minutes first .. end-1, as if each were over (the caller cuts at now)."""
+        return self._candles(pair, first, end, self._recs(pair))
+
+    def _candles(
+        self, pair: Pair, first: int, end: int, recs: tuple[Steer, ...], raw: bool = False
+    ) -> Candles:
+        """`raw`: one minute laid out from its closes alone, though a steer marks it."""
         minutes = np.arange(first, end, dtype=np.int64)
         span = np.arange(first - 1, end, dtype=np.int64)
         quote_usd = self.usd(pair.quote, span)  # for the closes, and for the volume in dollars
-        closes = _ticks(pair, self.usd(pair.base, span), quote_usd)
+        closes = self._closes(pair, span, self.usd(pair.base, span), quote_usd, recs, first if raw else None)
         o, c = closes[:-1], closes[1:]
         key = salt(self.seed, "candle", pair.symbol)
         # Wicks: a fraction of a minute's typical move, at least nothing, in ticks.
@@ -140,13 +183,26 @@ class Market:
         lot = 10.0**-pair.qty_digits
         quote = volume * lot * typical_price
         taker_buy_quote = taker_buy * lot * typical_price
-        return Candles(minutes, o, high, low, c, volume, taker_buy, n, quote, taker_buy_quote)
+        candles = Candles(minutes, o, high, low, c, volume, taker_buy, n, quote, taker_buy_quote)
+        if not raw:
+            for m in _marked(recs):  # a minute a steer marks is what its trades say
+                if first <= m < end:
+                    _put(candles, m - first, self._trades(pair, m, recs), pair)
+        return candles
 
     # --- trades ---
 
     def trades(self, pair: Pair, minute: int) -> list[Trade]:
         """Every trade of one minute, oldest first (the caller cuts at now)."""
-        c = self.candles(pair, minute, minute + 1)
+        return self._trades(pair, minute, self._recs(pair))
+
+    def _trades(self, pair: Pair, minute: int, recs: tuple[Steer, ...]) -> list[Trade]:
+        if minute in _marked(recs):
+            return self._steered_minute(pair, minute, recs)
+        return self._laid_out(pair, minute, self._candles(pair, minute, minute + 1, recs, raw=True))
+
+    def _laid_out(self, pair: Pair, minute: int, c: Candles) -> list[Trade]:
+        """A minute's trades from its candle: the first at the open, the last at the close."""
         n = int(c.trades[0])
         key = salt(self.seed, "trades", pair.symbol)
         slots = np.arange(minute * ID_SLOTS, minute * ID_SLOTS + n, dtype=np.int64)
@@ -167,6 +223,66 @@ class Market:
             Trade(int(slots[i]), base + int(offsets[i]), int(prices[i]), int(qty[i]), not bool(is_buyer[i]))
             for i in range(n)
         ]
+
+    def _steered_minute(self, pair: Pair, minute: int, recs: tuple[Steer, ...]) -> list[Trade]:
+        """A minute a steer marks. Where one starts in it: its trades until the start as they
+        were, a trade at the steered price at the start, and the later ones moved to the new
+        level so that the last is at the steer's close. Where a move's point falls in it: a
+        trade at the point's price at its instant. Ids stay consecutive within the minute."""
+        ends = (minute + 1) * MINUTE_MS
+        live = sum(1 for r in recs if r.start_ms < ends)  # later records change nothing here
+        r = recs[live - 1]
+        key = (pair.symbol, minute, r.serial)
+        if key in self._steered:
+            return self._steered[key]
+        if r.start_ms // MINUTE_MS == minute:
+            base = self._trades(pair, minute, recs[: live - 1])
+            seeded = np.array([self._seeded(pair, minute)])
+            close = int(_steered_ticks(pair, r, np.array([ends], dtype=np.int64), seeded)[0])
+            out = _restart(base, r.start_ms, r.print_ticks, close)
+        else:
+            out = self._laid_out(pair, minute, self._candles(pair, minute, minute + 1, recs[:live], raw=True))
+        for at, price in r.points:
+            if at // MINUTE_MS == minute:
+                out = _printed(out, at, price)
+        out = [t._replace(id=minute * ID_SLOTS + i) for i, t in enumerate(out)]
+        self._steered[key] = out
+        if len(self._steered) > STEERED_KEPT:
+            self._steered.popitem(last=False)
+        return out
+
+    # --- steering ---
+
+    def steer(self, pair: Pair, now_ms: int, plan: Plan | None) -> Steer:
+        """Steer the pair from now on (None: back to its seeded path); records that start later
+        than now (the clock was moved back) are dropped, being in what is now the future."""
+        kept = tuple(r for r in self._recs(pair) if r.start_ms <= now_ms)
+        minute = now_ms // MINUTE_MS
+        scale = 10**pair.price_digits
+        if plan is None:
+            seeded = self._seeded(pair, minute)
+            record = Steer(Steering.serial(), now_ms, max(round(seeded * scale), 1), (), 1.0, False)
+        elif plan.price is not None:
+            ticks = to_ticks(plan.price, pair.price_digits, pair.symbol)
+            factor = ticks / scale / self._seeded(pair, minute)
+            record = Steer(Steering.serial(), now_ms, ticks, (), factor, True)
+        else:
+            points = tuple(
+                (now_ms + in_ms, to_ticks(p, pair.price_digits, pair.symbol, f"path[{i}].price"))
+                for i, (in_ms, p) in enumerate(plan.path)
+            )
+            self.steering.set(pair.symbol, kept)  # the move starts from the price now, as kept
+            now_price = self.price(pair, now_ms)
+            last_at, last = points[-1]
+            factor = last / scale / self._seeded(pair, last_at // MINUTE_MS)
+            record = Steer(Steering.serial(), now_ms, now_price, points, factor, True)
+        self.steering.set(pair.symbol, (*kept, record))
+        return record
+
+    def steered(self, pair: Pair, now_ms: int) -> Steer | None:
+        """The steer in force at now_ms (None: the seeded path)."""
+        live = [r for r in self._recs(pair) if r.start_ms <= now_ms]
+        return live[-1] if live and live[-1].steered else None
 
     def trades_between(self, pair: Pair, start_ms: int, end_ms: int, limit: int | None = None) -> list[Trade]:
         """The trades with start_ms <= time <= end_ms, oldest first; the first `limit` of them."""
@@ -210,24 +326,29 @@ class Market:
     # --- windows ---
 
     def days(self, pair: Pair, starts: list[int]) -> list[Summary]:
-        """Whole past days (each 24 hours from a start), summed; computed once, then remembered."""
-        missing = sorted(d for d in starts if (pair.symbol, d) not in self._days)
+        """Whole past days (each 24 hours from a start), summed; computed once, then remembered
+        (under the last steer that shapes the day, so a new steer never meets an old sum)."""
+        recs = self._recs(pair)
+        day_ms = DAY_MINUTES * MINUTE_MS
+
+        def key(d: int) -> tuple[str, int, int]:
+            return (pair.symbol, d, max((r.serial for r in recs if r.start_ms < d + day_ms), default=0))
+
+        missing = sorted(d for d in starts if key(d) not in self._days)
         for i in range(0, len(missing), DAYS_A_BATCH):  # a batch's minutes in memory at once
             batch = missing[i : i + DAYS_A_BATCH]
             first, last = batch[0] // MINUTE_MS, batch[-1] // MINUTE_MS + DAY_MINUTES
             c = self.candles(pair, first, last)
             for d in batch:
                 lo = d // MINUTE_MS - first
-                self._remember(
-                    (pair.symbol, d), reduce(c, lo, lo + DAY_MINUTES, d, d + DAY_MINUTES * MINUTE_MS - 1)
-                )
+                self._remember(key(d), reduce(c, lo, lo + DAY_MINUTES, d, d + day_ms - 1))
         out = []
         for d in starts:
-            self._days.move_to_end((pair.symbol, d))
-            out.append(self._days[(pair.symbol, d)])
+            self._days.move_to_end(key(d))
+            out.append(self._days[key(d)])
         return out
 
-    def _remember(self, key: tuple[str, int], day: Summary) -> None:
+    def _remember(self, key: tuple[str, int, int], day: Summary) -> None:
         self._days[key] = day
         if len(self._days) > DAYS_KEPT:
             self._days.popitem(last=False)
@@ -288,8 +409,9 @@ def _of_candles(c: Candles, pair: Pair) -> Summary:
     )  # fmt: skip
 
 
-def _of_trades(trades: list[Trade], market: Market, pair: Pair, start_ms: int) -> Summary:
+def _of_trades(trades: list[Trade], market: Market | None, pair: Pair, start_ms: int) -> Summary:
     if not trades:  # no trade yet: the price stands where the last trade left it
+        assert market is not None
         last = market.last_trade(pair, start_ms - 1)
         return Summary(
             last.price, last.price, last.price, last.price, 0, 0.0, 0, 0, 0.0, -1, -1, start_ms, start_ms, 0
@@ -316,8 +438,64 @@ def reduce(c: Candles, lo: int, hi: int, opened: int, closed: int) -> Summary:
     )  # fmt: skip
 
 
-def _ticks(pair: Pair, base_usd: Floats, quote_usd: Floats) -> Ints:
-    return np.maximum(np.rint(base_usd / quote_usd * 10**pair.price_digits), 1).astype(np.int64)
+def _ticks(pair: Pair, price: Floats) -> Ints:
+    return np.maximum(np.rint(price * 10**pair.price_digits), 1).astype(np.int64)
+
+
+def _steered_ticks(pair: Pair, r: Steer, ends: Ints, seeded: Floats) -> Ints:
+    """Record r's closes at minute ends: on its points' line while they last, then the seeded
+    price times its factor."""
+    after = _ticks(pair, seeded * r.factor)
+    if not r.points:
+        return after
+    xs = [r.start_ms, *(at for at, _ in r.points)]
+    ys = [r.print_ticks, *(p for _, p in r.points)]
+    line = np.maximum(np.rint(np.interp(ends, xs, ys)), 1).astype(np.int64)
+    return np.where(ends <= xs[-1], line, after)
+
+
+def _marked(recs: tuple[Steer, ...]) -> set[int]:
+    """The minutes a steer starts in, or a move's point falls in while its steer is in force."""
+    out: set[int] = set()
+    for k, r in enumerate(recs):
+        until = recs[k + 1].start_ms if k + 1 < len(recs) else None
+        out.add(r.start_ms // MINUTE_MS)
+        out.update(at // MINUTE_MS for at, _ in r.points if until is None or at < until)
+    return out
+
+
+def _restart(base: list[Trade], at: int, price: int, close: int) -> list[Trade]:
+    """`base` with a trade at `price` at instant `at`, the trades after it moved so that the
+    last is at `close`."""
+    kept = [t for t in base if t.time_ms <= at]
+    later = [t for t in base if t.time_ms > at]
+    if later:
+        scale = close / later[-1].price
+        later = [t._replace(price=max(round(t.price * scale), 1)) for t in later[:-1]] + [
+            later[-1]._replace(price=close)
+        ]
+    return _printed([*kept, *later], at, price)
+
+
+def _printed(trades: list[Trade], at: int, price: int) -> list[Trade]:
+    """A trade at `price` at instant `at` among the minute's (its quantity the minute's mean; the
+    buyer took if the price rose). A full minute gives up a trade after it, never its last."""
+    i = sum(1 for t in trades if t.time_ms <= at)
+    before = trades[i - 1].price if i else trades[0].price
+    qty = max(sum(t.qty for t in trades) // len(trades), 1)
+    out = [*trades[:i], Trade(-1, at, price, qty, price < before), *trades[i:]]
+    while len(out) > ID_SLOTS and len(out) - i > 2:
+        del out[i + 1]
+    return out if len(out) <= ID_SLOTS else trades
+
+
+def _put(c: Candles, i: int, trades: list[Trade], pair: Pair) -> None:
+    """Entry i of `c` made from a minute's trades."""
+    s = _of_trades(trades, None, pair, 0)
+    for name, value in (("open", s.open), ("high", s.high), ("low", s.low), ("close", s.close),
+                        ("volume", s.volume), ("taker_buy", s.taker_buy), ("trades", s.trades),
+                        ("quote", s.quote), ("taker_buy_quote", s.taker_buy_quote)):  # fmt: skip
+        getattr(c, name)[i] = value
 
 
 def join(parts: list[Summary]) -> Summary:

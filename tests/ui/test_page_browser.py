@@ -283,3 +283,44 @@ def test_an_error_clears_on_the_next_successful_action(browser: Any) -> None:
         wait_for(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "#fault-rows tr"))
         wait_for(browser, lambda: clock_error() == "")
         assert browser.find_element(By.ID, "status").text == "live"
+
+
+def test_steer_a_price_from_the_market_panel(browser: Any, shots: Path) -> None:
+    with MockBinance(seed=7, rows=20) as mock:
+        mock.freeze_clock(FROZEN)
+        browser.get(f"{mock.base_url}/_mock/ui")
+        wait_for(browser, lambda: browser.find_element(By.ID, "status").text == "live")
+        wait_for(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "#market-chart svg"))
+        Select(browser.find_element(By.ID, "market-symbol")).select_by_value("ETHUSDT")
+        browser.find_element(By.ID, "market-price").send_keys("3000.01")
+        browser.find_element(By.ID, "market-over").send_keys("5m")
+        browser.find_element(By.ID, "market-steer").click()
+        wait_for(browser, lambda: "1 point ahead" in browser.find_element(By.ID, "market-now").text)
+        assert browser.find_elements(By.CSS_SELECTOR, "#market-chart svg polyline.ahead")
+        mock.advance_clock(300_000)
+        wait_for(
+            browser,
+            lambda: "ETHUSDT 3000.01000000 (steered)" in browser.find_element(By.ID, "market-now").text,
+        )
+        row = wait_for(
+            browser,
+            lambda: [
+                r
+                for r in browser.find_elements(By.CSS_SELECTOR, "#market-rows tr.steered")
+                if "ETHUSDT" in r.text
+            ],
+        )
+        assert "3000.01000000" in row[0].text
+        browser.save_screenshot(str(shots / "market.png"))
+        # A price finer than the tick is the mock's own message, and changes nothing.
+        browser.find_element(By.ID, "market-price").clear()
+        browser.find_element(By.ID, "market-price").send_keys("1.001")
+        browser.find_element(By.ID, "market-over").clear()
+        browser.find_element(By.ID, "market-steer").click()
+        assert "finer than ETHUSDT's tick size" in wait_for(
+            browser, lambda: browser.find_element(By.ID, "market-error").text
+        )
+        browser.find_element(By.ID, "market-release").click()
+        wait_for(browser, lambda: not any(p["steered"] for p in mock.prices()))
+        assert unlabelled(browser) == []
+        assert all("400" in e["message"] for e in severe(browser))

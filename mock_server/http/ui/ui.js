@@ -239,6 +239,66 @@
     $("weight-rows").replaceChildren(...rows);
   }
 
+  // --- market ---
+
+  // The last hour of the symbol's closes (the current minute up to now) and, dashed, the points
+  // of a move still ahead.
+  function priceChart(m, now) {
+    const W = 720, H = 190, L = 70, B = 24, T = 12;
+    const pts = m.closes.map(([t, p]) => [Math.min(t + 60000, now), Number(p)]); // a close is at its minute's end
+    const ahead = [[now, Number(m.price)], ...m.points.map((p) => [p.at_ms, Number(p.price)])];
+    const all = [...pts, ...(m.points.length ? ahead : [])];
+    const t0 = pts[0][0] - 60000, t1 = Math.max(now, ...all.map(([t]) => t));
+    const lo = Math.min(...all.map(([, p]) => p)), hi = Math.max(...all.map(([, p]) => p));
+    const pad = (hi - lo) * 0.08 || hi * 0.001 || 1;
+    const x = (t) => L + ((t - t0) / Math.max(1, t1 - t0)) * (W - L - 4);
+    const y = (p) => H - B - ((p - (lo - pad)) / (hi - lo + 2 * pad)) * (H - B - T);
+    const g = svg("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img",
+      "aria-label": `${m.symbol} closes of the last ${pts.length} minutes, now ${m.price}` +
+        (m.points.length ? `, moving to ${m.points[m.points.length - 1].price}` : "") });
+    const line = (p, cls) => g.append(svg("polyline", { class: cls, points: p.map(([t, v]) => `${x(t)},${y(v)}`).join(" ") }));
+    line(pts, "line");
+    if (m.points.length) line(ahead, "ahead");
+    g.append(svg("line", { x1: L, x2: W - 4, y1: H - B, y2: H - B, class: "axis" }));
+    g.append(svg("line", { x1: x(now), x2: x(now), y1: T, y2: H - B, class: "now" }));
+    const text = (xx, yy, label, anchor) => {
+      const t = svg("text", { x: xx, y: yy, "text-anchor": anchor }); t.textContent = label; g.append(t);
+    };
+    text(L - 4, y(hi) + 4, String(hi), "end");
+    text(L - 4, y(lo) + 4, String(lo), "end");
+    text(L, H - 8, iso(t0).slice(11, 16), "start");
+    text(x(now), H - 8, "now " + iso(now).slice(11, 19), "end");
+    return g;
+  }
+
+  async function pollMarket() {
+    const symbol = $("market-symbol").value;
+    const [list, one] = await Promise.all([api("GET", "/market"),
+      symbol ? api("GET", `/market/${encodeURIComponent(symbol)}?minutes=60`) : null]);
+    if (!symbol) {
+      $("market-symbol").replaceChildren(...list.symbols.map((e) => el("option", { value: e.symbol, text: e.symbol })));
+      return pollMarket();
+    }
+    if (changed("market", list)) {
+      $("market-rows").replaceChildren(...list.symbols.map((e) => el("tr", { cls: e.steered ? "steered" : "" },
+        el("td", { text: e.symbol }), el("td", { text: e.price }), el("td", { text: e.steered ? "yes" : "" }))));
+    }
+    if (changed("market-one", one)) {
+      $("market-chart").replaceChildren(priceChart(one, one.now_ms));
+      $("market-now").textContent = `${one.symbol} ${one.price}` + (one.steered ? " (steered)" : "") +
+        (one.points.length ? `; ${one.points.length} point${one.points.length === 1 ? "" : "s"} ahead` : "");
+    }
+  }
+
+  async function steer() {
+    const symbol = $("market-symbol").value, price = $("market-price").value.trim();
+    if (!price) throw new Error("enter a price, such as 61000.5");
+    const over = $("market-over").value.trim();
+    const body = over ? { path: [{ in_ms: parseSpan(over), price }] } : { price };
+    await api("PUT", `/market/${encodeURIComponent(symbol)}`, body);
+    await pollMarket();
+  }
+
   // --- data ---
 
   function chart(a, d) {
@@ -317,7 +377,7 @@
     s.busy = true;
     try {
       const [clock] = await Promise.all(
-        [api("GET", "/clock"), pollJournal(), pollFaults(), pollWeights(), pollCassette()]);
+        [api("GET", "/clock"), pollJournal(), pollFaults(), pollWeights(), pollCassette(), pollMarket()]);
       renderClock(clock);
       $("status").textContent = "live";
       $("status").className = "";
@@ -411,6 +471,12 @@
       await Promise.all([tick(), loadData(), loadPacing()]);
     }));
     $("data-refresh").addEventListener("click", act("data-error", loadData));
+    $("market-form").addEventListener("submit", act("market-error", steer));
+    $("market-release").addEventListener("click", act("market-error", async () => {
+      await api("DELETE", `/market/${encodeURIComponent($("market-symbol").value)}`);
+      await pollMarket();
+    }));
+    $("market-symbol").addEventListener("change", act("market-error", pollMarket));
   }
 
   async function loadPacing() {
