@@ -71,4 +71,7 @@ DECISION_REF = {
     "signature_position": "F14",
     "microsecond_timestamp": "F20",
     "bad_enum": "F38",
+    "market_combination": "F43",
+    "market_limit_over_max": "F44",
+    "market_bad_window": "F45",
 }

@@ -387,3 +387,56 @@ def test_history_starts_at_the_listing() -> None:
     assert _json(ex, "/api/v3/aggTrades", symbol="BTCUSDT", startTime=0, endTime=listed - 1) == []
     (oldest,) = _json(ex, "/api/v3/historicalTrades", symbol="BTCUSDT", fromId=0, limit=1)
     assert oldest["time"] >= listed and oldest["price"] == first[0][1]
+
+
+def _profiled(**decisions: str) -> Exchange:
+    from mock_server.rules.fidelity import Profile
+
+    clock = Clock()
+    clock.freeze(NOW)
+    settings = Settings(
+        anchor_ms=NOW, rows=20, api_weight_limit=10**9, profile=Profile().with_values(decisions)
+    )
+    return Exchange(settings, clock=clock)
+
+
+def test_the_market_decisions_switch_to_their_alternatives() -> None:
+    default, alt = (
+        _exchange(),
+        _profiled(market_combination="ignore", market_limit_over_max="error", market_bad_window="-1100"),
+    )
+    # F44: a limit over the maximum is cut to it, or refused.
+    assert len(_json(default, "/api/v3/klines", symbol="BTCUSDT", interval="1m", limit=1001)) == 1000
+    assert _error(alt, "/api/v3/klines", symbol="BTCUSDT", interval="1m", limit=1001) == (
+        400,
+        -1130,
+        "Data sent for parameter 'limit' is not valid.",
+    )
+    assert len(_json(alt, "/api/v3/trades", symbol="BTCUSDT", limit=1000)) == 1000
+    # F43: parameters that exclude each other are refused, or the second ignored.
+    first = _json(default, "/api/v3/aggTrades", symbol="BTCUSDT", limit=3)[0]["a"]
+    assert (
+        _error(default, "/api/v3/aggTrades", symbol="BTCUSDT", fromId=first, startTime=NOW - 60_000)[1]
+        == -1128
+    )
+    both = _json(alt, "/api/v3/aggTrades", symbol="BTCUSDT", fromId=first, startTime=NOW - 3_600_000, limit=2)
+    assert len(both) == 2 and both[0]["a"] == first  # the startTime an hour back would start elsewhere
+    assert _error(default, "/api/v3/exchangeInfo", symbol="ETHUSDT", permissions="SPOT")[1] == -1128
+    info = _json(alt, "/api/v3/exchangeInfo", symbol="ETHUSDT", permissions="LEVERAGED")
+    assert [s["symbol"] for s in info["symbols"]] == ["ETHUSDT"]
+    # F45: a malformed window or time zone is -1130, or -1100 naming its legal range.
+    assert _error(default, "/api/v3/ticker", symbol="BTCUSDT", windowSize="60m") == (
+        400,
+        -1130,
+        "Data sent for parameter 'windowSize' is not valid.",
+    )
+    assert _error(alt, "/api/v3/ticker", symbol="BTCUSDT", windowSize="60m") == (
+        400,
+        -1100,
+        "Illegal characters found in parameter 'windowSize'; legal range is '^[1-9][0-9]?[mhd]$'.",
+    )
+    assert _error(alt, "/api/v3/klines", symbol="BTCUSDT", interval="1d", timeZone="abc") == (
+        400,
+        -1100,
+        "Illegal characters found in parameter 'timeZone'; legal range is '^[+-]?[0-9]{1,2}(:[0-9]{2})?$'.",
+    )

@@ -1,6 +1,6 @@
 """Where Binance is silent: every undocumented behaviour the mock had to choose, in one place.
 
-Each field of `Profile` is one named decision of docs/fidelity.md (F1...F37), which explains
+Each field of `Profile` is one named decision of docs/fidelity.md (F1...F45), which explains
 every choice. Its default is the mock's best guess; the alternatives are what live could
 plausibly do instead, so a client can be tested against each of them
 (`binance-mock serve --profile FILE` or `--fidelity name=value`); the contract suite reports
@@ -59,6 +59,12 @@ class Profile:
     microsecond_timestamp: Literal["reject", "accept"] = "reject"
     # F38: a spec-tier parameter outside its enum is -1130, or -1100 naming the legal values.
     bad_enum: Literal["-1130", "-1100"] = "-1130"
+    # F43: optional market parameters that exclude each other are -1128, or the later ignored.
+    market_combination: Literal["-1128", "ignore"] = "-1128"
+    # F44: a market list's limit over its maximum is the maximum, or -1130.
+    market_limit_over_max: Literal["clamp", "error"] = "clamp"
+    # F45: a malformed windowSize or timeZone is -1130, or -1100 naming its legal range.
+    market_bad_window: Literal["-1130", "-1100"] = "-1130"
 
     @classmethod
     def names(cls) -> list[str]:

@@ -9,12 +9,10 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from mock_server.endpoints.declaration import Context, Endpoint, Values
-from mock_server.endpoints.market.common import dumps, limit, market, pair
+from mock_server.endpoints.market.common import dumps, exclusive, limit, market, pair
 from mock_server.endpoints.spec import spec_schema
 from mock_server.market.symbols import Pair
 from mock_server.market.text import decimal
-from mock_server.rules import errors
-from mock_server.rules.errors import BinanceError
 from mock_server.rules.params import Long, Text
 
 
@@ -28,10 +26,15 @@ class Request(NamedTuple):
 
 def rules(values: Values, ctx: Context) -> Request:
     found = pair(ctx, values["symbol"])
-    if values["fromId"] is not None and (values["startTime"] is not None or values["endTime"] is not None):
-        raise BinanceError(errors.OPTIONAL_PARAMS_BAD_COMBO)  # F43
+    timed = values["startTime"] is not None or values["endTime"] is not None
+    if exclusive(ctx, values["fromId"] is not None and timed):  # fromId wins
+        return Request(found, values["fromId"], None, None, limit(ctx, values["limit"], 500, 1000))
     return Request(
-        found, values["fromId"], values["startTime"], values["endTime"], limit(values["limit"], 500, 1000)
+        found,
+        values["fromId"],
+        values["startTime"],
+        values["endTime"],
+        limit(ctx, values["limit"], 500, 1000),
     )
 
 

@@ -12,12 +12,16 @@ from mock_server.market.model import Market
 from mock_server.market.symbols import Pair
 from mock_server.rules import errors
 from mock_server.rules.errors import BinanceError
+from mock_server.rules.fidelity import Switch
 
 SYMBOL_RANGE = "^[A-Z0-9-_.]{1,20}$"
 SYMBOLS_RANGE = '^\\[("[A-Z0-9-_.]{1,20}"(,"[A-Z0-9-_.]{1,20}"){0,}){0,1}\\]$'
 _SYMBOL = re.compile(r"[A-Z0-9\-_.]{1,20}")
 _SYMBOLS = re.compile(r'\[("[A-Z0-9\-_.]{1,20}"(,"[A-Z0-9\-_.]{1,20}")*)?\]')
 API_JSON = "application/json;charset=UTF-8"
+COMBINATION_IGNORED = Switch("market_combination", "ignore")  # F43
+LIMIT_OVER_MAX_REFUSED = Switch("market_limit_over_max", "error")  # F44
+WINDOW_AS_1100 = Switch("market_bad_window", "-1100")  # F45
 
 
 def market(ctx: Context) -> Market:
@@ -99,8 +103,25 @@ def count(first: Mapping[str, str]) -> int | None:
     return symbols.count(",") + 1 if symbols else None
 
 
-def limit(value: int | None, default: int, most: int) -> int:
+def limit(ctx: Context, value: int | None, default: int, most: int) -> int:
     """A list's `limit`: 0 or absent is the default, above the maximum the maximum (F44)."""
     if not value:
         return default
+    if value > most and LIMIT_OVER_MAX_REFUSED.on(ctx.profile):
+        raise BinanceError(errors.INVALID_PARAMETER, "limit")
     return min(value, most)
+
+
+def exclusive(ctx: Context, clash: bool) -> bool:
+    """Whether optional parameters that exclude each other were sent together: -1128, or (the
+    alternative) False, so the caller ignores the one it names second (F43)."""
+    if clash and not COMBINATION_IGNORED.on(ctx.profile):
+        raise BinanceError(errors.OPTIONAL_PARAMS_BAD_COMBO)
+    return clash
+
+
+def malformed(ctx: Context, name: str, legal: str) -> BinanceError:
+    """A windowSize or timeZone that is no such thing: -1130, or -1100 with its legal range (F45)."""
+    if WINDOW_AS_1100.on(ctx.profile):
+        return BinanceError(errors.ILLEGAL_CHARS_PARAM, name, legal)
+    return BinanceError(errors.INVALID_PARAMETER, name)

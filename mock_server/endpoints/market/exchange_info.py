@@ -12,7 +12,7 @@ import re
 from typing import Any, NamedTuple
 
 from mock_server.endpoints.declaration import Context, Endpoint, Values
-from mock_server.endpoints.market.common import Asked, asked, dumps
+from mock_server.endpoints.market.common import Asked, asked, dumps, exclusive
 from mock_server.endpoints.spec import spec_schema
 from mock_server.market.symbols import Pair
 from mock_server.market.text import decimal
@@ -47,8 +47,8 @@ class Request(NamedTuple):
 
 def rules(values: Values, ctx: Context) -> Request:
     named = values["symbol"] is not None or values["symbols"] is not None
-    if named and (values["permissions"] is not None or values["symbolStatus"] is not None):
-        raise BinanceError(errors.OPTIONAL_PARAMS_BAD_COMBO)
+    if exclusive(ctx, named and (values["permissions"] is not None or values["symbolStatus"] is not None)):
+        values = {**values, "permissions": None, "symbolStatus": None}  # the symbols win
     status = values["symbolStatus"]
     if status is not None and status not in STATUSES:
         raise BinanceError(errors.INVALID_SYMBOL_STATUS)

@@ -6,7 +6,7 @@ import re
 from typing import Any, NamedTuple
 
 from mock_server.endpoints.declaration import Context, Endpoint, Values
-from mock_server.endpoints.market.common import dumps, limit, market, pair
+from mock_server.endpoints.market.common import dumps, limit, malformed, market, pair
 from mock_server.endpoints.spec import spec_schema
 from mock_server.market.klines import INTERVALS, klines, next_open, opens, row
 from mock_server.market.symbols import Pair
@@ -27,17 +27,20 @@ class Request(NamedTuple):
     tz_ms: int
 
 
-def time_zone(text: str | None) -> int:
+TIME_ZONE_RANGE = "^[+-]?[0-9]{1,2}(:[0-9]{2})?$"
+
+
+def time_zone(text: str | None, ctx: Context) -> int:
     """`timeZone`: hours and minutes ("-1:00", "05:45") or hours ("8"), from -12:00 to +14:00 (a leading + too: F48); else -1130 (F45)."""
     if text is None:
         return 0
     found = _TIME_ZONE.fullmatch(text)
     if found is None:
-        raise BinanceError(errors.INVALID_PARAMETER, "timeZone")
+        raise malformed(ctx, "timeZone", TIME_ZONE_RANGE)
     sign = -1 if found.group(1) == "-" else 1
     minutes = int(found.group(2)) * 60 + int(found.group(3) or 0)
     if int(found.group(3) or 0) >= 60 or not -12 * 60 <= sign * minutes <= 14 * 60:
-        raise BinanceError(errors.INVALID_PARAMETER, "timeZone")
+        raise malformed(ctx, "timeZone", TIME_ZONE_RANGE)
     return sign * minutes * 60_000
 
 
@@ -45,8 +48,8 @@ def rules(values: Values, ctx: Context) -> Request:
     found = pair(ctx, values["symbol"])
     if values["interval"] not in INTERVALS:
         raise BinanceError(errors.BAD_INTERVAL)
-    tz = time_zone(values["timeZone"])
-    count = limit(values["limit"], 500, 1000)
+    tz = time_zone(values["timeZone"], ctx)
+    count = limit(ctx, values["limit"], 500, 1000)
     return Request(found, values["interval"], values["startTime"], values["endTime"], count, tz)
 
 

@@ -9,11 +9,9 @@ import re
 from typing import NamedTuple
 
 from mock_server.endpoints.declaration import Context, Endpoint, Values
-from mock_server.endpoints.market.common import Asked, asked, count, each, market
+from mock_server.endpoints.market.common import Asked, asked, count, each, malformed, market
 from mock_server.endpoints.market.tickers import fields, ticker_type
 from mock_server.endpoints.spec import spec_schema
-from mock_server.rules import errors
-from mock_server.rules.errors import BinanceError
 from mock_server.rules.params import Text
 
 _WINDOW = re.compile(r"([1-9][0-9]?)([mhd])")
@@ -27,18 +25,21 @@ class Request(NamedTuple):
     full: bool
 
 
-def window_size(text: str | None) -> int:
+WINDOW_RANGE = "^[1-9][0-9]?[mhd]$"
+
+
+def window_size(text: str | None, ctx: Context) -> int:
     """`1m`..`59m`, `1h`..`23h`, `1d`..`7d` (default 1d); anything else is -1130 (F45)."""
     found = _WINDOW.fullmatch(text or "1d")
     if found is None or int(found.group(1)) > _MOST[found.group(2)]:
-        raise BinanceError(errors.INVALID_PARAMETER, "windowSize")
+        raise malformed(ctx, "windowSize", WINDOW_RANGE)
     return int(found.group(1)) * _UNIT_MS[found.group(2)]
 
 
 def rules(values: Values, ctx: Context) -> Request:
     kind = ticker_type(values["type"])
     return Request(
-        asked(ctx, values, required=True, most=100), window_size(values["windowSize"]), kind == "FULL"
+        asked(ctx, values, required=True, most=100), window_size(values["windowSize"], ctx), kind == "FULL"
     )
 
 

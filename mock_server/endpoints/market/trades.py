@@ -20,7 +20,7 @@ class Request(NamedTuple):
 
 
 def rules(values: Values, ctx: Context) -> Request:
-    return Request(pair(ctx, values["symbol"]), limit(values["limit"], 500, 1000), values.get("fromId"))
+    return Request(pair(ctx, values["symbol"]), limit(ctx, values["limit"], 500, 1000), values.get("fromId"))
 
 
 def trade_json(p: Pair, t: Trade) -> dict[str, Any]:

@@ -25,7 +25,9 @@ class Request(NamedTuple):
 
 def rules(values: Values, ctx: Context) -> Request:
     kind = ticker_type(values["type"])
-    return Request(asked(ctx, values, required=True, most=100), time_zone(values["timeZone"]), kind == "FULL")
+    return Request(
+        asked(ctx, values, required=True, most=100), time_zone(values["timeZone"], ctx), kind == "FULL"
+    )
 
 
 def respond(r: Request, ctx: Context) -> bytes:
