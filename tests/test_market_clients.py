@@ -115,3 +115,22 @@ def _read_with_python_binance(client: Any, mock: MockBinance) -> None:
     assert [r["path"] for r in mock.requests()].count("/api/v3/klines") >= 3
     client.close_connection()
     assert series[-1][4] == price
+
+
+def test_ccxt_sees_a_steered_drop_of_ten_percent_in_five_minutes(
+    ccxt_binance: Any, mock: MockBinance
+) -> None:
+    """What a bot's test does: BTC falls 10% over five minutes of mock time, and the app sees it
+    in the ticker and the candles. The module's other tests read DOGE, BTC and ETH as they were."""
+    start = mock.now_ms()
+    before = ccxt_binance.fetch_ticker("SOL/USDT")["last"]
+    target = f"{before * 0.9:.2f}"
+    try:
+        mock.move_price("SOLUSDT", target, 300_000)
+        mock.advance_clock(300_000)
+        assert ccxt_binance.fetch_ticker("SOL/USDT")["last"] == float(target)
+        closes = [c[4] for c in ccxt_binance.fetch_ohlcv("SOL/USDT", "1m", since=start - 60_000, limit=7)]
+        assert closes == sorted(closes, reverse=True) and closes[-1] == float(target)
+    finally:
+        mock.release_price("SOLUSDT")
+        mock.freeze_clock(start)
