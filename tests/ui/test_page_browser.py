@@ -154,7 +154,8 @@ def test_steer_the_mock_from_the_page(browser: Any, shots: Path) -> None:
         wait_for(browser, lambda: len(browser.find_elements(By.CSS_SELECTOR, "#weight-rows tr")) >= 2)
         browser.find_element(By.ID, "data-refresh").click()
         time.sleep(0.5)
-        browser.set_window_size(1400, 1420)  # the whole page, for docs/img/ui.png
+        browser.set_window_size(1400, 2000)  # the whole page, for docs/img/ui.png
+        browser.execute_script("window.scrollTo(0, 0)")
         browser.save_screenshot(str(shots / "ui.png"))
 
         assert unlabelled(browser) == []
