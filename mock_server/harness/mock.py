@@ -198,6 +198,20 @@ class MockBinance:
         """Every row of the account, newest first, as Binance shows it."""
         return self.exchange.transfers(api_key)
 
+    # --- wallets ---
+
+    def set_balance(
+        self, asset: str, free: str | int, wallet: str = "SPOT", api_key: str | None = None
+    ) -> None:
+        """Set one free balance (`"1000"`) of a wallet (SPOT, MARGIN, FUNDING, ISOLATED:<SYMBOL>)
+        of an account (the first by default)."""
+        self.exchange.set_balance(wallet, asset, free, api_key)
+
+    def balances(self, api_key: str | None = None) -> dict[str, dict[str, dict[str, str]]]:
+        """wallet -> asset -> {"free", "locked", "borrowed", "interest"}, as decimal strings."""
+        wallets = self.exchange.balances(api_key)
+        return {w: {a: b.to_dict() for a, b in assets.items()} for w, assets in wallets.items()}
+
     # --- the market ---
 
     def set_price(self, symbol: str, price: str | int | float) -> dict[str, Any]:

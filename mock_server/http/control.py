@@ -262,6 +262,30 @@ def control_routes(ex: Exchange, admin_token: str | None) -> list[Route]:
             raise ControlError(404, f"the page has no file {name!r}; it has {', '.join(sorted(ASSETS))}")
         return page_response(name, token_required=admin_token is not None)
 
+    def account_of(request: Request) -> str:
+        try:
+            return ex.account_key(request.path_params["api_key"])
+        except ValueError as exc:
+            raise ControlError(404, str(exc)) from None
+
+    async def get_account(request: Request) -> Response:
+        return JSONResponse(account_view(ex, account_of(request)))
+
+    async def put_balance(request: Request) -> Response:
+        api_key = account_of(request)
+        data = await _json(request)
+        if (
+            not isinstance(data, dict)
+            or not {"asset", "free"} <= set(data)
+            or set(data) - {"wallet", "asset", "free"}
+        ):
+            got = sorted(data) if isinstance(data, dict) else type(data).__name__
+            raise ControlError(
+                400, f'a balance is {{"wallet": "SPOT", "asset": "USDT", "free": "1000"}}; got {got}'
+            )
+        ex.set_balance(data.get("wallet", "SPOT"), data["asset"], data["free"], api_key)
+        return JSONResponse(account_view(ex, api_key))
+
     def symbol_of(request: Request) -> str:
         symbol: str = request.path_params["symbol"]
         try:
@@ -316,6 +340,8 @@ def control_routes(ex: Exchange, admin_token: str | None) -> list[Route]:
         ("/_mock/errors", "GET", list_errors, False),
         ("/_mock/weights", "GET", get_weights, False),
         ("/_mock/data", "GET", get_data, False),
+        ("/_mock/accounts/{api_key}", "GET", get_account, False),
+        ("/_mock/accounts/{api_key}/balances", "PUT", put_balance, False),
         ("/_mock/market", "GET", list_market, False),
         ("/_mock/market/{symbol}", "GET", get_market, False),
         ("/_mock/market/{symbol}", "PUT", put_market, False),
@@ -365,6 +391,15 @@ def weight_usage(ex: Exchange) -> dict[str, Any]:
 def _split(usage: list[tuple[str, int]]) -> list[tuple[tuple[str, str], int]]:
     # A /sapi bucket is "<who> <path>"; a served path has no space, a key as sent might.
     return [((who, path), n) for (who, _, path), n in ((b.rpartition(" "), n) for b, n in usage)]
+
+
+def account_view(ex: Exchange, api_key: str) -> dict[str, Any]:
+    """An account's wallets as `GET /_mock/accounts/{apiKey}` shows them (the key masked)."""
+    wallets = ex.balances(api_key)
+    return {
+        "apiKey": mask_key(api_key),
+        "wallets": {w: {a: b.to_dict() for a, b in assets.items()} for w, assets in wallets.items()},
+    }
 
 
 def data_summary(ex: Exchange) -> dict[str, Any]:

@@ -126,6 +126,7 @@ def _control_paths() -> dict[str, Any]:
             }
         return o
 
+    key_parameter = {"in": "path", "name": "api_key", "required": True, "schema": {"type": "string"}}
     symbol_parameter = {"in": "path", "name": "symbol", "required": True, "schema": {"type": "string"}}
     return {
         "/_mock/health": {"get": op("Readiness")},
@@ -148,6 +149,12 @@ def _control_paths() -> dict[str, Any]:
                              "get": op("Rows of an account, newest first"),
                              "delete": op("Empty the ledger", "204")},
         "/_mock/requests": {"get": op("The journal"), "delete": op("Clear the journal", "204")},
+        "/_mock/accounts/{api_key}": {"get": {**op("An account's wallets, each asset's free, locked, borrowed and interest"),
+                                              "parameters": [key_parameter]}},
+        "/_mock/accounts/{api_key}/balances": {
+            "put": {**op('Set one free balance: {"wallet": "SPOT", "asset": "USDT", "free": "1000"}', body=True),
+                    "parameters": [key_parameter]},
+        },
         "/_mock/market": {"get": op('Every symbol: {"symbols": [{"symbol", "price", "steered"}]}')},
         "/_mock/market/{symbol}": {
             "get": {**op("One symbol: its price, the points ahead and the closes of ?minutes=N (60)"),
