@@ -36,7 +36,10 @@ def test_a_balance_set_is_shown_and_a_reset_forgets_it(control: TestClient) -> N
     }  # fmt: skip
     assert view["wallets"]["SPOT"]["BTC"]["free"] == "1.00000000"
     control.post("/_mock/reset")
-    assert "MARGIN" not in control.get(f"/_mock/accounts/{DEMO_API_KEY}").json()["wallets"]
+    assert (
+        control.get(f"/_mock/accounts/{DEMO_API_KEY}").json()["wallets"]["MARGIN"]["USDT"]["free"]
+        != "250.50000000"
+    )
 
 
 @pytest.mark.parametrize(
@@ -53,9 +56,10 @@ def test_a_balance_set_is_shown_and_a_reset_forgets_it(control: TestClient) -> N
 def test_a_bad_balance_is_refused_naming_it_and_changes_nothing(
     control: TestClient, body: Any, words: str
 ) -> None:
+    before = control.get(f"/_mock/accounts/{DEMO_API_KEY}").json()
     answer = control.put(f"/_mock/accounts/{DEMO_API_KEY}/balances", json=body)
     assert answer.status_code == 400 and words in answer.json()["error"], answer.json()
-    assert control.get(f"/_mock/accounts/{DEMO_API_KEY}").json()["wallets"] == {}
+    assert control.get(f"/_mock/accounts/{DEMO_API_KEY}").json() == before
 
 
 def test_an_unknown_key_is_404_without_showing_it(control: TestClient) -> None:
@@ -66,6 +70,8 @@ def test_an_unknown_key_is_404_without_showing_it(control: TestClient) -> None:
 
 def test_mock_binance_sets_and_reads_balances() -> None:
     with MockBinance(rows=20) as mock:
+        start = mock.balances()
+        assert start["SPOT"]["USDT"]["free"] == "10000.00000000"  # what every account keeps at start
         mock.set_balance("USDT", "1000")
         mock.set_balance("ETH", "2.5", wallet="FUNDING")
         assert mock.balances()["SPOT"]["USDT"]["free"] == "1000.00000000"
@@ -73,4 +79,4 @@ def test_mock_binance_sets_and_reads_balances() -> None:
         with pytest.raises(ValueError, match="ISOLATED:<SYMBOL>"):
             mock.set_balance("USDT", "1", wallet="EARN")
         mock.reset()
-        assert mock.balances() == {}
+        assert mock.balances() == start

@@ -23,6 +23,7 @@ from mock_server.rules.security import SECURITY_PARAMS
 from mock_server.state.accounts import Account
 from mock_server.state.ledger import Ledger
 from mock_server.state.operations import Operations
+from mock_server.state.universal import UniversalBook
 from mock_server.state.wallets import Wallets
 from mock_server.state.weights import Weights
 
@@ -48,6 +49,7 @@ class Context(NamedTuple):  # immutable, and cheaper to build than a frozen data
     wallets: Wallets | None = None  # every account's balances
     market: Market | None = None  # the seeded market (mock_server/market/)
     weights: Weights | None = None  # the weight counters, read for their limits
+    universal: UniversalBook | None = None  # universal transfers, every account's
 
 
 Values = dict[str, Any]  # the declared parameters' values, None where absent without a default

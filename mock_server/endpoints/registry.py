@@ -22,6 +22,7 @@ from mock_server.endpoints.market import (
     trading_day,
     ui_klines,
 )
+from mock_server.endpoints.wallet import universal_transfer
 from mock_server.rules import errors
 from mock_server.rules.errors import BinanceError
 
@@ -45,6 +46,8 @@ DEFAULT_ENDPOINTS: tuple[Endpoint, ...] = (
     ticker_price.ENDPOINT,
     book_ticker.ENDPOINT,
     *futures.ENDPOINTS,
+    # The wallets (world tier): mock_server/state/ holds them, Operations changes them.
+    *universal_transfer.ENDPOINTS,
 )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+from decimal import Decimal
 from typing import Any
 
 from mock_server.endpoints.declaration import Endpoint
@@ -24,6 +25,7 @@ from mock_server.injection.scenario import Scenario
 from mock_server.market.model import MINUTE_MS, Market
 from mock_server.market.steering import Plan, parse_plan, parse_price
 from mock_server.market.symbols import Pair, listing
+from mock_server.market.symbols import asset as asset_of
 from mock_server.market.text import decimal
 from mock_server.replay.proxy import Upstreamed
 from mock_server.state.accounts import Account, KeyStore, demo_account, load_keys, mask_key, not_an_account
@@ -31,11 +33,15 @@ from mock_server.state.clock import MAX_MS, Clock, ClockState, parse_clock_setti
 from mock_server.state.data import generate_chunks, load_fixture, parse_rows
 from mock_server.state.journal import Entry
 from mock_server.state.ledger import Summary, Transfer
+from mock_server.state.opening import Opening
 from mock_server.state.operations import Operations
 from mock_server.state.wallets import Balance, amount, wallet_name
 from mock_server.state.weights import Weights
 
-SNAPSHOT_MAX_ROWS = 200_000  # a copy of the start ledger is kept for fast resets up to this size
+SNAPSHOT_MAX_ROWS = 200_000
+SPOT_USDT = 10_000  # F51: what an account keeps in SPOT besides what its history moved
+SPOT_DOLLARS = 2_000
+EIGHT_PLACES = Decimal("0.00000001")  # a copy of the start ledger is kept for fast resets up to this size
 
 
 class Exchange:
@@ -105,22 +111,45 @@ class Exchange:
         self.world.restore(snapshot)
 
     def _load_initial_data(self) -> None:
-        """Fixture rows if any were given, else Faker rows for each account with a margin account."""
+        """Fixture rows if any were given, else Faker rows for each account with a margin account;
+        then each account's balances, opening where its history needs them (opening.py)."""
         ledger = self.world.ledger
         ledger.clear()
+        openings = {a.api_key: Opening() for a in self.keys.accounts()}
         if self.settings.fixtures:
             accounts = {a.api_key for a in self.keys.accounts()}
+            loaded: dict[str, list[Transfer]] = {}
             for path in self.settings.fixtures:
                 for api_key, rows in load_fixture(path, self.default_api_key, accounts).items():
                     ledger.add(api_key, rows)
-            return
-        for account in self.keys.accounts():
-            if account.margin_account:
-                s = self.settings
-                for chunk in generate_chunks(s.seed, self.anchor_ms, s.rows, account.api_key):
-                    ledger.add(account.api_key, chunk)
+                    loaded.setdefault(api_key, []).extend(rows)
+            for api_key, rows in loaded.items():
+                openings[api_key].feed(sorted(rows, key=lambda t: (t.timestamp, t.tx_id)))
+        else:
+            for account in self.keys.accounts():
+                if account.margin_account:
+                    s = self.settings
+                    for chunk in generate_chunks(s.seed, self.anchor_ms, s.rows, account.api_key):
+                        ledger.add(account.api_key, chunk)
+                        openings[account.api_key].feed(chunk)
+        self._open_balances(openings)
         if self.settings.rows >= 100_000:
             _return_free_memory()
+
+    def _open_balances(self, openings: dict[str, Opening]) -> None:
+        """Today's balance of every wallet the history touches, plus what an account keeps in
+        SPOT: 10,000 USDT and 2,000 dollars' worth of each asset of its history (F51)."""
+        wallets = self.world.wallets
+        wallets.restore(({}, []))
+        for api_key, opening in openings.items():
+            keep = {("SPOT", "USDT"): Decimal(SPOT_USDT)}
+            for asset in self.world.ledger.assets(api_key):
+                if asset != "USDT":
+                    keep[("SPOT", asset)] = (
+                        Decimal(SPOT_DOLLARS) / Decimal(str(asset_of(asset).usd))
+                    ).quantize(EIGHT_PLACES)
+            for (wallet, asset), (_, today) in opening.balances(keep).items():
+                wallets.set(self.anchor_ms, api_key, wallet, asset, today, cause="opening")
 
     def apply_scenario(self, scenario: Scenario) -> None:
         """All but its market section, which needs the market (listed after the scenario's rows)."""

@@ -56,7 +56,7 @@ class Pipeline:
         # The parts every call reads, at hand (the world's lock is in each).
         self.clock, self.ledger, self.wallets = world.clock, world.ledger, world.wallets
         self.weights, self.faults, self.pacer = world.weights, world.faults, world.pacer
-        self.market = world.market
+        self.market, self.universal = world.market, world.universal
 
     def run(self, call: Call) -> Reply | Forward:
         step, content_type, headers, delay_ms, tier = "route", SAPI_JSON, {}, 0, None
@@ -88,7 +88,16 @@ class Pipeline:
                 params = request_params(call.method, call.query, call.body)
             values = read_params(params, endpoint.params, endpoint.known, self.profile)
             step = "rules"
-            ctx = Context(now, self.profile, self.ledger, account, self.wallets, self.market, self.weights)
+            ctx = Context(
+                now,
+                self.profile,
+                self.ledger,
+                account,
+                self.wallets,
+                self.market,
+                self.weights,
+                self.universal,
+            )
             request = endpoint.rules(values, ctx)
             step = "fault"
             outcome = self.faults.decide(

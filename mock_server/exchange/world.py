@@ -20,6 +20,7 @@ from mock_server.state.journal import Journal
 from mock_server.state.ledger import Ledger
 from mock_server.state.operations import Operations
 from mock_server.state.pacing import Pacer
+from mock_server.state.universal import UniversalBook
 from mock_server.state.wallets import Wallets
 from mock_server.state.weights import WeightCounter, Weights
 
@@ -33,6 +34,7 @@ class Snapshot(NamedTuple):
     weights: Any
     journal: Any
     steering: Any
+    universal: Any
 
 
 class World:
@@ -46,6 +48,7 @@ class World:
         self.clock = clock
         self.ledger = Ledger(lock)
         self.wallets = Wallets(lock)
+        self.universal = UniversalBook()  # universal transfers (GET /sapi/v1/asset/transfer)
         self.faults = FaultBook(seed=seed, paths=paths, lock=lock)
         self.pacer = Pacer(min_interval_ms, lock)
         self.weights = Weights(*(WeightCounter(limit, lock) for limit in weight_limits))
@@ -55,14 +58,14 @@ class World:
     def operations(self, api_key: str, now_ms: int | None = None) -> Operations:
         """The writer for one account at one moment (now, by the mock's clock, by default)."""
         when = self.clock.now_ms() if now_ms is None else now_ms
-        return Operations(self.lock, self.ledger, self.wallets, api_key, when)
+        return Operations(self.lock, self.ledger, self.wallets, api_key, when, self.universal)
 
     def snapshot(self, ledger: bool = True) -> Snapshot:
         with self.lock:
             return Snapshot(
                 self.ledger.snapshot() if ledger else None, self.wallets.snapshot(), self.faults.snapshot(),
                 self.clock.snapshot(), self.pacer.snapshot(), self.weights.snapshot(), self.journal.snapshot(),
-                self.market.steering.snapshot(),
+                self.market.steering.snapshot(), self.universal.snapshot(),
             )  # fmt: skip
 
     def restore(self, snapshot: Snapshot) -> None:
@@ -77,3 +80,4 @@ class World:
             self.weights.restore(snapshot.weights)
             self.journal.restore(snapshot.journal)
             self.market.steering.restore(snapshot.steering)
+            self.universal.restore(snapshot.universal)

@@ -26,7 +26,8 @@ DEMO_API_KEY = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A
 DEMO_SECRET = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
 
 MARGIN_PERMISSION = "margin"
-DEFAULT_PERMISSIONS = frozenset({"reading", MARGIN_PERMISSION})
+UNIVERSAL_TRANSFER_PERMISSION = "universal_transfer"  # "Permits Universal Transfer"
+DEFAULT_PERMISSIONS = frozenset({"reading", MARGIN_PERMISSION, UNIVERSAL_TRANSFER_PERMISSION})
 
 
 @dataclass(frozen=True, slots=True)

@@ -235,6 +235,10 @@ class AccountLedger:
     def __len__(self) -> int:
         return len(self._ts)
 
+    @property
+    def max_tx_id(self) -> int:
+        return max(self._max_tx, 0)
+
     def _present(self, tx_ids: set[int]) -> set[int]:
         """Which of `tx_ids` the ledger holds: nothing when all are newer than every row,
         else one C-level pass over the txId column (milliseconds for a million rows)."""
@@ -484,6 +488,11 @@ class Ledger:
             return list(self._accounts.values())
         acct = self._accounts.get(api_key)
         return [acct] if acct is not None else []
+
+    def max_tx_id(self) -> int:
+        """The largest txId of any account (0 without rows): a new transfer's id is above it."""
+        with self._lock:
+            return max((b.max_tx_id for b in self._accounts.values()), default=0)
 
     def count(self, api_key: str) -> int:
         with self._lock:

@@ -16,16 +16,19 @@ from typing import Any
 from mock_server.rules import errors
 from mock_server.rules.errors import BinanceError, ErrorSpec
 from mock_server.state.ledger import Ledger, Transfer
+from mock_server.state.universal import Kind, Made, UniversalBook
 from mock_server.state.wallets import Balance, Entry, NotEnough, Wallets, eight_decimals
 
 
 class Operations:
-    __slots__ = ("_done", "api_key", "changes", "ledger", "lock", "now_ms", "wallets")
+    __slots__ = ("_done", "api_key", "changes", "ledger", "lock", "now_ms", "universal", "wallets")
 
     def __init__(
-        self, lock: threading.RLock, ledger: Ledger, wallets: Wallets, api_key: str, now_ms: int
-    ) -> None:
+        self, lock: threading.RLock, ledger: Ledger, wallets: Wallets, api_key: str, now_ms: int,
+        universal: UniversalBook | None = None,
+    ) -> None:  # fmt: skip
         self.lock, self.ledger, self.wallets = lock, ledger, wallets
+        self.universal = universal if universal is not None else UniversalBook()
         self.api_key, self.now_ms = api_key, now_ms
         self.changes: list[dict[str, Any]] = []  # what this call changed, for its journal entry
         self._done: list[Entry] = []
@@ -81,6 +84,38 @@ class Operations:
             self.ledger.add(self.api_key, [row])
             self.changes.append({"op": "transfer", "txId": row.tx_id, "type": row.type, "asset": row.asset,
                                  "amount": row.amount, "status": row.status})  # fmt: skip
+
+    def max_transferable(self, wallet: str, asset: str) -> Decimal:
+        """What may leave a margin wallet: its free balance (nothing is borrowed yet, so no
+        liability holds any of it back)."""
+        return self.balance(wallet, asset).free
+
+    def universal_transfer(
+        self, kind: Kind, asset: str, amount: Decimal, from_symbol: str | None, to_symbol: str | None
+    ) -> int:
+        """Move `amount` between the kind's wallets and record it: in the universal transfer
+        history, and for a margin kind as a margin history row with the same id. Out of a margin
+        wallet, more than maxTransferable is -3020; more than the free balance elsewhere -5013."""
+        with self.lock:
+            source = kind.source + (from_symbol or "") if kind.from_isolated else kind.source
+            target = kind.target + (to_symbol or "") if kind.to_isolated else kind.target
+            if kind.out_of_margin and amount > self.max_transferable(source, asset):
+                raise BinanceError(errors.EXCEED_MAX_ROLLOUT)
+            tran_id = max(self.ledger.max_tx_id(), self.universal.max_id()) + 1
+            self.move(source, target, asset, amount, f"transfer {tran_id}", errors.TRANSFER_INSUFFICIENT)
+            made = Made(tran_id, self.now_ms, kind.name, asset, amount, from_symbol, to_symbol)
+            self.universal.add(self.api_key, made)
+            self.changes.append({"op": "universal transfer", "tranId": tran_id, "type": kind.name,
+                                 "asset": asset, "amount": eight_decimals(amount)})  # fmt: skip
+            if kind.row_type is not None:
+                self.add_transfer(
+                    Transfer(
+                        tran_id, self.now_ms, asset, eight_decimals(amount), kind.row_type, "CONFIRMED",
+                        kind.trans_from, kind.trans_to, from_symbol if kind.from_isolated else None,
+                        to_symbol if kind.to_isolated else None,
+                    )
+                )  # fmt: skip
+            return tran_id
 
     def set_transfer_status(self, tx_id: int, status: str) -> bool:
         with self.lock:

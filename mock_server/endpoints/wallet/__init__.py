@@ -1,0 +1,1 @@
+"""The wallet endpoints: universal transfers between the wallets the mock holds (world tier)."""

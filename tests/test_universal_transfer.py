@@ -1,0 +1,236 @@
+"""Universal transfers move balances and land in both histories; the seeded history and today's
+balances agree; refusals move nothing. Through the exchange, and with unmodified clients."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from helpers import NOW
+
+from mock_server import MockBinance
+from mock_server.exchange import Exchange, Settings
+from mock_server.exchange.wire import Call, Reply
+from mock_server.rules.signature import sign_hmac
+from mock_server.state.accounts import DEMO_API_KEY, DEMO_SECRET
+from mock_server.state.clock import Clock
+
+TRANSFER = "/sapi/v1/asset/transfer"
+HISTORY = "/sapi/v1/margin/transfer"
+
+
+def _exchange(rows: int = 300, **settings: Any) -> Exchange:
+    clock = Clock()
+    clock.freeze(NOW)
+    return Exchange(Settings(anchor_ms=NOW, rows=rows, **settings), clock=clock)
+
+
+def _call(ex: Exchange, method: str, path: str, api_key: str = DEMO_API_KEY, secret: str = DEMO_SECRET,
+          **params: Any) -> tuple[Reply, Any]:  # fmt: skip
+    query = urlencode([*params.items(), ("timestamp", ex.now_ms())])
+    signed = f"{query}&signature={sign_hmac(secret, query.encode())}".encode()
+    call = Call(
+        method, path, b"" if method == "POST" else signed, signed if method == "POST" else b"", api_key
+    )
+    reply = ex.handle(call)
+    assert isinstance(reply, Reply)
+    return reply, json.loads(reply.body)
+
+
+def _free(ex: Exchange, wallet: str, asset: str) -> Decimal:
+    b = ex.balances().get(wallet, {}).get(asset)
+    return b.free if b is not None else Decimal(0)
+
+
+def test_the_seeded_history_and_todays_margin_balances_agree() -> None:
+    """Replaying the CONFIRMED rows with the cross margin wallet on one side, oldest first, from
+    the opening balances, never goes below zero and ends at today's MARGIN balances."""
+    ex = _exchange(rows=2_000)
+    net: dict[str, Decimal] = {}
+    low: dict[str, Decimal] = {}
+    for row in sorted(ex.transfers(), key=lambda r: (r["timestamp"], r["txId"])):
+        if row["status"] != "CONFIRMED":
+            continue
+        sign = (
+            1 if row.get("transTo") == "CROSS_MARGIN" else -1 if row.get("transFrom") == "CROSS_MARGIN" else 0
+        )
+        net[row["asset"]] = net.get(row["asset"], Decimal(0)) + sign * Decimal(row["amount"])
+        low[row["asset"]] = min(low.get(row["asset"], Decimal(0)), net[row["asset"]])
+    assert len(net) > 5
+    for asset, moved in net.items():
+        opening = _free(ex, "MARGIN", asset) - moved
+        assert opening >= 0 and opening + low[asset] == 0, asset  # never negative, and no more than needed
+    assert _free(ex, "SPOT", "USDT") >= 10_000  # what an account keeps besides its history
+
+
+def test_main_margin_moves_the_balance_and_is_the_first_row_of_both_histories() -> None:
+    ex = _exchange()
+    spot, margin = _free(ex, "SPOT", "USDT"), _free(ex, "MARGIN", "USDT")
+    total = _call(ex, "GET", HISTORY, asset="USDT")[1]["total"]
+    reply, body = _call(ex, "POST", TRANSFER, type="MAIN_MARGIN", asset="USDT", amount="10")
+    assert reply.status == 200 and set(body) == {"tranId"}
+    assert reply.headers["X-SAPI-USED-UID-WEIGHT-1M"] == "900"
+    assert (_free(ex, "SPOT", "USDT"), _free(ex, "MARGIN", "USDT")) == (spot - 10, margin + 10)
+    universal = _call(ex, "GET", TRANSFER, type="MAIN_MARGIN")[1]
+    assert universal == {"total": 1, "rows": [{"asset": "USDT", "amount": "10.00000000", "type": "MAIN_MARGIN",
+                                               "status": "CONFIRMED", "tranId": body["tranId"], "timestamp": NOW}]}  # fmt: skip
+    history = _call(ex, "GET", HISTORY, asset="USDT")[1]
+    assert history["total"] == total + 1
+    assert history["rows"][0] == {"amount": "10.00000000", "asset": "USDT", "status": "CONFIRMED", "timestamp": NOW,
+                                  "txId": body["tranId"], "type": "ROLL_IN", "transFrom": "SPOT",
+                                  "transTo": "CROSS_MARGIN"}  # fmt: skip
+    assert body["tranId"] > max(r["txId"] for r in ex.transfers() if r["txId"] != body["tranId"])
+    (entry,) = [e for e in ex.requests() if e.method == "POST"]
+    moved = [(c["op"], c.get("wallet"), c.get("free")) for c in entry.changes]  # the journal says what moved
+    assert moved[:2] == [(f"transfer {body['tranId']}", "SPOT", "-10.00000000"),
+                         (f"transfer {body['tranId']}", "MARGIN", "10.00000000")]  # fmt: skip
+
+
+def test_out_of_margin_above_max_transferable_is_3020_and_moves_nothing() -> None:
+    ex = _exchange()
+    before = ex.balances()
+    rows = ex.transfer_count()
+    too_much = _free(ex, "MARGIN", "USDT") + Decimal("0.00000001")
+    reply, body = _call(ex, "POST", TRANSFER, type="MARGIN_MAIN", asset="USDT", amount=str(too_much))
+    assert (reply.status, body) == (400, {"code": -3020, "msg": "Transfer out amount exceeds max amount."})
+    assert ex.balances() == before and ex.transfer_count() == rows
+    assert _call(ex, "GET", TRANSFER, type="MARGIN_MAIN")[1] == {"total": 0, "rows": []}
+
+
+def test_more_than_the_free_balance_is_5013_and_moves_nothing() -> None:
+    ex = _exchange()
+    before = ex.balances()
+    amount = str(_free(ex, "SPOT", "USDT") + 1)
+    reply, body = _call(ex, "POST", TRANSFER, type="MAIN_MARGIN", asset="USDT", amount=amount)
+    assert (reply.status, body) == (
+        400,
+        {"code": -5013, "msg": "Asset transfer failed: insufficient balance"},
+    )
+    assert ex.balances() == before
+    reply, body = _call(ex, "POST", TRANSFER, type="MAIN_FUNDING", asset="NOPE", amount="1")
+    assert body["code"] == -5013 and ex.balances() == before
+
+
+def test_isolated_transfers_name_their_symbols_and_write_them_in_the_row() -> None:
+    ex = _exchange()
+    ex.set_balance("MARGIN", "USDT", "100")
+    btc, eth = _free(ex, "ISOLATED:BTCUSDT", "USDT"), _free(ex, "ISOLATED:ETHUSDT", "USDT")
+    reply, body = _call(ex, "POST", TRANSFER, type="MARGIN_ISOLATEDMARGIN", asset="USDT", amount="40")
+    assert body == {
+        "code": -1102,
+        "msg": "Mandatory parameter 'toSymbol' was not sent, was empty/null, or malformed.",
+    }
+    reply, body = _call(
+        ex, "POST", TRANSFER, type="MARGIN_ISOLATEDMARGIN", asset="USDT", amount="40", toSymbol="BTCUSDT"
+    )
+    assert reply.status == 200
+    _call(ex, "POST", TRANSFER, type="ISOLATEDMARGIN_ISOLATEDMARGIN", asset="USDT", amount="15", fromSymbol="BTCUSDT",
+          toSymbol="ETHUSDT")  # fmt: skip
+    assert (
+        _free(ex, "ISOLATED:BTCUSDT", "USDT") - btc == 25
+        and _free(ex, "ISOLATED:ETHUSDT", "USDT") - eth == 15
+    )
+    assert _free(ex, "MARGIN", "USDT") == 60
+    (row,) = [r for r in ex.transfers() if r["txId"] == body["tranId"]]
+    assert (row["type"], row["transFrom"], row["transTo"], row["toSymbol"]) == (
+        "ROLL_OUT",
+        "CROSS_MARGIN",
+        "ISOLATED_MARGIN",
+        "BTCUSDT",
+    )
+    listed = _call(ex, "GET", TRANSFER, type="ISOLATEDMARGIN_ISOLATEDMARGIN", fromSymbol="BTCUSDT")[1]
+    assert [(r["fromSymbol"], r["toSymbol"], r["amount"]) for r in listed["rows"]] == [
+        ("BTCUSDT", "ETHUSDT", "15.00000000")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("params", "code", "msg"),
+    [
+        ({"type": "MAIN_UMFUTURE", "asset": "USDT", "amount": "1"}, -1130, "Data sent for parameter 'type' is not valid."),
+        ({"type": "SIDEWAYS", "asset": "USDT", "amount": "1"}, -1130, "Data sent for parameter 'type' is not valid."),
+        ({"type": "MAIN_MARGIN", "asset": "USDT", "amount": "0"}, -1130, "Data sent for parameter 'amount' is not valid."),
+        ({"type": "MAIN_MARGIN", "asset": "USDT", "amount": "0.000000001"}, -1130,
+         "Data sent for parameter 'amount' is not valid."),
+        ({"type": "MAIN_MARGIN", "asset": "USDT"}, -1102,
+         "Mandatory parameter 'amount' was not sent, was empty/null, or malformed."),
+        ({"type": "ISOLATEDMARGIN_ISOLATEDMARGIN", "asset": "USDT", "amount": "1", "fromSymbol": "BTCUSDT",
+          "toSymbol": "BTCUSDT"}, -1130, "Data sent for parameter 'toSymbol' is not valid."),
+    ],
+)  # fmt: skip
+def test_a_bad_transfer_gets_binances_error_and_moves_nothing(
+    params: dict[str, str], code: int, msg: str
+) -> None:
+    ex = _exchange()
+    before = ex.balances()
+    reply, body = _call(ex, "POST", TRANSFER, **params)
+    assert (reply.status, body) == (400, {"code": code, "msg": msg})
+    assert ex.balances() == before
+
+
+def test_a_key_without_universal_transfer_permission_is_refused(tmp_path: Path) -> None:
+    keys = tmp_path / "keys.json"
+    keys.write_text(
+        json.dumps({"accounts": [{"apiKey": "K" * 64, "secret": "s", "permissions": ["reading", "margin"]}]})
+    )
+    ex = _exchange(keys_path=str(keys))
+    reply, body = _call(
+        ex, "POST", TRANSFER, api_key="K" * 64, secret="s", type="MAIN_MARGIN", asset="USDT", amount="1"
+    )
+    assert (reply.status, body["code"]) == (401, -2015)
+
+
+def test_a_reset_takes_the_transfer_back() -> None:
+    ex = _exchange()
+    before, rows = ex.balances(), ex.transfer_count()
+    _call(ex, "POST", TRANSFER, type="MAIN_MARGIN", asset="USDT", amount="10")
+    ex.reset()
+    ex.set_clock({"now_ms": NOW})
+    assert ex.balances() == before and ex.transfer_count() == rows
+    assert _call(ex, "GET", TRANSFER, type="MAIN_MARGIN")[1] == {"total": 0, "rows": []}
+
+
+def test_unmodified_clients_transfer_and_read_back() -> None:
+    """python-binance and binance-connector move USDT spot -> margin -> spot, ccxt moves it to
+    margin; both histories and the balances agree to the last decimal."""
+    import ccxt
+    from binance.client import Client
+    from binance.spot import Spot
+
+    with MockBinance(rows=300) as mock:
+        spot0 = Decimal(mock.balances()["SPOT"]["USDT"]["free"])
+        margin0 = Decimal(mock.balances()["MARGIN"]["USDT"]["free"])
+        pb = Client(mock.api_key, mock.secret, base_endpoint="", ping=False)
+        pb.API_URL = f"{mock.base_url}/api"
+        pb.MARGIN_API_URL = f"{mock.base_url}/sapi"
+        first = pb.universal_transfer(type="MAIN_MARGIN", asset="USDT", amount="12.5")
+        connector = Spot(api_key=mock.api_key, api_secret=mock.secret, base_url=mock.base_url)
+        second = connector.user_universal_transfer(type="MARGIN_MAIN", asset="USDT", amount="2.25")
+        ex = ccxt.binance({"apiKey": mock.api_key, "secret": mock.secret})
+        for name, url in ex.urls["api"].items():
+            if isinstance(url, str):
+                for host in (
+                    "https://api.binance.com",
+                    "https://fapi.binance.com",
+                    "https://dapi.binance.com",
+                ):
+                    url = url.replace(host, mock.base_url)
+                ex.urls["api"][name] = url
+        third = ex.transfer("USDT", 1, "spot", "margin")
+        balances = mock.balances()
+        assert Decimal(balances["SPOT"]["USDT"]["free"]) == spot0 - Decimal("11.25")
+        assert Decimal(balances["MARGIN"]["USDT"]["free"]) == margin0 + Decimal("11.25")
+        listed = pb.query_universal_transfer_history(type="MAIN_MARGIN")
+        assert [r["tranId"] for r in listed["rows"]] == [int(third["id"]), first["tranId"]]
+        out = connector.user_universal_transfer_history(type="MARGIN_MAIN")
+        assert [(r["tranId"], r["amount"]) for r in out["rows"]] == [(second["tranId"], "2.25000000")]
+        margin = pb.get_margin_transfer_history(asset="USDT")  # python-binance: GET /sapi/v1/margin/transfer
+        assert [(r["txId"], r["type"]) for r in margin["rows"][:3]] == [
+            (int(third["id"]), "ROLL_IN"),
+            (second["tranId"], "ROLL_OUT"),
+            (first["tranId"], "ROLL_IN"),
+        ]
