@@ -120,13 +120,9 @@ class Report:
             _print_failure(name, log, mock)
         else:
             self.results.append((name, True, detail))
-        finally:
-            self.durations[name] = time.monotonic() - started
-            passed = self.results[-1][1]
-            print(
-                f"{'PASS' if passed else 'FAIL'} {name} ({self.durations[name]:.1f} s): {self.results[-1][2]}"
-            )
-            sys.stdout.flush()
+        self.durations[name] = time.monotonic() - started
+        _, passed, said = self.results[-1]
+        print(f"{'PASS' if passed else 'FAIL'} {name} ({self.durations[name]:.1f} s): {said}", flush=True)
 
 
 def _print_failure(name: str, log: Path | None, mock: Mock) -> None:
