@@ -6,7 +6,7 @@ VENV_STAMP := $(VENV)/.created
 SERVE_STAMP := $(VENV)/.installed-serve
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test test-ui test-lowest lint bench profile soak fuzz clean
+.PHONY: serve test test-ui test-lowest test-freqtrade lint bench profile soak fuzz clean
 
 $(VENV_STAMP):
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,22 @@ test-lowest:
 	$(LOWEST)/bin/uv pip install --quiet --python $(LOWEST)/bin/python --resolution lowest-direct -e '.[test]'
 	$(LOWEST)/bin/pytest $(PYTEST_ARGS)
 
+# The real freqtrade (PyPI, pinned in tests/apps/freqtrade/requirements.txt) against `binance-mock
+# serve`: list-pairs, download-data compared candle by candle with the mock's klines, and a dry run
+# (docs/apps.md). freqtrade gets a virtualenv of its own: its pins clash with the test extras.
+FREQTRADE := .venv-freqtrade
+FREQTRADE_REQS := tests/apps/freqtrade/requirements.txt
+FREQTRADE_STAMP := $(FREQTRADE)/.installed
+$(FREQTRADE_STAMP): $(FREQTRADE_REQS)
+	rm -rf $(FREQTRADE)
+	$(PYTHON) -m venv $(FREQTRADE)
+	$(FREQTRADE)/bin/pip install --quiet --upgrade pip
+	$(FREQTRADE)/bin/pip install --quiet --prefer-binary -r $(FREQTRADE_REQS)
+	touch $(FREQTRADE_STAMP)
+
+test-freqtrade: $(SERVE_STAMP) $(FREQTRADE_STAMP)
+	$(FREQTRADE)/bin/python tests/apps/freqtrade/run.py --binance-mock $(BIN)/binance-mock
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -74,4 +90,4 @@ fuzz: $(STAMP)
 	$(BIN)/binance-mock fuzz --max-examples 10000 --spec-examples 100
 
 clean:
-	rm -rf $(VENV) $(LOWEST) .pytest_cache .hypothesis
+	rm -rf $(VENV) $(LOWEST) $(FREQTRADE) build/freqtrade .pytest_cache .hypothesis

@@ -1,0 +1,438 @@
+"""`make test-freqtrade`: the real freqtrade (PyPI, pinned in requirements.txt beside this file)
+against `binance-mock serve`, by base URL alone.
+
+Run with the Python of freqtrade's own virtualenv (it reads freqtrade's candle files with pandas):
+
+    .venv-freqtrade/bin/python tests/apps/freqtrade/run.py --binance-mock .venv/bin/binance-mock
+
+Three checks, each a freqtrade command a user would run:
+
+1. `list-pairs` lists exactly the mock's spot pairs;
+2. `download-data` for BTC/USDT and ETH/USDT in 1m, 5m and 1h over three days saves contiguous
+   candles, each equal to what the mock's `GET /api/v3/klines` answers for it;
+3. `trade --dry-run` with the strategy in strategies/ reads candles, opens a trade per pair at the
+   mock's prices, refreshes its candles when a minute closes, and stops cleanly on SIGTERM.
+
+Every request freqtrade makes must be answered below 400. The closing line is the plain
+`freqtrade: N passed, N failed`; on a failure, freqtrade's log tail and the mock journal's last
+entries are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import itertools
+import json
+import math
+import os
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import requests
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[2]
+TEMPLATE_BASE = "http://127.0.0.1:8900"  # what config.json names; the run swaps in the mock's URL
+PAIRS = ("BTC/USDT", "ETH/USDT")
+TIMEFRAMES = {"1m": 60_000, "5m": 300_000, "1h": 3_600_000}
+DAYS = 3
+DRY_RUN_LIMIT_S = 120.0  # the dry run's bound: start-up, two trades, then a closed minute
+DRY_RUN_MIN_S = 30.0  # and at least this long with its API up: six bot loops of 5 s
+# What freqtrade's log must never hold (the warning is the strategy's, when a pair has no candles).
+BAD_LOG = re.compile(r"Empty candle \(OHLCV\) data|Traceback \(most recent call last\)| - ERROR - ")
+
+
+class CheckFailed(Exception):
+    """One check's failure, with what to print about it."""
+
+    def __init__(self, message: str, log: Path | None = None) -> None:
+        super().__init__(message)
+        self.log = log
+
+
+@dataclass
+class Mock:
+    """The running `binance-mock serve`, and the journal ids already looked at."""
+
+    base_url: str
+    process: subprocess.Popen[bytes]
+    seen_id: int = 0
+
+    def get(self, path: str, **params: Any) -> Any:
+        response = requests.get(self.base_url + path, params=params, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def journal(self) -> list[dict[str, Any]]:
+        entries: list[dict[str, Any]] = self.get("/_mock/requests")["requests"]
+        return entries
+
+    def new_entries(self) -> list[dict[str, Any]]:
+        """The journal's entries since the last call."""
+        fresh = [e for e in self.journal() if e["id"] > self.seen_id]
+        if fresh:
+            self.seen_id = max(e["id"] for e in fresh)
+        return fresh
+
+    def klines(self, symbol: str, interval: str, start_ms: int, end_ms: int) -> list[list[Any]]:
+        """Every kline opening in [start_ms, end_ms], paged by startTime as a client would."""
+        rows: list[list[Any]] = []
+        while start_ms <= end_ms:
+            page = self.get(
+                "/api/v3/klines",
+                symbol=symbol,
+                interval=interval,
+                startTime=start_ms,
+                endTime=end_ms,
+                limit=1000,
+            )
+            if not page:
+                break
+            rows.extend(page)
+            start_ms = page[-1][0] + 1
+        return rows
+
+
+@dataclass
+class Report:
+    results: list[tuple[str, bool, str]] = field(default_factory=list)
+    durations: dict[str, float] = field(default_factory=dict)
+
+    def run(self, name: str, check: Callable[[], str], mock: Mock) -> None:
+        started = time.monotonic()
+        try:
+            detail = check()
+        except Exception as error:  # a check's failure, or anything it did not expect
+            self.results.append((name, False, f"{type(error).__name__}: {error}"))
+            log = error.log if isinstance(error, CheckFailed) else None
+            _print_failure(name, log, mock)
+        else:
+            self.results.append((name, True, detail))
+        self.durations[name] = time.monotonic() - started
+        _, passed, said = self.results[-1]
+        print(f"{'PASS' if passed else 'FAIL'} {name} ({self.durations[name]:.1f} s): {said}", flush=True)
+
+
+def _print_failure(name: str, log: Path | None, mock: Mock) -> None:
+    print(f"---- {name}: freqtrade's log, last 40 lines ({log}) ----")
+    if log and log.exists():
+        print("\n".join(log.read_text(encoding="utf-8", errors="replace").splitlines()[-40:]))
+    print("---- the mock's journal, last 15 entries ----")
+    with contextlib.suppress(Exception):
+        for entry in mock.journal()[-15:]:
+            print(
+                entry["id"], entry["method"], entry["path"], entry["params"], entry["status"], entry["code"]
+            )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def running_mock(command: str, workdir: Path) -> Iterator[Mock]:
+    """`binance-mock serve --port 0`, until /_mock/health answers; stopped whatever happens."""
+    log = workdir / "mock.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen([command, "serve", "--port", "0"], stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        base_url = ""
+        while time.monotonic() < deadline and process.poll() is None:
+            if match := re.search(r"serving on (http://\S+)", log.read_text(errors="replace")):
+                base_url = match[1]
+                with contextlib.suppress(requests.RequestException):
+                    if requests.get(base_url + "/_mock/health", timeout=2).ok:
+                        break
+            time.sleep(0.1)
+        else:
+            raise RuntimeError(f"binance-mock serve did not come up: {log.read_text(errors='replace')}")
+        yield Mock(base_url, process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def write_config(mock: Mock, workdir: Path, api_port: int) -> Path:
+    """config.json with the mock's URL for every URL family of the installed ccxt's binance."""
+    import ccxt  # freqtrade's ccxt, from this virtualenv
+
+    text = (HERE / "config.json").read_text(encoding="utf-8").replace(TEMPLATE_BASE, mock.base_url)
+    config = json.loads(text)
+    config["api_server"]["listen_port"] = api_port
+    families = set(ccxt.binance().urls["api"])
+    for name in ("ccxt_config", "ccxt_async_config"):
+        missing = families - set(config["exchange"][name]["urls"]["api"])
+        if missing:  # a newer ccxt with a new family: it would reach the real Binance
+            raise CheckFailed(f"config.json's {name} misses ccxt's URL families {sorted(missing)}")
+    path = workdir / "config.json"
+    path.write_text(json.dumps(config, indent=2), encoding="utf-8")
+    return path
+
+
+@dataclass
+class Freqtrade:
+    executable: Path
+    config: Path
+    userdir: Path
+
+    def run(self, name: str, *args: str, timeout: float = 300) -> tuple[str, Path]:
+        """A freqtrade command to its end: its stdout, and its log file (stderr too)."""
+        log = self.userdir.parent / f"{name}.log"
+        with log.open("w", encoding="utf-8") as err:
+            done = subprocess.run(
+                [str(self.executable), *args, "-c", str(self.config), "--userdir", str(self.userdir)],
+                stdout=subprocess.PIPE,
+                stderr=err,
+                text=True,
+                timeout=timeout,
+                env={**os.environ, "NO_COLOR": "1", "COLUMNS": "200"},
+            )
+        if done.returncode != 0:
+            raise CheckFailed(f"freqtrade {args[0]} exited {done.returncode}", log)
+        _check_log(log)
+        return done.stdout, log
+
+
+def _check_log(log: Path) -> None:
+    bad = [line for line in log.read_text(encoding="utf-8").splitlines() if BAD_LOG.search(line)]
+    if bad:
+        raise CheckFailed(f"{log.name} holds {len(bad)} bad lines, the first: {bad[0][:300]}", log)
+
+
+def _answered_below_400(mock: Mock, log: Path) -> list[dict[str, Any]]:
+    entries = mock.new_entries()
+    failed = [e for e in entries if e["status"] >= 400]
+    if failed:
+        first = failed[0]
+        raise CheckFailed(
+            f"{len(failed)} of freqtrade's {len(entries)} requests failed, the first: {first['method']} "
+            f"{first['path']} {first['params']} -> {first['status']} {first['code']} {first['msg']}",
+            log,
+        )
+    return entries
+
+
+def check_list_pairs(freqtrade: Freqtrade, mock: Mock) -> str:
+    out, log = freqtrade.run("list-pairs", "list-pairs", "--print-json")
+    _answered_below_400(mock, log)
+    listed = json.loads(out.strip().splitlines()[-1])
+    info = mock.get("/api/v3/exchangeInfo")
+    expected = sorted(
+        f"{s['baseAsset']}/{s['quoteAsset']}"
+        for s in info["symbols"]
+        if s["status"] == "TRADING" and s["isSpotTradingAllowed"]
+    )
+    if sorted(listed) != expected:
+        raise CheckFailed(f"freqtrade lists {sorted(listed)}, the mock's spot pairs are {expected}", log)
+    if not set(PAIRS) <= set(listed):
+        raise CheckFailed(f"{PAIRS} not among {listed}", log)
+    return f"{len(listed)} spot pairs, the mock's exchangeInfo's: {', '.join(listed[:4])}, ..."
+
+
+def check_download_data(freqtrade: Freqtrade, mock: Mock) -> str:
+    import pandas as pd
+
+    now = datetime.fromtimestamp(mock.get("/api/v3/time")["serverTime"] / 1000, UTC)
+    end = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    start = end - timedelta(days=DAYS)
+    start_ms, end_ms = int(start.timestamp() * 1000), int(end.timestamp() * 1000)
+    timerange = f"{start:%Y%m%d}-{end:%Y%m%d}"
+    _, log = freqtrade.run(
+        "download-data",
+        "download-data",
+        "--pairs",
+        *PAIRS,
+        "--timeframes",
+        *TIMEFRAMES,
+        "--timerange",
+        timerange,
+    )
+    _answered_below_400(mock, log)
+    counts = []
+    for pair in PAIRS:
+        for timeframe, step in TIMEFRAMES.items():
+            path = freqtrade.userdir / "data" / "binance" / f"{pair.replace('/', '_')}-{timeframe}.feather"
+            if not path.exists():
+                raise CheckFailed(f"no {path.name} saved", log)
+            frame = pd.read_feather(path)
+            opens = [int(t.timestamp() * 1000) for t in frame["date"]]
+            where = f"{path.name} ({len(frame)} candles)"
+            if not opens:
+                raise CheckFailed(f"{where} is empty", log)
+            if opens[0] != start_ms or opens[-1] < end_ms - step:
+                raise CheckFailed(f"{where} spans {opens[0]}..{opens[-1]}, not {timerange}", log)
+            gaps = [(a, b) for a, b in itertools.pairwise(opens) if b - a != step]
+            if gaps:
+                raise CheckFailed(f"{where} is not contiguous at {gaps[:3]}", log)
+            symbol = pair.replace("/", "")
+            served = mock.klines(symbol, timeframe, opens[0], opens[-1])
+            saved = frame[["open", "high", "low", "close", "volume"]].itertuples(index=False)
+            for open_ms, row, kline in zip(opens, saved, served, strict=False):
+                if [open_ms, *row] != [kline[0], *map(float, kline[1:6])]:
+                    raise CheckFailed(f"{where}: saved {[open_ms, *row]}, the mock serves {kline[:6]}", log)
+            if len(served) != len(opens):
+                raise CheckFailed(f"{where}: the mock serves {len(served)} klines for its span", log)
+            counts.append(f"{pair} {timeframe}: {len(opens)}")
+    return f"{timerange}, every candle equal to the mock's klines ({'; '.join(counts)})"
+
+
+def _api(port: int, path: str, **params: Any) -> Any:
+    response = requests.get(
+        f"http://127.0.0.1:{port}/api/v1/{path}", params=params, auth=("probe", "probe"), timeout=10
+    )
+    response.raise_for_status()
+    return response.json()
+
+
+def check_dry_run(freqtrade: Freqtrade, mock: Mock, api_port: int) -> str:
+    log = freqtrade.userdir.parent / "trade.log"
+    database = freqtrade.userdir.parent / "trades.dryrun.sqlite"
+    command = [
+        str(freqtrade.executable),
+        "trade",
+        "--dry-run",
+        "-c",
+        str(freqtrade.config),
+        "--userdir",
+        str(freqtrade.userdir),
+        "--strategy",
+        "MockProbe",
+        "--strategy-path",
+        str(HERE / "strategies"),
+        "--db-url",
+        f"sqlite:///{database}",
+        "--logfile",
+        str(log),
+    ]
+    with (freqtrade.userdir.parent / "trade.out").open("wb") as out:
+        bot = subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "NO_COLOR": "1"}
+        )
+    try:
+        detail = _watch_the_bot(bot, mock, api_port, log, database)
+    finally:
+        if bot.poll() is None:
+            bot.send_signal(signal.SIGTERM)
+        try:
+            code = bot.wait(30)
+        except subprocess.TimeoutExpired:
+            bot.kill()
+            raise CheckFailed("freqtrade did not stop within 30 s of SIGTERM", log) from None
+    # freqtrade turns SIGTERM into its Ctrl-C path: it cleans up, then exits 130.
+    if code not in (0, 130) or "calling exit" not in log.read_text(encoding="utf-8"):
+        raise CheckFailed(f"freqtrade did not stop cleanly (exit status {code})", log)
+    _check_log(log)
+    _answered_below_400(mock, log)
+    return detail
+
+
+def _watch_the_bot(bot: subprocess.Popen[bytes], mock: Mock, port: int, log: Path, database: Path) -> str:
+    deadline = time.monotonic() + DRY_RUN_LIMIT_S
+    first_stop: int | None = None
+    api_up: float | None = None
+    status: list[dict[str, Any]] = []
+    candles: dict[str, Any] = {}
+    while True:
+        if bot.poll() is not None:
+            raise CheckFailed(f"freqtrade trade exited early ({bot.returncode})", log)
+        if time.monotonic() > deadline:
+            raise CheckFailed(
+                f"within {DRY_RUN_LIMIT_S:.0f} s: {len(status)} open trades, candles up to "
+                f"{candles.get('data_stop')} (first seen {first_stop})",
+                log,
+            )
+        time.sleep(2)
+        try:
+            status = _api(port, "status")
+            candles = _api(port, "pair_candles", pair=PAIRS[0], timeframe="1m", limit=30)
+        except requests.RequestException:
+            continue  # the API server is not up yet
+        api_up = api_up or time.monotonic()
+        if not candles.get("data"):
+            continue
+        first_stop = first_stop or candles["data_stop_ts"]
+        # Done when both pairs hold a trade and a minute has closed since the first candles (the
+        # bot has both read its history and refreshed it), after a few loops.
+        refreshed = candles["data_stop_ts"] > first_stop
+        if len(status) == len(PAIRS) and refreshed and time.monotonic() - api_up >= DRY_RUN_MIN_S:
+            break
+    _check_log(log)
+    calls = len(_answered_below_400(mock, log))  # freqtrade's, before this script's own below
+    rows = candles["data"]
+    columns = candles["columns"]
+    at = {name: columns.index(name) for name in ("__date_ts", "open", "high", "low", "close", "volume")}
+    served = mock.klines(PAIRS[0].replace("/", ""), "1m", rows[0][at["__date_ts"]], rows[-1][at["__date_ts"]])
+    analysed = [[row[at[k]] for k in ("__date_ts", "open", "high", "low", "close", "volume")] for row in rows]
+    expected = [[k[0], *map(float, k[1:6])] for k in served]
+    if analysed != expected:
+        raise CheckFailed(
+            f"the bot's candles differ from the mock's klines: {analysed[-1]} vs {expected[-1]}", log
+        )
+    with contextlib.closing(sqlite3.connect(database)) as db:
+        trades = db.execute("SELECT pair, open_rate, is_open FROM trades ORDER BY pair").fetchall()
+    if sorted(t[0] for t in trades) != sorted(PAIRS) or not all(t[2] for t in trades):
+        raise CheckFailed(f"the database holds {trades}, not one open trade per pair", log)
+    for pair, open_rate, _ in trades:
+        last = float(mock.get("/api/v3/ticker/price", symbol=pair.replace("/", ""))["price"])
+        if not math.isclose(open_rate, last, rel_tol=0.01):
+            raise CheckFailed(f"{pair} opened at {open_rate}, the mock's price is {last}", log)
+    return (
+        f"{len(rows)} analysed 1m candles of {PAIRS[0]} equal to the mock's klines, refreshed past a "
+        f"minute's close; trades open in the database: "
+        f"{', '.join(f'{p} at {r}' for p, r, _ in trades)}; {calls} requests to the mock, all answered"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--binance-mock", default=str(ROOT / ".venv" / "bin" / "binance-mock"))
+    parser.add_argument("--freqtrade", default=str(Path(sys.executable).parent / "freqtrade"))
+    parser.add_argument("--workdir", default=str(ROOT / "build" / "freqtrade"))
+    args = parser.parse_args()
+    workdir = Path(args.workdir)
+    shutil.rmtree(workdir, ignore_errors=True)
+    userdir = workdir / "user_data"
+    workdir.mkdir(parents=True)
+    report = Report()
+    started = time.monotonic()
+    with running_mock(args.binance_mock, workdir) as mock:
+        print(f"binance-mock at {mock.base_url}; freqtrade's files in {workdir}")
+        api_port = _free_port()
+        config = write_config(mock, workdir, api_port)
+        freqtrade = Freqtrade(Path(args.freqtrade), config, userdir)
+        subprocess.run(
+            [args.freqtrade, "create-userdir", "--userdir", str(userdir)], check=True, capture_output=True
+        )
+        mock.new_entries()  # what came before freqtrade's first command is not freqtrade's
+        report.run("list-pairs", lambda: check_list_pairs(freqtrade, mock), mock)
+        report.run("download-data", lambda: check_download_data(freqtrade, mock), mock)
+        report.run("trade --dry-run", lambda: check_dry_run(freqtrade, mock, api_port), mock)
+    passed = sum(ok for _, ok, _ in report.results)
+    failed = len(report.results) - passed
+    print(f"whole run {time.monotonic() - started:.1f} s")
+    print(f"freqtrade: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
