@@ -49,6 +49,8 @@ PAIRS = ("BTC/USDT", "ETH/USDT")
 TIMEFRAMES = {"1m": 60_000, "5m": 300_000, "1h": 3_600_000}
 DAYS = 3
 DRY_RUN_LIMIT_S = 120.0  # the dry run's bound: start-up, two trades, then a closed minute
+EXIT_LIMIT_S = 60.0  # then, once the price is steered up, both trades exit within this
+RISE = 1.06  # the steered rise, above the strategy's 3% take-profit
 DRY_RUN_MIN_S = 30.0  # and at least this long with its API up: six bot loops of 5 s
 # What freqtrade's log must never hold (the warning is the strategy's, when a pair has no candles).
 BAD_LOG = re.compile(r"Empty candle \(OHLCV\) data|Traceback \(most recent call last\)| - ERROR - ")
@@ -396,11 +398,43 @@ def _watch_the_bot(bot: subprocess.Popen[bytes], mock: Mock, port: int, log: Pat
         last = float(mock.get("/api/v3/ticker/price", symbol=pair.replace("/", ""))["price"])
         if not math.isclose(open_rate, last, rel_tol=0.01):
             raise CheckFailed(f"{pair} opened at {open_rate}, the mock's price is {last}", log)
+    closed = _steer_up_and_see_the_exits(bot, mock, log, database)
     return (
         f"{len(rows)} analysed 1m candles of {PAIRS[0]} equal to the mock's klines, refreshed past a "
-        f"minute's close; trades open in the database: "
-        f"{', '.join(f'{p} at {r}' for p, r, _ in trades)}; {calls} requests to the mock, all answered"
+        f"minute's close; trades opened at the mock's price ({', '.join(f'{p} at {r}' for p, r, _ in trades)}) "
+        f"and, the price steered up {RISE - 1:.0%}, exited at a profit ({closed}); "
+        f"{calls} requests to the mock, all answered"
     )
+
+
+def _steer_up_and_see_the_exits(bot: subprocess.Popen[bytes], mock: Mock, log: Path, database: Path) -> str:
+    """Set each pair's price 6% above the mock's now (PUT /_mock/market/{symbol}), as a test of a
+    bot's take-profit would, and wait for freqtrade to close both trades at a profit."""
+    for pair in PAIRS:
+        symbol = pair.replace("/", "")
+        price = float(mock.get("/api/v3/ticker/price", symbol=symbol)["price"]) * RISE
+        response = requests.put(
+            f"{mock.base_url}/_mock/market/{symbol}", json={"price": f"{price:.2f}"}, timeout=30
+        )
+        if response.status_code != 200:
+            raise CheckFailed(f"steering {symbol} answered {response.status_code} {response.text}", log)
+    deadline = time.monotonic() + EXIT_LIMIT_S
+    while True:
+        if bot.poll() is not None:
+            raise CheckFailed(f"freqtrade trade exited early ({bot.returncode})", log)
+        with contextlib.closing(sqlite3.connect(database)) as db:
+            done = db.execute(
+                "SELECT pair, open_rate, close_rate, close_profit FROM trades WHERE is_open = 0 ORDER BY pair"
+            ).fetchall()
+        if sorted({t[0] for t in done}) == sorted(PAIRS):
+            break
+        if time.monotonic() > deadline:
+            raise CheckFailed(f"within {EXIT_LIMIT_S:.0f} s of the rise, closed trades: {done}", log)
+        time.sleep(2)
+    for pair, open_rate, close_rate, profit in done:
+        if not (close_rate > open_rate and profit > 0.02):
+            raise CheckFailed(f"{pair} closed at {close_rate} from {open_rate} (profit {profit})", log)
+    return ", ".join(f"{p} {o} -> {c} ({f:+.1%})" for p, o, c, f in done)
 
 
 def main() -> int:
