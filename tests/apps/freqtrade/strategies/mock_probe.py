@@ -10,7 +10,7 @@ class MockProbe(IStrategy):
     INTERFACE_VERSION = 3
     timeframe = "1m"
     minimal_roi = {"0": 0.03}  # takes 3%: the run steers the mock's price up 6% to see it exit
-    stoploss = -0.99  # nor a loss
+    stoploss = -0.99  # never takes a loss
     startup_candle_count = 20
     process_only_new_candles = True
 
