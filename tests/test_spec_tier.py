@@ -82,9 +82,10 @@ def test_every_operation_of_the_description_is_served(served: tuple[Exchange, Si
     assert described <= set(tiers["exact"]) | set(tiers["world"]) | set(tiers["spec"])
     assert set(tiers["spec"]) == described - set(tiers["exact"]) - set(tiers["world"])
     assert "GET /api/v3/klines" in tiers["world"] and "GET /fapi/v1/exchangeInfo" in tiers["world"]
-    assert "GET /sapi/v1/margin/transfer" in tiers["exact"] and "GET /api/v3/account" in tiers["spec"]
+    assert "GET /sapi/v1/margin/transfer" in tiers["exact"] and "GET /api/v3/allOrderList" in tiers["spec"]
+    assert "GET /api/v3/account" in tiers["world"]  # the wallets answer it
     doc = signer.client.get("/_mock/openapi.json").json()
-    assert doc["paths"]["/api/v3/account"]["get"]["x-tier"] == "spec"
+    assert doc["paths"]["/api/v3/allOrderList"]["get"]["x-tier"] == "spec"
     assert doc["paths"]["/sapi/v1/margin/transfer"]["get"]["x-tier"] == "exact"
 
 
@@ -141,7 +142,7 @@ def test_parameters_follow_binances_rules(served: tuple[Exchange, Signer]) -> No
 def test_weights_come_from_the_description_in_binances_headers(served: tuple[Exchange, Signer]) -> None:
     exchange, signer = served
     exchange.reset_weights()
-    account = _find("GET", "/api/v3/account")  # Weight(IP): 20, shared /api counter
+    account = _find("GET", "/api/v3/allOrderList")  # Weight(IP): 20, shared /api counter
     assert account.weight == 20
     r = _call(signer, account, {})
     assert r.headers["x-mbx-used-weight-1m"] == "20"
@@ -154,7 +155,7 @@ def test_the_journal_names_the_tier(served: tuple[Exchange, Signer]) -> None:
     exchange, signer = served
     exchange.clear_requests()
     signer.client.get("/api/v3/time")
-    _call(signer, _find("GET", "/api/v3/account"), {})
+    _call(signer, _find("GET", "/api/v3/allOrderList"), {})
     signer.client.get("/api/v3/nosuch")
     assert [e.tier for e in exchange.requests()] == ["exact", "spec", None]
 
@@ -193,8 +194,8 @@ def test_pacing_acts_on_the_signed_margin_endpoints(served: tuple[Exchange, Sign
     exchange, signer = served
     exchange.set_pacing(1_000)
     try:
-        margin_account = _find("GET", "/sapi/v1/margin/account")
-        assert margin_account.paced and not _find("GET", "/api/v3/account").paced
+        margin_account = _find("GET", "/sapi/v1/margin/isolated/account")
+        assert margin_account.paced and not _find("GET", "/api/v3/allOrderList").paced
         assert _call(signer, margin_account, {}).status_code == 200
         assert _call(signer, margin_account, {}).json()["code"] == -21003  # the clock is frozen: too close
     finally:

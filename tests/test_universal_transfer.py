@@ -18,6 +18,7 @@ from mock_server.exchange.wire import Call, Reply
 from mock_server.rules.signature import sign_hmac
 from mock_server.state.accounts import DEMO_API_KEY, DEMO_SECRET
 from mock_server.state.clock import Clock
+from mock_server.state.wallets import eight_decimals as eight
 
 TRANSFER = "/sapi/v1/asset/transfer"
 HISTORY = "/sapi/v1/margin/transfer"
@@ -234,3 +235,43 @@ def test_unmodified_clients_transfer_and_read_back() -> None:
             (second["tranId"], "ROLL_OUT"),
             (first["tranId"], "ROLL_IN"),
         ]
+
+
+def test_the_accounts_show_the_wallets_and_agree_after_a_transfer() -> None:
+    """/api/v3/account, margin/account, maxTransferable and the funding wallet read the same
+    balances, before and after a transfer, to the last decimal."""
+    ex = _exchange()
+    spot = _call(ex, "GET", "/api/v3/account")[1]
+    margin = _call(ex, "GET", "/sapi/v1/margin/account")[1]
+    usdt = {b["asset"]: b for b in spot["balances"]}["USDT"]
+    assert Decimal(usdt["free"]) == _free(ex, "SPOT", "USDT") and spot["accountType"] == "SPOT"
+    assert (
+        spot["commissionRates"]["maker"] == "0.00100000"
+        and spot["uid"] == _call(ex, "GET", "/api/v3/account")[1]["uid"]
+    )
+    before = {a["asset"]: a for a in margin["userAssets"]}["USDT"]
+    assert Decimal(before["free"]) == _free(ex, "MARGIN", "USDT") and before["netAsset"] == before["free"]
+    assert margin["marginLevel"] == "999.00000000" and margin["totalLiabilityOfBtc"] == "0.00000000"
+    assert _call(ex, "GET", "/sapi/v1/margin/maxTransferable", asset="USDT")[1] == {"amount": before["free"]}
+    funding_before = _free(ex, "FUNDING", "USDT")
+    _call(ex, "POST", TRANSFER, type="MAIN_MARGIN", asset="USDT", amount="10")
+    _call(ex, "POST", TRANSFER, type="MAIN_FUNDING", asset="USDT", amount="3.5")
+    after = {a["asset"]: a for a in _call(ex, "GET", "/sapi/v1/margin/account")[1]["userAssets"]}["USDT"]
+    assert Decimal(after["free"]) - Decimal(before["free"]) == 10
+    spot_after = {b["asset"]: b for b in _call(ex, "GET", "/api/v3/account")[1]["balances"]}["USDT"]
+    assert Decimal(usdt["free"]) - Decimal(spot_after["free"]) == Decimal("13.5")
+    funding_usdt = _free(ex, "FUNDING", "USDT")
+    assert funding_usdt - funding_before == Decimal("3.5")
+    assert _call(ex, "POST", "/sapi/v1/asset/get-funding-asset", asset="USDT")[1] == [
+        {"asset": "USDT", "free": eight(funding_usdt), "locked": "0.00000000", "freeze": "0.00000000",
+         "withdrawing": "0.00000000", "btcValuation": "0.00000000"}
+    ]  # fmt: skip
+    valued = _call(ex, "POST", "/sapi/v1/asset/get-funding-asset", asset="USDT", needBtcValuation="true")[1][
+        0
+    ]["btcValuation"]
+    btc = Decimal(json.loads(ex.handle(Call("GET", "/api/v3/ticker/price", b"symbol=BTCUSDT")).body)["price"])
+    assert abs(Decimal(valued) - funding_usdt / btc) < Decimal("0.00000001")
+    # The margin account's total is its assets valued at the market's prices now.
+    total = Decimal(_call(ex, "GET", "/sapi/v1/margin/account")[1]["totalAssetOfBtc"])
+    assert total > 0
+    assert _call(ex, "GET", "/sapi/v1/margin/maxTransferable", asset="NOSUCHCOIN")[1]["code"] == -3027

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from binance_mock.contracts.checks import faults, headers, listing, market, params, security, timing, window
+from binance_mock.contracts.checks import (
+    faults,
+    headers,
+    listing,
+    market,
+    params,
+    security,
+    timing,
+    wallet,
+    window,
+)
 from binance_mock.contracts.registry import CHECKS, Check
 
 # The report's order: by area in this order, then as written in each module.
-MODULES = (security, timing, params, window, listing, headers, market, faults)
+MODULES = (security, timing, params, window, listing, headers, market, wallet, faults)
 _RANK = {m.__name__: n for n, m in enumerate(MODULES)}
 
 

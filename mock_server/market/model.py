@@ -319,6 +319,16 @@ class Market:
             return found[0]
         return self.trades(pair, self.listed_ms(pair) // MINUTE_MS)[0]
 
+    def dollars(self, asset_name: str, now_ms: int) -> float:
+        """An asset's price in USDT now: its USDT pair's last trade where one is listed (so a
+        steered price shows in what an account is worth), else its seeded dollar path."""
+        if asset_name == "USDT":
+            return 1.0
+        pair = self.pair(asset_name + "USDT")
+        if pair is not None:
+            return self.price(pair, now_ms) / 10**pair.price_digits
+        return float(self.usd(asset_name, np.array([now_ms // MINUTE_MS - 1], dtype=np.int64))[0])
+
     def price(self, pair: Pair, now_ms: int) -> int:
         """The last trade's price at `now_ms`: what ticker/price answers."""
         return self.last_trade(pair, now_ms).price

@@ -1,0 +1,184 @@
+"""What an account holds, as Binance's account endpoints show it (world tier): the spot account,
+the cross margin account, what may leave a margin wallet, and the funding wallet. Each reads the
+world's wallets (mock_server/state/wallets.py) and values them with the market, so every answer
+agrees with every other and with the universal transfers an app makes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+from mock_server.endpoints.declaration import Context, Endpoint, Security, Values
+from mock_server.endpoints.spec import spec_schema
+from mock_server.rules import errors
+from mock_server.rules.errors import BinanceError
+from mock_server.rules.params import Choice, Text
+from mock_server.state.accounts import MARGIN_PERMISSION
+from mock_server.state.wallets import ZERO, Balance, eight_decimals
+
+# Binance's default spot fees: 0.1% maker and taker (10 in the account's basis points).
+COMMISSION_BPS = 10
+COMMISSION_RATE = "0.00100000"
+# F55: the margin level of an account that owes nothing (no liability to divide by).
+NO_LIABILITY_LEVEL = "999.00000000"
+
+
+def _wallet(ctx: Context, name: str) -> dict[str, Balance]:
+    assert ctx.wallets is not None and ctx.account is not None
+    return ctx.wallets.of(ctx.account.api_key).get(name, {})
+
+
+def _dollars(ctx: Context, asset: str) -> Decimal:
+    assert ctx.market is not None
+    return Decimal(repr(ctx.market.dollars(asset, ctx.now_ms)))
+
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+def uid(api_key: str) -> int:
+    """A stable nine-digit account id for a key (Binance's uids are of that size)."""
+    return (
+        100_000_000
+        + int.from_bytes(hashlib.blake2b(api_key.encode(), digest_size=8).digest(), "big") % 900_000_000
+    )
+
+
+# --- GET /api/v3/account ---
+
+
+def spot_answer(values: Values, ctx: Context) -> bytes:
+    assert ctx.account is not None and ctx.wallets is not None
+    omit = values["omitZeroBalances"] == "true"
+    spot = _wallet(ctx, "SPOT")
+    balances = [
+        {"asset": a, "free": eight_decimals(b.free), "locked": eight_decimals(b.locked)}
+        for a, b in spot.items()
+        if not (omit and b.free == ZERO and b.locked == ZERO)
+    ]
+    changed = [e.time_ms for e in ctx.wallets.entries(ctx.account.api_key) if e.wallet == "SPOT"]
+    return _dumps({
+        "makerCommission": COMMISSION_BPS, "takerCommission": COMMISSION_BPS, "buyerCommission": 0,
+        "sellerCommission": 0,
+        "commissionRates": {"maker": COMMISSION_RATE, "taker": COMMISSION_RATE, "buyer": "0.00000000",
+                            "seller": "0.00000000"},
+        "canTrade": True, "canWithdraw": True, "canDeposit": True, "brokered": False,
+        "requireSelfTradePrevention": False, "preventSor": False, "updateTime": max(changed, default=0),
+        "accountType": "SPOT", "balances": balances, "permissions": ["SPOT"], "uid": uid(ctx.account.api_key),
+    })  # fmt: skip
+
+
+SPOT_ACCOUNT = Endpoint(
+    "GET", "/api/v3/account", "Account information", spot_answer, spec_schema("GET", "/api/v3/account"),
+    security=Security.SIGNED, weight=20, params=(Choice("omitZeroBalances", ("true", "false"), default="false"),),
+    tier="world", operation_id="getAccount",
+)  # fmt: skip
+
+
+# --- GET /sapi/v1/margin/account ---
+
+
+class Totals(NamedTuple):
+    asset_btc: Decimal
+    liability_btc: Decimal
+    collateral_usdt: Decimal
+
+
+def margin_totals(ctx: Context, margin: dict[str, Balance]) -> Totals:
+    btc = _dollars(ctx, "BTC")
+    assets = liabilities = ZERO
+    for name, b in margin.items():
+        price = _dollars(ctx, name)
+        assets += (b.free + b.locked) * price
+        liabilities += (b.borrowed + b.interest) * price
+    return Totals(assets / btc, liabilities / btc, assets)
+
+
+def margin_answer(values: Values, ctx: Context) -> bytes:
+    margin = _wallet(ctx, "MARGIN")
+    t = margin_totals(ctx, margin)
+    level = eight_decimals(t.asset_btc / t.liability_btc) if t.liability_btc else NO_LIABILITY_LEVEL
+    user_assets = [
+        {"asset": a, "borrowed": eight_decimals(b.borrowed), "free": eight_decimals(b.free),
+         "interest": eight_decimals(b.interest), "locked": eight_decimals(b.locked),
+         "netAsset": eight_decimals(b.free + b.locked - b.borrowed - b.interest)}
+        for a, b in margin.items()
+    ]  # fmt: skip
+    return _dumps({
+        "created": True, "borrowEnabled": True, "marginLevel": level, "collateralMarginLevel": level,
+        "totalAssetOfBtc": eight_decimals(t.asset_btc), "totalLiabilityOfBtc": eight_decimals(t.liability_btc),
+        "totalNetAssetOfBtc": eight_decimals(t.asset_btc - t.liability_btc),
+        "TotalCollateralValueInUSDT": eight_decimals(t.collateral_usdt), "totalOpenOrderLossInUSDT": "0.00000000",
+        "tradeEnabled": True, "transferInEnabled": True, "transferOutEnabled": True, "accountType": "MARGIN_1",
+        "userAssets": user_assets,
+    })  # fmt: skip
+
+
+MARGIN_ACCOUNT = Endpoint(
+    "GET", "/sapi/v1/margin/account", "Query Cross Margin Account Details", margin_answer,
+    spec_schema("GET", "/sapi/v1/margin/account"), security=Security.SIGNED, weight=10,
+    permission=MARGIN_PERMISSION, margin_account=True, paced=True, tier="world", operation_id="getMarginAccount",
+)  # fmt: skip
+
+
+# --- GET /sapi/v1/margin/maxTransferable ---
+
+
+def max_transferable_rules(values: Values, ctx: Context) -> tuple[str, str]:
+    asset, symbol = values["asset"].upper(), values["isolatedSymbol"]
+    wallet = f"ISOLATED:{symbol.upper()}" if symbol else "MARGIN"
+    assert ctx.market is not None
+    known = {a for p in ctx.market.pairs for a in (p.base, p.quote)}
+    if asset not in known and asset not in _wallet(ctx, wallet):
+        raise BinanceError(errors.NOT_VALID_MARGIN_ASSET)
+    return wallet, asset
+
+
+def max_transferable_answer(request: tuple[str, str], ctx: Context) -> bytes:
+    wallet, asset = request
+    # Nothing is borrowed, so nothing holds any of the free balance back (Operations.max_transferable).
+    free = _wallet(ctx, wallet).get(asset, Balance()).free
+    return b'{"amount":"%s"}' % eight_decimals(free).encode()
+
+
+def max_transferable_schema(profile: Any) -> dict[str, Any]:
+    return {"type": "object", "required": ["amount"], "properties": {"amount": {"type": "string"}}}
+
+
+MAX_TRANSFERABLE = Endpoint(
+    "GET", "/sapi/v1/margin/maxTransferable", "Query Max Transfer-Out Amount", max_transferable_answer,
+    max_transferable_schema, security=Security.SIGNED, weight=50, permission=MARGIN_PERMISSION,
+    margin_account=True, paced=True, params=(Text("asset", required=True), Text("isolatedSymbol")),
+    rules=max_transferable_rules, tier="world", operation_id="getMarginMaxTransferable",
+)  # fmt: skip
+
+
+# --- POST /sapi/v1/asset/get-funding-asset ---
+
+
+def funding_answer(values: Values, ctx: Context) -> bytes:
+    wanted = values["asset"].upper() if values["asset"] else None
+    valued = values["needBtcValuation"] == "true"
+    btc = _dollars(ctx, "BTC") if valued else ZERO
+    rows = [
+        {"asset": a, "free": eight_decimals(b.free), "locked": eight_decimals(b.locked), "freeze": "0.00000000",
+         "withdrawing": "0.00000000",
+         "btcValuation": eight_decimals((b.free + b.locked) * _dollars(ctx, a) / btc) if valued else "0.00000000"}
+        for a, b in _wallet(ctx, "FUNDING").items()
+        if (wanted is None or a == wanted) and (b.free or b.locked)
+    ]  # fmt: skip
+    return _dumps(rows)
+
+
+FUNDING_ASSET = Endpoint(
+    "POST", "/sapi/v1/asset/get-funding-asset", "Funding Wallet", funding_answer,
+    spec_schema("POST", "/sapi/v1/asset/get-funding-asset"), security=Security.SIGNED, weight=1,
+    params=(Text("asset"), Choice("needBtcValuation", ("true", "false"), default="false")),
+    tier="world", operation_id="createAssetGetFundingAsset",
+)  # fmt: skip
+
+ENDPOINTS = (SPOT_ACCOUNT, MARGIN_ACCOUNT, MAX_TRANSFERABLE, FUNDING_ASSET)
