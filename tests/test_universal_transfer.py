@@ -229,6 +229,15 @@ def test_unmodified_clients_transfer_and_read_back() -> None:
         assert [r["tranId"] for r in listed["rows"]] == [int(third["id"]), first["tranId"]]
         out = connector.user_universal_transfer_history(type="MARGIN_MAIN")
         assert [(r["tranId"], r["amount"]) for r in out["rows"]] == [(second["tranId"], "2.25000000")]
+        # Every account read agrees with the wallets, to the last decimal.
+        spot_usdt = balances["SPOT"]["USDT"]["free"]
+        margin_usdt = balances["MARGIN"]["USDT"]["free"]
+        assert {b["asset"]: b["free"] for b in pb.get_account()["balances"]}["USDT"] == spot_usdt
+        assert {a["asset"]: a["free"] for a in pb.get_margin_account()["userAssets"]}["USDT"] == margin_usdt
+        assert {b["asset"]: b["free"] for b in connector.account()["balances"]}["USDT"] == spot_usdt
+        assert connector.margin_max_transferable(asset="USDT")["amount"] == margin_usdt
+        assert Decimal(str(ex.fetch_balance()["USDT"]["free"])) == Decimal(spot_usdt)
+        assert Decimal(str(ex.fetch_balance({"type": "margin"})["USDT"]["free"])) == Decimal(margin_usdt)
         margin = pb.get_margin_transfer_history(asset="USDT")  # python-binance: GET /sapi/v1/margin/transfer
         assert [(r["txId"], r["type"]) for r in margin["rows"][:3]] == [
             (int(third["id"]), "ROLL_IN"),
