@@ -50,6 +50,11 @@ def add_contract_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--check", action="append", default=[], metavar="ID", help="run only these checks (globs)")
     p.add_argument("--skip", action="append", default=[], metavar="ID", help="leave these checks out (globs)")
     p.add_argument("--list", action="store_true", help="list the checks and exit")
+    p.add_argument(
+        "--allow-writes",
+        action="store_true",
+        help="also run wallet.round_trip: it moves 1 USDT from spot to cross margin and back",
+    )
 
 
 def credentials(args: argparse.Namespace) -> Credentials:
@@ -117,6 +122,7 @@ def run_contract(args: argparse.Namespace) -> int:
                 min_interval_s=1.0 / args.rate if args.rate else 0.5,
                 max_requests=args.max_requests,
                 max_weight=args.max_weight,
+                allow_writes=args.allow_writes,
             ),
             pace_fixed=args.rate is not None or args.live,
             expected=expected_profile(args),

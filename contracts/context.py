@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -127,6 +128,10 @@ class Context:
         body = answer.json
         expect(isinstance(body, dict), f"{what}: 200 body is not a JSON object")
         return body
+
+    def announce(self, text: str) -> None:
+        """Say now, before it happens, what a check is about to do to the target (stderr)."""
+        print(f"binance-mock contract: {self.target.redact(text)}", file=sys.stderr, flush=True)
 
     def observe(self, decision: str, value: str | None, detail: str) -> None:
         """Profile discovery: record what the target shows, fail when it is not the expected value."""

@@ -30,6 +30,10 @@ _OPTIONS: list[tuple[str, dict[str, Any]]] = [
     ("--contract-profile", {"default": None, "help": "expected fidelity profile file"}),
     ("--fidelity", {"action": "append", "default": [], "help": "expected decision NAME=VALUE"}),
     ("--write-profile", {"default": None, "help": "write the observed profile here"}),
+    (
+        "--allow-writes",
+        {"action": "store_true", "help": "also run wallet.round_trip (moves 1 USDT and back)"},
+    ),
 ]
 
 
@@ -57,7 +61,11 @@ def _config(pc: pytest.Config) -> Config:
         base_url=opt("base_url") or os.environ.get("BINANCE_BASE_URL") or DEFAULT_BASE_URL,
         creds=credentials(args),
         live=opt("live"),
-        safety=Safety(min_interval_s=1 / rate if rate else 0.5, max_requests=opt("max_requests")),
+        safety=Safety(
+            min_interval_s=1 / rate if rate else 0.5,
+            max_requests=opt("max_requests"),
+            allow_writes=opt("allow_writes"),
+        ),
         pace_fixed=rate is not None or opt("live"),
         expected=expected_profile(args),
     )

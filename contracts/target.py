@@ -125,6 +125,7 @@ class Safety:
     min_interval_s: float = 0.0  # live: 0.5 (2 requests per second, the page's -21003 advice)
     max_requests: int | None = None
     max_weight: int = 6_000  # stop well before the documented 12,000 per minute
+    allow_writes: bool = False  # --allow-writes: the one check that moves funds may run
 
 
 class Target:
@@ -242,6 +243,14 @@ class Target:
 
     def public_get(self, path: str) -> Answer:
         return self.raw_get(path, api_key=None)
+
+    def signed_post(self, path: str, params: Params, ts: int) -> Answer:
+        """A signed POST with the parameters in the body, as Binance's SDKs send it: only with
+        --allow-writes, which the user gives knowing what the writing check does."""
+        if not self.safety.allow_writes:
+            raise ValueError("the contract suite only reads unless run with --allow-writes")
+        headers = {"X-MBX-APIKEY": self.creds.api_key, "Content-Type": "application/x-www-form-urlencoded"}
+        return self._send("POST", f"{self.base_url}{path}", headers, self.signed_query(params, ts).encode())
 
 
 class Control:

@@ -217,7 +217,7 @@ def test_pytest_runs_the_same_checks(tmp_path: Path) -> None:
             capture_output=True, text=True, timeout=120, cwd=tmp_path,
         )  # fmt: skip
     assert out.returncode == 0, out.stdout[-3000:]
-    assert f"{len(all_checks()) - 3} passed, 3 skipped" in out.stdout
+    assert f"{len(all_checks()) - 4} passed, 4 skipped" in out.stdout  # one is wallet.round_trip
 
 
 # --- the command line's own mistakes: one line and exit 2, never a traceback ---
@@ -253,3 +253,23 @@ def test_a_wrong_secret_is_said_in_one_line_and_nothing_else_runs() -> None:
     assert out.returncode == 2 and out.stdout == ""
     assert out.stderr.count("\n") == 1 and "rejected the credentials (-1022" in out.stderr
     assert "wrong-secret-value" not in out.stderr and "signature_position" not in out.stderr
+
+
+def test_the_writing_check_runs_only_with_allow_writes_and_says_what_it_does_first() -> None:
+    """Without the flag the check is skipped, and the target cannot write at all (below); with
+    it the round trip passes, which it does only when both transfers are in the margin history."""
+    with serve("--rows", "300") as base:
+        reading = contract("--base-url", base, "--check", "wallet.*")
+        writing = contract("--base-url", base, "--check", "wallet.round_trip", "--allow-writes")
+    assert reading.returncode == 0 and "run with --allow-writes" in reading.stdout, reading.stdout
+    assert "moving 1 USDT" not in reading.stderr
+    assert writing.returncode == 0 and "1 passed" in writing.stdout, writing.stdout
+    assert "moving 1 USDT SPOT -> cross margin -> SPOT" in writing.stderr
+
+
+def test_the_target_refuses_a_write_without_the_flag() -> None:
+    from binance_mock.contracts.target import Credentials, Safety, Target
+
+    target = Target("http://127.0.0.1:1", Credentials("k", secret="s"), Safety())
+    with pytest.raises(ValueError, match="only reads unless run with --allow-writes"):
+        target.signed_post("/sapi/v1/asset/transfer", [("type", "MAIN_MARGIN")], 0)

@@ -4,11 +4,13 @@ weight in all, so they run on live as on the mock."""
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 from typing import Any
 
 from binance_mock.contracts.context import Context
 from binance_mock.contracts.facts import errors
+from binance_mock.contracts.outcomes import Skipped
 from binance_mock.contracts.registry import check, expect
 from binance_mock.contracts.target import Answer
 
@@ -107,3 +109,40 @@ def spot_account(ctx: Context) -> None:
         _decimal(b["free"], f"{b['asset']}.free")
     rates = account.get("commissionRates", {})
     expect({"maker", "taker", "buyer", "seller"} <= set(rates), f"commissionRates is {rates}")
+
+
+@check(
+    "wallet.round_trip",
+    "With --allow-writes only: 1 USDT MAIN_MARGIN then MARGIN_MAIN; both tranIds appear in GET "
+    "/sapi/v1/margin/transfer as a ROLL_IN from SPOT to CROSS_MARGIN and a ROLL_OUT back.",
+    "docs: User Universal Transfer; F53",
+)
+def round_trip(ctx: Context) -> None:
+    if not ctx.target.safety.allow_writes:
+        raise Skipped("it moves 1 USDT from spot to cross margin and back: run with --allow-writes")
+    ctx.announce(f"wallet.round_trip: moving 1 USDT SPOT -> cross margin -> SPOT on {ctx.target.base_url}")
+    ids: dict[str, int] = {}
+    for kind in ("MAIN_MARGIN", "MARGIN_MAIN"):
+        answer = ctx.target.signed_post(
+            UNIVERSAL, [("type", kind), ("asset", "USDT"), ("amount", "1")], ctx.now_ms()
+        )
+        body = answer.json if isinstance(answer.json, dict) else {}
+        expect(answer.status == 200 and isinstance(body.get("tranId"), int),
+               f"{kind} of 1 USDT answered {answer.describe()} (it needs 1 USDT free in spot)")  # fmt: skip
+        ids[kind] = body["tranId"]
+    expected = {
+        ids["MAIN_MARGIN"]: ("ROLL_IN", "SPOT", "CROSS_MARGIN"),
+        ids["MARGIN_MAIN"]: ("ROLL_OUT", "CROSS_MARGIN", "SPOT"),
+    }
+    seen: dict[int, tuple[Any, ...]] = {}
+    for attempt in range(5):  # live may list a transfer a moment after it answered
+        rows = _ok(ctx, "/sapi/v1/margin/transfer", (("asset", "USDT"), ("size", 100)))["rows"]
+        seen = {
+            r["txId"]: (r["type"], r.get("transFrom"), r.get("transTo"))
+            for r in rows
+            if r["txId"] in expected
+        }
+        if len(seen) == len(expected):
+            break
+        time.sleep(2 * (attempt + 1))
+    expect(seen == expected, f"the margin history shows {seen} for the transfers {expected}")
