@@ -100,10 +100,10 @@ def test_a_fixture_row_for_an_unknown_account_is_refused(tmp_path: Path) -> None
         Exchange(Settings(fixtures=[path]))
 
 
-@pytest.mark.parametrize("doc", [{"version": 2, "rows": [ROW]}, {"format": "other", "rows": [ROW]},
-                                 {"format": "binance-mock/transfers", "version": 2, "accounts": []}])  # fmt: skip
+@pytest.mark.parametrize("doc", [{"version": 3, "rows": [ROW]}, {"format": "other", "rows": [ROW]},
+                                 {"format": "binance-mock/transfers", "version": 3, "accounts": []}])  # fmt: skip
 def test_a_fixture_of_another_format_or_version_is_refused(tmp_path: Path, doc: dict) -> None:
-    with pytest.raises(ValueError, match="this mock reads format 'binance-mock/transfers' version 1"):
+    with pytest.raises(ValueError, match="this mock reads format 'binance-mock/transfers' versions 1, 2"):
         load_fixture(_fixture(tmp_path, doc), "k")
 
 

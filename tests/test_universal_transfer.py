@@ -284,3 +284,52 @@ def test_the_accounts_show_the_wallets_and_agree_after_a_transfer() -> None:
     total = Decimal(_call(ex, "GET", "/sapi/v1/margin/account")[1]["totalAssetOfBtc"])
     assert total > 0
     assert _call(ex, "GET", "/sapi/v1/margin/maxTransferable", asset="NOSUCHCOIN")[1]["code"] == -3027
+
+
+def _v2(tmp_path: Path, balances: Any, rows: list[dict[str, Any]], version: int = 2) -> str:
+    path = tmp_path / "v2.json"
+    account: dict[str, Any] = {"apiKey": DEMO_API_KEY, "rows": rows}
+    if balances is not None:
+        account["balances"] = balances
+    path.write_text(
+        json.dumps({"format": "binance-mock/transfers", "version": version, "accounts": [account]})
+    )
+    return str(path)
+
+
+ROLL_OUT = {"txId": 5, "timestamp": NOW - 3_600_000, "asset": "BTC", "amount": "0.10000000", "type": "ROLL_OUT",
+            "status": "CONFIRMED", "transFrom": "CROSS_MARGIN", "transTo": "SPOT"}  # fmt: skip
+
+
+def test_a_version_2_fixture_gives_the_opening_balances_and_the_rows_move_them(tmp_path: Path) -> None:
+    path = _v2(tmp_path, {"SPOT": {"USDT": "1000"}, "MARGIN": {"BTC": "0.5"}}, [ROLL_OUT])
+    ex = _exchange(fixtures=(path,))
+    assert (_free(ex, "MARGIN", "BTC"), _free(ex, "SPOT", "BTC"), _free(ex, "SPOT", "USDT")) == (
+        Decimal("0.4"),
+        Decimal("0.1"),
+        Decimal(1000),
+    )
+    assert set(ex.balances()) == {"SPOT", "MARGIN"}  # nothing else: the file says what it holds
+
+
+@pytest.mark.parametrize(
+    ("balances", "version", "words"),
+    [
+        (
+            {"MARGIN": {"BTC": "0.05"}},
+            2,
+            "the rows take MARGIN BTC below zero: it must open with at least 0.1",
+        ),
+        ({"MARGIN": {"BTC": "1"}}, 1, "'balances' needs \"version\": 2"),
+        ({"FUTURES": {"BTC": "1"}}, 2, "wallet must be one of SPOT, MARGIN, FUNDING"),
+        ({"MARGIN": {"BTC": "-1"}}, 2, "MARGIN.BTC: balance must be a non-negative decimal"),
+        ({"MARGIN": ["BTC"]}, 2, 'expected {"USDT": "1000"}'),
+    ],
+)
+def test_a_bad_version_2_fixture_stops_the_start_naming_the_file(
+    tmp_path: Path, balances: Any, version: int, words: str
+) -> None:
+    path = _v2(tmp_path, balances, [ROLL_OUT], version)
+    with pytest.raises(ValueError) as caught:
+        _exchange(fixtures=(path,))
+    assert "v2.json" in str(caught.value) and words in str(caught.value), str(caught.value)

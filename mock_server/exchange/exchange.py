@@ -30,7 +30,7 @@ from mock_server.market.text import decimal
 from mock_server.replay.proxy import Upstreamed
 from mock_server.state.accounts import Account, KeyStore, demo_account, load_keys, mask_key, not_an_account
 from mock_server.state.clock import MAX_MS, Clock, ClockState, parse_clock_setting
-from mock_server.state.data import generate_chunks, load_fixture, parse_rows
+from mock_server.state.data import Holdings, generate_chunks, open_fixture, parse_rows
 from mock_server.state.journal import Entry
 from mock_server.state.ledger import Summary, Transfer
 from mock_server.state.opening import Opening
@@ -116,13 +116,17 @@ class Exchange:
         ledger = self.world.ledger
         ledger.clear()
         openings = {a.api_key: Opening() for a in self.keys.accounts()}
+        given: dict[str, tuple[str, Holdings]] = {}  # opening balances a fixture gives, and its file
         if self.settings.fixtures:
             accounts = {a.api_key for a in self.keys.accounts()}
             loaded: dict[str, list[Transfer]] = {}
             for path in self.settings.fixtures:
-                for api_key, rows in load_fixture(path, self.default_api_key, accounts).items():
+                fixture = open_fixture(path, self.default_api_key, accounts)
+                for api_key, rows in fixture.rows.items():
                     ledger.add(api_key, rows)
                     loaded.setdefault(api_key, []).extend(rows)
+                for api_key, holdings in fixture.balances.items():
+                    given[api_key] = (fixture.source, {**given.get(api_key, ("", {}))[1], **holdings})
             for api_key, rows in loaded.items():
                 openings[api_key].feed(sorted(rows, key=lambda t: (t.timestamp, t.tx_id)))
         else:
@@ -132,15 +136,23 @@ class Exchange:
                     for chunk in generate_chunks(s.seed, self.anchor_ms, s.rows, account.api_key):
                         ledger.add(account.api_key, chunk)
                         openings[account.api_key].feed(chunk)
-        self._open_balances(openings)
+        self._open_balances(openings, given)
         if self.settings.rows >= 100_000:
             _return_free_memory()
 
-    def _open_balances(self, openings: dict[str, Opening]) -> None:
-        """Today's balance of every wallet the history touches, plus what an account keeps in
+    def _open_balances(self, openings: dict[str, Opening], given: dict[str, tuple[str, Holdings]]) -> None:
+        """Today's balance of every wallet the history touches: from the opening balances a
+        fixture gives, or else from the least the history needs plus what an account keeps in
         SPOT: 10,000 USDT and 2,000 dollars' worth of each asset of its history (F51)."""
         wallets = self.world.wallets
         wallets.restore(({}, []))
+        for api_key, (source, holdings) in given.items():
+            try:
+                today = openings.pop(api_key).from_given(holdings)
+            except ValueError as exc:
+                raise ValueError(f"{source}: account {mask_key(api_key)}: {exc}") from None
+            for (wallet, asset), (_, amount_today) in today.items():
+                wallets.set(self.anchor_ms, api_key, wallet, asset, amount_today, cause="opening")
         for api_key, opening in openings.items():
             keep = {("SPOT", "USDT"): Decimal(SPOT_USDT)}
             for asset in self.world.ledger.assets(api_key):

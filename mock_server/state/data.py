@@ -6,6 +6,8 @@ calls cost microseconds each and a million rows must build in seconds.
 
 Fixture format (JSON), one of:
 - `{"format": "binance-mock/transfers", "version": 1, "accounts": [{"apiKey": "...", "rows": [ROW, ...]}]}`
+- version 2: the same, and an account may give its opening balances, the wallets' holdings
+  before its rows: `"balances": {"SPOT": {"USDT": "1000"}, "MARGIN": {"BTC": "0.5"}}`
 - `{"rows": [ROW, ...]}` or a bare `[ROW, ...]`: rows of the default (first) account.
 A ROW is shaped exactly as Binance answers it, `timestamp` in milliseconds.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +26,11 @@ from faker import Faker
 from mock_server.rules.fidelity import DAY_MS
 from mock_server.state.accounts import not_an_account
 from mock_server.state.ledger import Transfer
+from mock_server.state.wallets import amount, wallet_name
 
 FIXTURE_FORMAT = "binance-mock/transfers"
-FIXTURE_VERSION = 1
+FIXTURE_VERSION = 1  # what the mock writes: rows alone
+FIXTURE_VERSIONS = (1, 2)  # what it reads: 2 adds opening balances
 HISTORY_DAYS = 90
 DEFAULT_ROWS = 2_000
 
@@ -152,48 +157,96 @@ def parse_rows(rows: Any, where: str) -> list[Transfer]:
     return parsed
 
 
+Holdings = dict[tuple[str, str], Decimal]  # (wallet, asset) -> amount
+
+
+@dataclass(frozen=True)
+class Fixture:
+    rows: dict[str, list[Transfer]]  # per API key
+    balances: dict[str, Holdings]  # per API key, the opening balances a version 2 file gives
+    source: str
+
+
 def parse_fixture(
     data: Any, source: str, default_key: str, accounts: Collection[str] | None = None
 ) -> dict[str, list[Transfer]]:
     """Rows per API key from a fixture document; errors name the file, row and field.
     With `accounts`, rows for a key that is none of them (which no call could see) are refused."""
+    return read_fixture(data, source, default_key, accounts).rows
+
+
+def read_fixture(
+    data: Any, source: str, default_key: str, accounts: Collection[str] | None = None
+) -> Fixture:
+    """Rows and opening balances per API key from a fixture document (see the module's doc)."""
     if isinstance(data, list):
-        return {default_key: parse_rows(data, f"{source}: rows")}
+        return Fixture({default_key: parse_rows(data, f"{source}: rows")}, {}, source)
     if not isinstance(data, dict):
         raise ValueError(f"{source}: a fixture is a JSON object or a list of rows")
     fmt, version = data.get("format", FIXTURE_FORMAT), data.get("version", FIXTURE_VERSION)
-    if fmt != FIXTURE_FORMAT or version != FIXTURE_VERSION:
+    if fmt != FIXTURE_FORMAT or version not in FIXTURE_VERSIONS:
         raise ValueError(
             f"{source}: format {fmt!r} version {version!r} is not one this mock reads; "
-            f"this mock reads format {FIXTURE_FORMAT!r} version {FIXTURE_VERSION}"
+            f"this mock reads format {FIXTURE_FORMAT!r} versions {', '.join(map(str, FIXTURE_VERSIONS))}"
         )
     if "accounts" not in data:
         if "rows" not in data:
             raise ValueError(f"{source}: expected 'accounts' or 'rows'")
-        return {default_key: parse_rows(data["rows"], f"{source}: rows")}
+        return Fixture({default_key: parse_rows(data["rows"], f"{source}: rows")}, {}, source)
     blocks = data["accounts"]
     if not isinstance(blocks, list):
         raise ValueError(f"{source}: 'accounts' must be a list")
-    out: dict[str, list[Transfer]] = {}
+    rows: dict[str, list[Transfer]] = {}
+    balances: dict[str, Holdings] = {}
     for i, acct in enumerate(blocks):
         where = f"{source}: accounts[{i}]"
         if not isinstance(acct, dict) or not isinstance(acct.get("apiKey"), str):
             raise ValueError(f"{where}: needs an 'apiKey' string")
         if accounts is not None and acct["apiKey"] not in accounts:
             raise ValueError(f"{where}: {not_an_account(acct['apiKey'], accounts)}")
-        out.setdefault(acct["apiKey"], []).extend(parse_rows(acct.get("rows", []), f"{where}.rows"))
+        rows.setdefault(acct["apiKey"], []).extend(parse_rows(acct.get("rows", []), f"{where}.rows"))
+        if "balances" in acct:
+            if version < 2:
+                raise ValueError(f"{where}: 'balances' needs \"version\": 2 (version 1 holds rows alone)")
+            balances.setdefault(acct["apiKey"], {}).update(_holdings(acct["balances"], f"{where}.balances"))
+    return Fixture(rows, balances, source)
+
+
+def _holdings(data: Any, where: str) -> Holdings:
+    """`{"SPOT": {"USDT": "1000"}, ...}`: wallets, assets and amounts, each checked."""
+    if not isinstance(data, dict):
+        raise ValueError(f'{where}: expected {{"SPOT": {{"USDT": "1000"}}, ...}}')
+    out: Holdings = {}
+    for wallet, assets in data.items():
+        try:
+            name = wallet_name(wallet)
+        except ValueError as exc:
+            raise ValueError(f"{where}: {exc}") from None
+        if not isinstance(assets, dict):
+            raise ValueError(f'{where}.{wallet}: expected {{"USDT": "1000"}}, an amount per asset')
+        for asset, value in assets.items():
+            if not (isinstance(asset, str) and asset.isascii() and asset.isalnum()):
+                raise ValueError(f"{where}.{wallet}: {asset!r} is not an asset's name")
+            try:
+                out[(name, asset.upper())] = amount(value, "balance")
+            except ValueError as exc:
+                raise ValueError(f"{where}.{wallet}.{asset}: {exc}") from None
     return out
 
 
 def load_fixture(
     path: str | Path, default_key: str, accounts: Collection[str] | None = None
 ) -> dict[str, list[Transfer]]:
+    return open_fixture(path, default_key, accounts).rows
+
+
+def open_fixture(path: str | Path, default_key: str, accounts: Collection[str] | None = None) -> Fixture:
     p = Path(path)
     try:
         data = json.loads(p.read_bytes())
     except json.JSONDecodeError as exc:
         raise ValueError(f"{p}: not valid JSON ({exc})") from None
-    return parse_fixture(data, str(p), default_key, accounts)
+    return read_fixture(data, str(p), default_key, accounts)
 
 
 def dump_fixture(rows_by_key: dict[str, Sequence[dict[str, Any]]]) -> dict[str, Any]:

@@ -65,6 +65,24 @@ class Opening:
             out[key] = (Decimal(opening) / UNITS, Decimal(today) / UNITS)
         return out
 
+    def from_given(
+        self, given: dict[tuple[str, str], Decimal]
+    ) -> dict[tuple[str, str], tuple[Decimal, Decimal]]:
+        """(opening, today) when the openings are given (every other wallet opens empty); a
+        ValueError names a wallet the rows would take below zero, and what it must open with."""
+        out: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}
+        for key in sorted(set(self._now) | set(given)):
+            opening = _units(given.get(key, Decimal(0)))
+            low = self._low.get(key, 0)
+            if opening + low < 0:
+                wallet, asset = key
+                raise ValueError(
+                    f"the rows take {wallet} {asset} below zero: it must open with at least "
+                    f"{Decimal(-low) / UNITS:f}, and the balances give {Decimal(opening) / UNITS:f}"
+                )
+            out[key] = (Decimal(opening) / UNITS, Decimal(opening + self._now.get(key, 0)) / UNITS)
+        return out
+
 
 def _units(amount: str | Decimal) -> int:
     return int(Decimal(amount).scaleb(8).to_integral_value())
