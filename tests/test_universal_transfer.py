@@ -269,6 +269,8 @@ def test_the_accounts_show_the_wallets_and_agree_after_a_transfer() -> None:
     assert Decimal(after["free"]) - Decimal(before["free"]) == 10
     spot_after = {b["asset"]: b for b in _call(ex, "GET", "/api/v3/account")[1]["balances"]}["USDT"]
     assert Decimal(usdt["free"]) - Decimal(spot_after["free"]) == Decimal("13.5")
+    coins = {c["coin"]: c for c in _call(ex, "GET", "/sapi/v1/capital/config/getall")[1]}
+    assert (coins["USDT"]["free"], coins["USDT"]["locked"]) == (spot_after["free"], spot_after["locked"])
     funding_usdt = _free(ex, "FUNDING", "USDT")
     assert funding_usdt - funding_before == Decimal("3.5")
     assert _call(ex, "POST", "/sapi/v1/asset/get-funding-asset", asset="USDT")[1] == [

@@ -12,7 +12,7 @@ from binance_mock.contracts.context import Context
 from binance_mock.contracts.facts import errors
 from binance_mock.contracts.outcomes import Skipped
 from binance_mock.contracts.registry import check, expect
-from binance_mock.contracts.target import Answer
+from binance_mock.contracts.target import PATH, Answer
 
 UNIVERSAL = "/sapi/v1/asset/transfer"
 ROW_KEYS = {"asset", "amount", "type", "status", "tranId", "timestamp"}
@@ -136,7 +136,7 @@ def round_trip(ctx: Context) -> None:
     }
     seen: dict[int, tuple[Any, ...]] = {}
     for attempt in range(5):  # live may list a transfer a moment after it answered
-        rows = _ok(ctx, "/sapi/v1/margin/transfer", (("asset", "USDT"), ("size", 100)))["rows"]
+        rows = _ok(ctx, PATH, (("asset", "USDT"), ("size", 100)))["rows"]
         seen = {
             r["txId"]: (r["type"], r.get("transFrom"), r.get("transTo"))
             for r in rows

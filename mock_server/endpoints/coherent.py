@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mock_server.endpoints.declaration import Context
+from mock_server.state.wallets import eight_decimals
 
 Element = dict[str, Any]
 
@@ -39,12 +40,19 @@ def _each(model: Element, items: list[Element]) -> list[Element]:
 
 
 def _coins(body: Any, ctx: Context) -> Any:
+    """Every asset of the caller's history and spot wallet, `free` and `locked` its SPOT balance
+    (what /api/v3/account shows), the amounts no wallet holds zero."""
     model = body[0]
     networks = model.get("networkList") or []
+    spot = ctx.wallets.of(ctx.account.api_key).get("SPOT", {}) if ctx.wallets and ctx.account else {}
+    zero = "0.00000000"
     return [
-        {**model, "coin": a, "name": a, "networkList": [{**n, "coin": a} for n in networks]}
-        for a in _assets(ctx)
-    ]
+        {**model, "coin": a, "name": a, "networkList": [{**n, "coin": a} for n in networks],
+         "free": eight_decimals(spot[a].free) if a in spot else zero,
+         "locked": eight_decimals(spot[a].locked) if a in spot else zero,
+         "freeze": zero, "withdrawing": zero, "ipoing": zero, "ipoable": zero, "storage": zero}
+        for a in sorted(set(_assets(ctx)) | set(spot))
+    ]  # fmt: skip
 
 
 def _margin_pairs(body: Any, ctx: Context) -> Any:
@@ -58,18 +66,8 @@ def _isolated_pairs(body: Any, ctx: Context) -> Any:
                            for s in ctx.ledger.isolated_symbols()])  # fmt: skip
 
 
-def _balances(body: Any, ctx: Context) -> Any:
-    return {**body, "balances": _each(body["balances"][0], [{"asset": a} for a in _assets(ctx)])}
-
-
-def _margin_assets(body: Any, ctx: Context) -> Any:
-    return {**body, "userAssets": _each(body["userAssets"][0], [{"asset": a} for a in _assets(ctx)])}
-
-
 COHERENT: dict[tuple[str, str], Callable[[Any, Context], Any]] = {
     ("GET", "/sapi/v1/capital/config/getall"): _coins,
     ("GET", "/sapi/v1/margin/allPairs"): _margin_pairs,
     ("GET", "/sapi/v1/margin/isolated/allPairs"): _isolated_pairs,
-    ("GET", "/api/v3/account"): _balances,
-    ("GET", "/sapi/v1/margin/account"): _margin_assets,
 }
