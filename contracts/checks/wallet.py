@@ -114,7 +114,7 @@ def spot_account(ctx: Context) -> None:
 @check(
     "wallet.round_trip",
     "With --allow-writes only: 1 USDT MAIN_MARGIN then MARGIN_MAIN; both tranIds appear in GET "
-    "/sapi/v1/margin/transfer as a ROLL_IN from SPOT to CROSS_MARGIN and a ROLL_OUT back.",
+    "the margin transfer history as a ROLL_IN from SPOT to CROSS_MARGIN and a ROLL_OUT back.",
     "docs: User Universal Transfer; F53",
 )
 def round_trip(ctx: Context) -> None:
