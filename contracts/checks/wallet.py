@@ -113,7 +113,7 @@ def spot_account(ctx: Context) -> None:
 
 @check(
     "wallet.round_trip",
-    "With --allow-writes only: 1 USDT MAIN_MARGIN then MARGIN_MAIN; both tranIds appear in GET "
+    "With --allow-writes only: 1 USDT MAIN_MARGIN then MARGIN_MAIN; both tranIds appear in "
     "the margin transfer history as a ROLL_IN from SPOT to CROSS_MARGIN and a ROLL_OUT back.",
     "docs: User Universal Transfer; F53",
 )
