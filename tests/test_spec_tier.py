@@ -194,7 +194,7 @@ def test_pacing_acts_on_the_signed_margin_endpoints(served: tuple[Exchange, Sign
     exchange, signer = served
     exchange.set_pacing(1_000)
     try:
-        margin_account = _find("GET", "/sapi/v1/margin/isolated/account")
+        margin_account = _find("GET", "/sapi/v1/margin/forceLiquidationRec")
         assert margin_account.paced and not _find("GET", "/api/v3/allOrderList").paced
         assert _call(signer, margin_account, {}).status_code == 200
         assert _call(signer, margin_account, {}).json()["code"] == -21003  # the clock is frozen: too close

@@ -335,3 +335,24 @@ def test_a_bad_version_2_fixture_stops_the_start_naming_the_file(
     with pytest.raises(ValueError) as caught:
         _exchange(fixtures=(path,))
     assert "v2.json" in str(caught.value) and words in str(caught.value), str(caught.value)
+
+
+def test_the_isolated_account_shows_each_isolated_wallet_and_a_transfer_into_it() -> None:
+    ex = _exchange()
+    ex.set_balance("MARGIN", "USDT", "100")
+    before = _call(ex, "GET", "/sapi/v1/margin/isolated/account", symbols="BTCUSDT")[1]["assets"]
+    quote_before = Decimal(before[0]["quoteAsset"]["free"]) if before else Decimal(0)
+    _call(ex, "POST", TRANSFER, type="MARGIN_ISOLATEDMARGIN", asset="USDT", amount="40", toSymbol="BTCUSDT")
+    body = _call(ex, "GET", "/sapi/v1/margin/isolated/account", symbols="BTCUSDT")[1]
+    (btc,) = body["assets"]
+    assert (btc["symbol"], btc["baseAsset"]["asset"], btc["quoteAsset"]["asset"]) == (
+        "BTCUSDT",
+        "BTC",
+        "USDT",
+    )
+    assert Decimal(btc["quoteAsset"]["free"]) - quote_before == 40
+    assert btc["quoteAsset"]["netAsset"] == btc["quoteAsset"]["free"] and btc["marginLevel"] == "999.00000000"
+    every = _call(ex, "GET", "/sapi/v1/margin/isolated/account")[1]["assets"]
+    held = sorted(w.removeprefix("ISOLATED:") for w in ex.balances() if w.startswith("ISOLATED:"))
+    assert [a["symbol"] for a in every] == held and "BTCUSDT" in held
+    assert _call(ex, "GET", "/sapi/v1/margin/isolated/account", symbols="A,B,C,D,E,F")[1]["code"] == -1130

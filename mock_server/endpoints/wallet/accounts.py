@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 from mock_server.endpoints.declaration import Context, Endpoint, Security, Values
 from mock_server.endpoints.spec import spec_schema
+from mock_server.market.symbols import split
 from mock_server.rules import errors
 from mock_server.rules.errors import BinanceError
 from mock_server.rules.params import Choice, Text
@@ -125,6 +126,76 @@ MARGIN_ACCOUNT = Endpoint(
 )  # fmt: skip
 
 
+# --- GET /sapi/v1/margin/isolated/account ---
+
+ISOLATED_PREFIX = "ISOLATED:"
+ISOLATED_MAX_SYMBOLS = 5  # the docs: at most 5 symbols, comma-separated
+ISOLATED_RATIO = "5.00000000"  # F56: the pair's leverage, as an isolated account shows it
+
+
+def isolated_rules(values: Values, ctx: Context) -> list[str]:
+    text = values["symbols"]
+    if text is None:
+        return []
+    wanted = [s.strip().upper() for s in text.split(",")]
+    if len(wanted) > ISOLATED_MAX_SYMBOLS or not all(wanted):
+        raise BinanceError(errors.INVALID_PARAMETER, "symbols")
+    return wanted
+
+
+def _isolated_side(ctx: Context, asset: str, b: Balance, btc: Decimal) -> dict[str, Any]:
+    total = b.free + b.locked
+    net = total - b.borrowed - b.interest
+    return {
+        "asset": asset, "borrowEnabled": True, "borrowed": eight_decimals(b.borrowed), "free": eight_decimals(b.free),
+        "interest": eight_decimals(b.interest), "locked": eight_decimals(b.locked), "netAsset": eight_decimals(net),
+        "netAssetOfBtc": eight_decimals(net * _dollars(ctx, asset) / btc), "repayEnabled": True,
+        "totalAsset": eight_decimals(total),
+    }  # fmt: skip
+
+
+def isolated_answer(wanted: list[str], ctx: Context) -> bytes:
+    assert ctx.wallets is not None and ctx.account is not None and ctx.market is not None
+    wallets = ctx.wallets.of(ctx.account.api_key)
+    btc = _dollars(ctx, "BTC")
+    held = sorted(w.removeprefix(ISOLATED_PREFIX) for w in wallets if w.startswith(ISOLATED_PREFIX))
+    out, assets_btc, liabilities_btc = [], ZERO, ZERO
+    for symbol in [s for s in held if not wanted or s in wanted]:
+        pair = ctx.market.pair(symbol)
+        sides = (pair.base, pair.quote) if pair is not None else split(symbol) or (symbol, "")
+        wallet = wallets[ISOLATED_PREFIX + symbol]
+        base, quote = (wallet.get(a, Balance()) for a in sides)
+        owned = sum(
+            ((b.free + b.locked) * _dollars(ctx, a) for a, b in zip(sides, (base, quote), strict=True)), ZERO
+        )
+        owed = sum(
+            ((b.borrowed + b.interest) * _dollars(ctx, a) for a, b in zip(sides, (base, quote), strict=True)),
+            ZERO,
+        )
+        assets_btc, liabilities_btc = assets_btc + owned / btc, liabilities_btc + owed / btc
+        out.append({
+            "baseAsset": _isolated_side(ctx, sides[0], base, btc), "quoteAsset": _isolated_side(ctx, sides[1], quote, btc),
+            "symbol": symbol, "isolatedCreated": True, "enabled": True,
+            "marginLevel": eight_decimals(owned / owed) if owed else NO_LIABILITY_LEVEL,
+            "marginLevelStatus": "EXCESSIVE", "marginRatio": ISOLATED_RATIO,
+            "indexPrice": eight_decimals(_dollars(ctx, sides[0]) / _dollars(ctx, sides[1])),
+            "liquidatePrice": "0.00000000", "liquidateRate": "0.00000000", "tradeEnabled": True,
+        })  # fmt: skip
+    return _dumps({
+        "assets": out, "totalAssetOfBtc": eight_decimals(assets_btc),
+        "totalLiabilityOfBtc": eight_decimals(liabilities_btc),
+        "totalNetAssetOfBtc": eight_decimals(assets_btc - liabilities_btc),
+    })  # fmt: skip
+
+
+ISOLATED_ACCOUNT = Endpoint(
+    "GET", "/sapi/v1/margin/isolated/account", "Query Isolated Margin Account Info", isolated_answer,
+    spec_schema("GET", "/sapi/v1/margin/isolated/account"), security=Security.SIGNED, weight=10,
+    permission=MARGIN_PERMISSION, margin_account=True, paced=True, params=(Text("symbols"),),
+    rules=isolated_rules, tier="world", operation_id="getMarginIsolatedAccount",
+)  # fmt: skip
+
+
 # --- GET /sapi/v1/margin/maxTransferable ---
 
 
@@ -181,4 +252,4 @@ FUNDING_ASSET = Endpoint(
     tier="world", operation_id="createAssetGetFundingAsset",
 )  # fmt: skip
 
-ENDPOINTS = (SPOT_ACCOUNT, MARGIN_ACCOUNT, MAX_TRANSFERABLE, FUNDING_ASSET)
+ENDPOINTS = (SPOT_ACCOUNT, MARGIN_ACCOUNT, ISOLATED_ACCOUNT, MAX_TRANSFERABLE, FUNDING_ASSET)
