@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable
@@ -390,3 +391,18 @@ def test_set_a_balance_from_the_wallets_panel(browser: Any, shots: Path) -> None
         assert DEMO_API_KEY not in browser.page_source
         assert unlabelled(browser) == []
         assert all("400" in e["message"] for e in severe(browser)), severe(browser)
+
+
+def test_a_mask_two_accounts_share_is_the_panels_message(browser: Any, tmp_path: Path) -> None:
+    twins = ["abcd" + c * 56 + "wxyz" for c in "12"]
+    keys = tmp_path / "keys.json"
+    keys.write_text(json.dumps({"accounts": [{"apiKey": k, "secret": "s" * 64} for k in twins]}))
+    with MockBinance(seed=7, rows=20, keys_path=str(keys)) as mock:
+        browser.get(f"{mock.base_url}/_mock/ui")
+        summary = lambda: browser.find_element(By.ID, "wallet-summary").text  # noqa: E731
+        assert "is the masked key of 2 accounts" in wait_for(browser, summary)
+        assert browser.find_element(By.ID, "status").text == "live"  # the page is not unreachable
+        options = [o.text for o in Select(browser.find_element(By.ID, "wallet-account")).options]
+        assert options == [f"abcd...wxyz (account {i}; another has the same mask)" for i in (1, 2)]
+        assert all(k not in browser.page_source for k in twins)
+        assert all("404" in e["message"] for e in severe(browser)), severe(browser)
