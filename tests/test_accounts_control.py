@@ -1,8 +1,11 @@
-"""Seeing and setting an account's wallets: GET /_mock/accounts/{apiKey}, PUT .../balances and
-MockBinance.set_balance / balances."""
+"""Seeing and setting an account's wallets: GET /_mock/accounts (masked), GET /_mock/accounts/{apiKey}
+and PUT .../balances by the full key or its mask, and MockBinance.set_balance / balances."""
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -71,7 +74,8 @@ def test_an_unknown_key_is_404_without_showing_it(control: TestClient) -> None:
 def test_mock_binance_sets_and_reads_balances() -> None:
     with MockBinance(rows=20) as mock:
         start = mock.balances()
-        assert start["SPOT"]["USDT"]["free"] == "10000.00000000"  # what every account keeps at start
+        # SPOT keeps 10,000 USDT beyond what the seeded history moved into it (F51), never less.
+        assert Decimal(start["SPOT"]["USDT"]["free"]) >= 10_000
         mock.set_balance("USDT", "1000")
         mock.set_balance("ETH", "2.5", wallet="FUNDING")
         assert mock.balances()["SPOT"]["USDT"]["free"] == "1000.00000000"
@@ -80,3 +84,82 @@ def test_mock_binance_sets_and_reads_balances() -> None:
             mock.set_balance("USDT", "1", wallet="EARN")
         mock.reset()
         assert mock.balances() == start
+
+
+# --- addressing an account by its masked key, as the journal and /_mock/data show it ---
+
+TWIN_A = "abcd" + "1" * 56 + "wxyz"  # two accounts whose keys mask alike: abcd...wxyz
+TWIN_B = "abcd" + "2" * 56 + "wxyz"
+OTHER = "QRST" + "3" * 56 + "UVWX"
+
+
+@pytest.fixture()
+def three(tmp_path: Path) -> TestClient:
+    keys = tmp_path / "keys.json"
+    accounts = [{"apiKey": k, "secret": "s" * 64} for k in (TWIN_A, TWIN_B, OTHER)]
+    keys.write_text(json.dumps({"accounts": accounts}))
+    return TestClient(create_app(exchange=Exchange(Settings(anchor_ms=NOW, rows=5, keys_path=str(keys)))))
+
+
+def test_accounts_are_listed_masked(three: TestClient) -> None:
+    answer = three.get("/_mock/accounts")
+    assert answer.json() == {
+        "accounts": [{"apiKey": "abcd...wxyz"}, {"apiKey": "abcd...wxyz"}, {"apiKey": "QRST...UVWX"}]
+    }
+    assert all(k not in answer.text for k in (TWIN_A, TWIN_B, OTHER))
+
+
+def test_the_masked_key_reads_and_sets_a_balance(control: TestClient) -> None:
+    (listed,) = control.get("/_mock/accounts").json()["accounts"]
+    masked = listed["apiKey"]
+    assert masked == mask_key(DEMO_API_KEY) == control.get("/_mock/data").json()["accounts"][0]["apiKey"]
+    put = control.put(
+        f"/_mock/accounts/{masked}/balances", json={"wallet": "FUNDING", "asset": "BNB", "free": "7"}
+    )
+    assert put.status_code == 200 and put.json()["apiKey"] == masked and DEMO_API_KEY not in put.text
+    by_mask = control.get(f"/_mock/accounts/{masked}").json()
+    assert by_mask == control.get(f"/_mock/accounts/{DEMO_API_KEY}").json()
+    assert by_mask["wallets"]["FUNDING"]["BNB"]["free"] == "7.00000000"
+
+
+def test_a_unique_mask_among_several_accounts_names_its_own(three: TestClient) -> None:
+    three.put("/_mock/accounts/QRST...UVWX/balances", json={"asset": "USDT", "free": "5"})
+    assert three.get(f"/_mock/accounts/{OTHER}").json()["wallets"]["SPOT"]["USDT"]["free"] == "5.00000000"
+    assert three.get(f"/_mock/accounts/{TWIN_A}").json()["wallets"]["SPOT"]["USDT"]["free"] != "5.00000000"
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        (
+            "abcd...wxyz",
+            "apiKey 'abcd...wxyz' is the masked key of 2 accounts of this mock; give the full key",
+        ),
+        ("QRST...UVWY", "apiKey 'QRST...UVWY' is no account's masked key; its accounts: abcd...wxyz, abcd"),
+        ("Z" * 64, "apiKey 'ZZZZ...ZZZZ' is not an account of this mock"),
+    ],
+)
+def test_an_ambiguous_or_unknown_mask_is_a_404_saying_how_to_list(
+    three: TestClient, name: str, words: str
+) -> None:
+    for answer in (
+        three.get(f"/_mock/accounts/{name}"),
+        three.put(f"/_mock/accounts/{name}/balances", json={"asset": "USDT", "free": "1"}),
+    ):
+        error = answer.json()["error"]
+        assert answer.status_code == 404 and words in error and "GET /_mock/accounts lists them" in error
+        assert all(k not in answer.text for k in (TWIN_A, TWIN_B, OTHER, "Z" * 64))
+    assert all(
+        three.get(f"/_mock/accounts/{k}").json()["wallets"]["SPOT"]["USDT"]["free"] != "1.00000000"
+        for k in (TWIN_A, TWIN_B, OTHER)
+    )
+
+
+def test_the_exchange_resolves_a_mask_for_python_callers() -> None:
+    ex = Exchange(Settings(anchor_ms=NOW, rows=5))
+    assert ex.account_named(DEMO_API_KEY) == DEMO_API_KEY
+    assert ex.account_named("vmPU...Eh8A") == DEMO_API_KEY
+    with pytest.raises(ValueError, match="is no account's masked key"):
+        ex.account_named("vmPU...Eh8B")
+    with pytest.raises(ValueError, match="GET /_mock/accounts lists them"):
+        ex.account_named(None)

@@ -191,6 +191,29 @@ class Exchange:
             raise ValueError(not_an_account(api_key, (a.api_key for a in self.keys.accounts())))
         return api_key
 
+    def account_named(self, name: Any) -> str:
+        """The account a key names in full, or masked as the journal and /_mock/data show it
+        (`vmPU...Eh8A`) when exactly one account's key masks to it; so a page, which never holds a
+        full key, can address an account. ValueError (naming the key masked) otherwise."""
+        if isinstance(name, str) and self.keys.get(name) is not None:
+            return name
+        keys = [a.api_key for a in self.keys.accounts()]
+        listing = "GET /_mock/accounts lists them"
+        if not isinstance(name, str):
+            raise ValueError(f"{not_an_account(name, keys)}; {listing}")
+        matches = [k for k in keys if mask_key(k) == name]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            raise ValueError(
+                f"apiKey {name!r} is the masked key of {len(matches)} accounts of this mock; "
+                f"give the full key ({listing})"
+            )
+        if "..." in name and mask_key(name) != name and len(name) <= 11:  # a mask of no account
+            shown = ", ".join(mask_key(k) for k in keys)
+            raise ValueError(f"apiKey {name!r} is no account's masked key; its accounts: {shown}; {listing}")
+        raise ValueError(f"{not_an_account(name, keys)}; {listing}")
+
     def accounts(self) -> list[Account]:
         return self.keys.accounts()
 

@@ -263,10 +263,14 @@ def control_routes(ex: Exchange, admin_token: str | None) -> list[Route]:
         return page_response(name, token_required=admin_token is not None)
 
     def account_of(request: Request) -> str:
+        # The full key, or its mask (vmPU...Eh8A) as the journal and /_mock/data show it.
         try:
-            return ex.account_key(request.path_params["api_key"])
+            return ex.account_named(request.path_params["api_key"])
         except ValueError as exc:
             raise ControlError(404, str(exc)) from None
+
+    async def list_accounts(request: Request) -> Response:
+        return JSONResponse({"accounts": [{"apiKey": mask_key(a.api_key)} for a in ex.accounts()]})
 
     async def get_account(request: Request) -> Response:
         return JSONResponse(account_view(ex, account_of(request)))
@@ -340,6 +344,7 @@ def control_routes(ex: Exchange, admin_token: str | None) -> list[Route]:
         ("/_mock/errors", "GET", list_errors, False),
         ("/_mock/weights", "GET", get_weights, False),
         ("/_mock/data", "GET", get_data, False),
+        ("/_mock/accounts", "GET", list_accounts, False),
         ("/_mock/accounts/{api_key}", "GET", get_account, False),
         ("/_mock/accounts/{api_key}/balances", "PUT", put_balance, False),
         ("/_mock/market", "GET", list_market, False),

@@ -126,7 +126,13 @@ def _control_paths() -> dict[str, Any]:
             }
         return o
 
-    key_parameter = {"in": "path", "name": "api_key", "required": True, "schema": {"type": "string"}}
+    key_parameter = {
+        "in": "path",
+        "name": "api_key",
+        "required": True,
+        "schema": {"type": "string"},
+        "description": "the full API key, or its mask (vmPU...Eh8A) when one account has it",
+    }
     symbol_parameter = {"in": "path", "name": "symbol", "required": True, "schema": {"type": "string"}}
     return {
         "/_mock/health": {"get": op("Readiness")},
@@ -149,6 +155,7 @@ def _control_paths() -> dict[str, Any]:
                              "get": op("Rows of an account, newest first"),
                              "delete": op("Empty the ledger", "204")},
         "/_mock/requests": {"get": op("The journal"), "delete": op("Clear the journal", "204")},
+        "/_mock/accounts": {"get": op('Every account, its key masked: {"accounts": [{"apiKey": "vmPU...Eh8A"}]}')},
         "/_mock/accounts/{api_key}": {"get": {**op("An account's wallets, each asset's free, locked, borrowed and interest"),
                                               "parameters": [key_parameter]}},
         "/_mock/accounts/{api_key}/balances": {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable
@@ -154,7 +155,7 @@ def test_steer_the_mock_from_the_page(browser: Any, shots: Path) -> None:
         wait_for(browser, lambda: len(browser.find_elements(By.CSS_SELECTOR, "#weight-rows tr")) >= 2)
         browser.find_element(By.ID, "data-refresh").click()
         time.sleep(0.5)
-        browser.set_window_size(1400, 2000)  # the whole page, for docs/img/ui.png
+        browser.set_window_size(1400, 2500)  # the whole page, for docs/img/ui.png
         browser.execute_script("window.scrollTo(0, 0)")
         browser.save_screenshot(str(shots / "ui.png"))
 
@@ -325,3 +326,83 @@ def test_steer_a_price_from_the_market_panel(browser: Any, shots: Path) -> None:
         wait_for(browser, lambda: not any(p["steered"] for p in mock.prices()))
         assert unlabelled(browser) == []
         assert all("400" in e["message"] for e in severe(browser))
+
+
+def wallet_cells(driver: Any, wallet: str, asset: str) -> list[str] | None:
+    rows = driver.find_elements(
+        By.CSS_SELECTOR, f"#wallet-tables table[data-wallet='{wallet}'] tr[data-asset='{asset}']"
+    )
+    return [c.text for c in rows[0].find_elements(By.TAG_NAME, "td")] if rows else None
+
+
+def test_set_a_balance_from_the_wallets_panel(browser: Any, shots: Path) -> None:
+    with MockBinance(seed=7, rows=300) as mock:
+        browser.get(f"{mock.base_url}/_mock/ui")
+        wait_for(browser, lambda: browser.find_element(By.ID, "status").text == "live")
+        wait_for(
+            browser,
+            lambda: browser.find_elements(By.CSS_SELECTOR, "#wallet-tables table[data-wallet='SPOT']"),
+        )
+        # The account by its mask: the page never holds the full key.
+        assert (
+            Select(browser.find_element(By.ID, "wallet-account")).first_selected_option.text == "vmPU...Eh8A"
+        )
+        assert wallet_cells(browser, "SPOT", "USDT")[1] == mock.balances()["SPOT"]["USDT"]["free"]
+        shown = [
+            t.get_attribute("data-wallet")
+            for t in browser.find_elements(By.CSS_SELECTOR, "#wallet-tables table")
+        ]
+        assert shown[:3] == ["SPOT", "MARGIN", "FUNDING"] or shown[:2] == ["SPOT", "MARGIN"], shown
+
+        # A balance set from the form is in the table and in the mock.
+        Select(browser.find_element(By.ID, "wallet-name")).select_by_value("FUNDING")
+        browser.find_element(By.ID, "wallet-asset").send_keys("bnb")
+        browser.find_element(By.ID, "wallet-free").send_keys("12.5")
+        browser.find_element(By.ID, "wallet-set").click()
+        cells = wait_for(browser, lambda: wallet_cells(browser, "FUNDING", "BNB"))
+        assert cells == ["BNB", "12.50000000", "0.00000000", "0.00000000", "0.00000000"]
+        assert mock.balances()["FUNDING"]["BNB"]["free"] == "12.50000000"
+
+        # A change made elsewhere shows at the next poll.
+        mock.set_balance("ETH", "3", wallet="MARGIN")
+        wait_for(browser, lambda: (wallet_cells(browser, "MARGIN", "ETH") or [""])[1:2] == ["3.00000000"])
+        panel = browser.find_element(By.ID, "wallets")
+        browser.execute_script("arguments[0].scrollIntoView()", panel)
+        panel.screenshot(str(shots / "wallets.png"))
+
+        # A bad amount is the mock's own message, and changes nothing.
+        before = mock.balances()
+        free = browser.find_element(By.ID, "wallet-free")
+        free.clear()
+        free.send_keys("-1")
+        browser.find_element(By.ID, "wallet-set").click()
+        error = wait_for(browser, lambda: browser.find_element(By.ID, "wallet-error").text)
+        assert "free must be a non-negative decimal" in error
+        assert mock.balances() == before
+
+        # Zero everywhere: the row goes.
+        free.clear()
+        free.send_keys("0")
+        browser.find_element(By.ID, "wallet-set").click()
+        wait_for(browser, lambda: wallet_cells(browser, "FUNDING", "BNB") is None)
+        assert browser.find_element(By.ID, "wallet-error").text == ""
+        assert mock.balances()["FUNDING"]["BNB"]["free"] == "0.00000000"
+
+        assert DEMO_API_KEY not in browser.page_source
+        assert unlabelled(browser) == []
+        assert all("400" in e["message"] for e in severe(browser)), severe(browser)
+
+
+def test_a_mask_two_accounts_share_is_the_panels_message(browser: Any, tmp_path: Path) -> None:
+    twins = ["abcd" + c * 56 + "wxyz" for c in "12"]
+    keys = tmp_path / "keys.json"
+    keys.write_text(json.dumps({"accounts": [{"apiKey": k, "secret": "s" * 64} for k in twins]}))
+    with MockBinance(seed=7, rows=20, keys_path=str(keys)) as mock:
+        browser.get(f"{mock.base_url}/_mock/ui")
+        summary = lambda: browser.find_element(By.ID, "wallet-summary").text  # noqa: E731
+        assert "is the masked key of 2 accounts" in wait_for(browser, summary)
+        assert browser.find_element(By.ID, "status").text == "live"  # the page is not unreachable
+        options = [o.text for o in Select(browser.find_element(By.ID, "wallet-account")).options]
+        assert options == [f"abcd...wxyz (account {i}; another has the same mask)" for i in (1, 2)]
+        assert all(k not in browser.page_source for k in twins)
+        assert all("404" in e["message"] for e in severe(browser)), severe(browser)

@@ -299,6 +299,86 @@
     await pollMarket();
   }
 
+  // --- wallets ---
+
+  // Accounts are addressed by their masked key (vmPU...Eh8A): the page never holds a full key,
+  // and the control API takes the mask when one account has it.
+  const WALLET_ORDER = ["SPOT", "MARGIN", "FUNDING"];
+  const BALANCE_FIELDS = ["free", "locked", "borrowed", "interest"];
+  const walletRank = (w) => (WALLET_ORDER.includes(w) ? WALLET_ORDER.indexOf(w) : WALLET_ORDER.length);
+  const byWallet = (a, b) => walletRank(a) - walletRank(b) || a.localeCompare(b);
+
+  async function loadAccounts() {
+    const { accounts } = await api("GET", "/accounts");
+    const select = $("wallet-account"), was = select.value;
+    select.replaceChildren(...accounts.map((a, i) =>
+      el("option", { value: a.apiKey, text: accounts.filter((b) => b.apiKey === a.apiKey).length > 1
+        ? `${a.apiKey} (account ${i + 1}; another has the same mask)` : a.apiKey })));
+    if (accounts.some((a) => a.apiKey === was)) select.value = was;
+  }
+
+  function walletTable(wallet, assets) {
+    const rows = Object.entries(assets).filter(([, b]) => BALANCE_FIELDS.some((f) => Number(b[f]) !== 0));
+    const set = s.lastSet && s.lastSet.wallet === wallet ? s.lastSet.asset : null;
+    return el("table", { cls: "grid", "data-wallet": wallet },
+      el("caption", { text: `${wallet} ` }, el("span", { cls: "muted", text: rows.length === 1 ? "1 asset" : `${rows.length} assets` })),
+      el("thead", {}, el("tr", {}, el("th", { text: "asset" }), ...BALANCE_FIELDS.map((f) => el("th", { text: f })))),
+      el("tbody", {}, ...(rows.length ? rows.map(([asset, b]) => el("tr", { "data-asset": asset, cls: asset === set ? "set" : "" },
+        el("td", { text: asset }), ...BALANCE_FIELDS.map((f) => el("td", { cls: Number(b[f]) ? "num" : "num zero", text: b[f] }))))
+        : [el("tr", {}, el("td", { colspan: "5", cls: "muted", text: "nothing held" }))])));
+  }
+
+  function renderWallets(view) {
+    const names = Object.keys(view.wallets).sort(byWallet);
+    $("wallet-tables").replaceChildren(...names.map((w) => walletTable(w, view.wallets[w])));
+    $("wallet-summary").textContent = names.length ? "" : "no wallet holds anything";
+    // The form's wallets: the three every account has, and the isolated pairs this one holds.
+    const select = $("wallet-name"), was = select.value;
+    const choices = [...new Set([...WALLET_ORDER, ...names])].sort(byWallet);
+    select.replaceChildren(...choices.map((w) => el("option", { value: w, text: w })));
+    select.value = choices.includes(was) ? was : "SPOT";
+    const assets = new Set(names.flatMap((w) => Object.keys(view.wallets[w])));
+    $("wallet-assets").replaceChildren(...[...assets].sort().map((a) => el("option", { value: a })));
+  }
+
+  async function pollWallets() {
+    if (!$("wallet-account").value) await loadAccounts();
+    const key = $("wallet-account").value;
+    if (!key) return;
+    let view;
+    try {
+      view = await api("GET", "/accounts/" + encodeURIComponent(key));
+    } catch (e) {
+      // The mock's refusal of this account (a mask two accounts share) is the panel's to show;
+      // the page itself is still live.
+      if (e instanceof Refused || !/^apiKey /.test(e.message)) throw e;
+      if (changed("wallets", e.message)) {
+        $("wallet-tables").replaceChildren();
+        $("wallet-summary").textContent = e.message;
+      }
+      return;
+    }
+    if (changed("wallets", view)) renderWallets(view);
+  }
+
+  async function setBalance() {
+    const key = $("wallet-account").value;
+    const body = { wallet: $("wallet-name").value, asset: $("wallet-asset").value.trim(),
+      free: $("wallet-free").value.trim() };
+    const view = await api("PUT", `/accounts/${encodeURIComponent(key)}/balances`, body);
+    s.lastSet = { wallet: body.wallet, asset: body.asset.toUpperCase() };
+    s["seen-wallets"] = null;
+    if (changed("wallets", view)) renderWallets(view);
+    // The row just set, in view within the tables' own scroll, its wallet's name too where the
+    // table fits (once: the polls leave the scroll alone).
+    const table = document.querySelector(`#wallet-tables table[data-wallet="${CSS.escape(body.wallet)}"]`);
+    const row = table && table.querySelector("tr.set");
+    if (row) {
+      table.scrollIntoView({ block: "nearest" });
+      row.scrollIntoView({ block: "nearest" });
+    }
+  }
+
   // --- data ---
 
   function chart(a, d) {
@@ -377,7 +457,8 @@
     s.busy = true;
     try {
       const [clock] = await Promise.all(
-        [api("GET", "/clock"), pollJournal(), pollFaults(), pollWeights(), pollCassette(), pollMarket()]);
+        [api("GET", "/clock"), pollJournal(), pollFaults(), pollWeights(), pollCassette(), pollMarket(),
+          pollWallets()]);
       renderClock(clock);
       $("status").textContent = "live";
       $("status").className = "";
@@ -466,6 +547,7 @@
     $("reset").addEventListener("click", act("clock-error", async () => {
       await api("POST", "/reset");
       s.rows = [];
+      s.lastSet = null;
       $("clock-at").value = "";
       renderJournal();
       await Promise.all([tick(), loadData(), loadPacing()]);
@@ -477,6 +559,11 @@
       await pollMarket();
     }));
     $("market-symbol").addEventListener("change", act("market-error", pollMarket));
+    $("wallet-form").addEventListener("submit", act("wallet-error", setBalance));
+    $("wallet-account").addEventListener("change", act("wallet-error", async () => {
+      s.lastSet = null;
+      await pollWallets();
+    }));
   }
 
   async function loadPacing() {
