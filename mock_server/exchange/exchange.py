@@ -38,10 +38,10 @@ from mock_server.state.operations import Operations
 from mock_server.state.wallets import Balance, amount, wallet_name
 from mock_server.state.weights import Weights
 
-SNAPSHOT_MAX_ROWS = 200_000
+SNAPSHOT_MAX_ROWS = 200_000  # a copy of the start ledger is kept for fast resets up to this size
 SPOT_USDT = 10_000  # F51: what an account keeps in SPOT besides what its history moved
-SPOT_DOLLARS = 2_000
-EIGHT_PLACES = Decimal("0.00000001")  # a copy of the start ledger is kept for fast resets up to this size
+SPOT_DOLLARS = 2_000  # ...and this many dollars' worth of each asset of its history
+EIGHT_PLACES = Decimal("0.00000001")
 
 
 class Exchange:

@@ -31,7 +31,7 @@ MAX_TRADES = ID_SLOTS - 1
 DAY_MINUTES = 1_440
 DAYS_KEPT = 40_000  # about 10 MB: ten years of days for eleven pairs
 DAYS_A_BATCH = 32  # 46,080 minutes: a few MB of arrays at a time
-STEERED_KEPT = 4_096  # the trades of minutes a steer starts in
+STEERED_KEPT = 4_096  # the trades of minutes a steer marks
 
 
 class Candles(NamedTuple):
@@ -88,7 +88,8 @@ class Market:
         # minutes. Bounded (least recently used goes), so memory stays flat.
         self._days: OrderedDict[tuple[str, int, int], Summary] = OrderedDict()
         self.steering = Steering()
-        self._steered: OrderedDict[tuple[str, int], list[Trade]] = OrderedDict()  # by (symbol, serial)
+        # The trades of minutes a steer marks, by (symbol, minute, serial of the steer in force).
+        self._steered: OrderedDict[tuple[str, int, int], list[Trade]] = OrderedDict()
 
     def listed_ms(self, pair: Pair) -> int:
         """The pair's first trade: its listing, or a year before the anchor if that is earlier

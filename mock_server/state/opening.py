@@ -42,7 +42,9 @@ class Opening:
         for t in rows:
             if t.status != "CONFIRMED":
                 continue
-            units = _units(t.amount)
+            whole, _, cents = t.amount.partition(".")
+            # A row's amount has exactly eight decimals (the ledger refuses others): digits alone.
+            units = int(whole + cents) if len(cents) == 8 else _units(t.amount)
             for side, symbol, sign in ((t.trans_from, t.from_symbol, -1), (t.trans_to, t.to_symbol, 1)):
                 wallet = wallet_of(side, symbol)
                 if wallet is None:
