@@ -22,6 +22,7 @@ from mock_server.rules.params import ParamRule
 from mock_server.rules.security import SECURITY_PARAMS
 from mock_server.state.accounts import Account
 from mock_server.state.ledger import Ledger
+from mock_server.state.loans import LoanBook
 from mock_server.state.operations import Operations
 from mock_server.state.universal import UniversalBook
 from mock_server.state.wallets import Wallets
@@ -50,6 +51,7 @@ class Context(NamedTuple):  # immutable, and cheaper to build than a frozen data
     market: Market | None = None  # the seeded market (mock_server/market/)
     weights: Weights | None = None  # the weight counters, read for their limits
     universal: UniversalBook | None = None  # universal transfers, every account's
+    loans: LoanBook | None = None  # margin loans and interest, every account's
 
 
 Values = dict[str, Any]  # the declared parameters' values, None where absent without a default

@@ -22,7 +22,7 @@ from mock_server.endpoints.market import (
     trading_day,
     ui_klines,
 )
-from mock_server.endpoints.wallet import accounts, universal_transfer
+from mock_server.endpoints.wallet import accounts, borrow, universal_transfer
 from mock_server.rules import errors
 from mock_server.rules.errors import BinanceError
 
@@ -49,6 +49,7 @@ DEFAULT_ENDPOINTS: tuple[Endpoint, ...] = (
     # The wallets (world tier): mock_server/state/ holds them, Operations changes them.
     *universal_transfer.ENDPOINTS,
     *accounts.ENDPOINTS,
+    *borrow.ENDPOINTS,
 )
 
 

@@ -56,7 +56,7 @@ class Pipeline:
         # The parts every call reads, at hand (the world's lock is in each).
         self.clock, self.ledger, self.wallets = world.clock, world.ledger, world.wallets
         self.weights, self.faults, self.pacer = world.weights, world.faults, world.pacer
-        self.market, self.universal = world.market, world.universal
+        self.market, self.universal, self.loans = world.market, world.universal, world.loans
 
     def run(self, call: Call) -> Reply | Forward:
         step, content_type, headers, delay_ms, tier = "route", SAPI_JSON, {}, 0, None
@@ -89,15 +89,9 @@ class Pipeline:
             values = read_params(params, endpoint.params, endpoint.known, self.profile)
             step = "rules"
             ctx = Context(
-                now,
-                self.profile,
-                self.ledger,
-                account,
-                self.wallets,
-                self.market,
-                self.weights,
-                self.universal,
-            )
+                now, self.profile, self.ledger, account, self.wallets, self.market, self.weights, self.universal,
+                self.loans,
+            )  # fmt: skip
             request = endpoint.rules(values, ctx)
             step = "fault"
             outcome = self.faults.decide(
@@ -128,6 +122,8 @@ class Pipeline:
                         200, endpoint.answer(request, ctx), headers, content_type, delay_ms, tier=tier
                     )
                 with self.world.lock:  # a steer, or another answer filling the market's caches
+                    if endpoint.margin_account and account is not None:  # the hours of interest passed
+                        self.world.operations(account.api_key, now).accrue()
                     body = endpoint.answer(request, ctx)
                 return Reply(200, body, headers, content_type, delay_ms, tier=tier)
             step = "write"

@@ -18,6 +18,7 @@ from mock_server.market.model import Market
 from mock_server.state.clock import Clock
 from mock_server.state.journal import Journal
 from mock_server.state.ledger import Ledger
+from mock_server.state.loans import LoanBook
 from mock_server.state.operations import Operations
 from mock_server.state.pacing import Pacer
 from mock_server.state.universal import UniversalBook
@@ -35,6 +36,7 @@ class Snapshot(NamedTuple):
     journal: Any
     steering: Any
     universal: Any
+    loans: Any
 
 
 class World:
@@ -49,6 +51,7 @@ class World:
         self.ledger = Ledger(lock)
         self.wallets = Wallets(lock)
         self.universal = UniversalBook()  # universal transfers (GET /sapi/v1/asset/transfer)
+        self.loans = LoanBook()  # margin loans and their interest
         self.faults = FaultBook(seed=seed, paths=paths, lock=lock)
         self.pacer = Pacer(min_interval_ms, lock)
         self.weights = Weights(*(WeightCounter(limit, lock) for limit in weight_limits))
@@ -58,14 +61,14 @@ class World:
     def operations(self, api_key: str, now_ms: int | None = None) -> Operations:
         """The writer for one account at one moment (now, by the mock's clock, by default)."""
         when = self.clock.now_ms() if now_ms is None else now_ms
-        return Operations(self.lock, self.ledger, self.wallets, api_key, when, self.universal)
+        return Operations(self.lock, self.ledger, self.wallets, api_key, when, self.universal, self.loans)
 
     def snapshot(self, ledger: bool = True) -> Snapshot:
         with self.lock:
             return Snapshot(
                 self.ledger.snapshot() if ledger else None, self.wallets.snapshot(), self.faults.snapshot(),
                 self.clock.snapshot(), self.pacer.snapshot(), self.weights.snapshot(), self.journal.snapshot(),
-                self.market.steering.snapshot(), self.universal.snapshot(),
+                self.market.steering.snapshot(), self.universal.snapshot(), self.loans.snapshot(),
             )  # fmt: skip
 
     def restore(self, snapshot: Snapshot) -> None:
@@ -81,3 +84,4 @@ class World:
             self.journal.restore(snapshot.journal)
             self.market.steering.restore(snapshot.steering)
             self.universal.restore(snapshot.universal)
+            self.loans.restore(snapshot.loans)

@@ -115,6 +115,12 @@ INNER_FAILURE = _e(-3000, "INNER_FAILURE", "Internal server error.")
 NO_MARGIN_ACCOUNT = _e(-3003, "NO_OPENED_MARGIN_ACCOUNT", "Margin account does not exist.")
 BAD_DATE_RANGE = _e(-3011, "BAD_DATE_RANGE", "Your input date is invalid.")
 EXCEED_MAX_ROLLOUT = _e(-3020, "EXCEED_MAX_ROLLOUT", "Transfer out amount exceeds max amount.")
+EXCEED_MAX_BORROWABLE = _e(
+    -3006, "EXCEED_MAX_BORROWABLE", "Your borrow amount has exceed maximum borrow amount."
+)
+REPAY_EXCEEDS_BORROW = _e(-3015, "REPAY_EXCEED_LIABILITY", "Repay amount exceeds borrow amount.")
+BALANCE_NOT_ENOUGH = _e(-3041, "BALANCE_NOT_CLEARED", "Balance is not enough")
+NOT_ENOUGH_INVENTORY = _e(-3045, "SYSTEM_LACK_OF_ASSET", "The system doesn't have enough asset now.")
 TRANSFER_INSUFFICIENT = _e(-5013, "ASSET_TRANSFER_FAIL", "Asset transfer failed: insufficient balance")
 INVALID_EFFECTIVE_TIME = _e(-3025, "INVALID_EFFECTIVE_TIME", "Your input date is invalid.")
 VALIDATION_FAILED = _e(-3026, "VALIDATION_FAILED", "Your input param is invalid.")

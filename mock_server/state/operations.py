@@ -16,19 +16,21 @@ from typing import Any
 from mock_server.rules import errors
 from mock_server.rules.errors import BinanceError, ErrorSpec
 from mock_server.state.ledger import Ledger, Transfer
+from mock_server.state.loans import HOUR_MS, Charge, Loan, LoanBook, hour_interest
 from mock_server.state.universal import Kind, Made, UniversalBook
 from mock_server.state.wallets import Balance, Entry, NotEnough, Wallets, eight_decimals
 
 
 class Operations:
-    __slots__ = ("_done", "api_key", "changes", "ledger", "lock", "now_ms", "universal", "wallets")
+    __slots__ = ("_done", "api_key", "changes", "ledger", "loans", "lock", "now_ms", "universal", "wallets")
 
     def __init__(
         self, lock: threading.RLock, ledger: Ledger, wallets: Wallets, api_key: str, now_ms: int,
-        universal: UniversalBook | None = None,
+        universal: UniversalBook | None = None, loans: LoanBook | None = None,
     ) -> None:  # fmt: skip
         self.lock, self.ledger, self.wallets = lock, ledger, wallets
         self.universal = universal if universal is not None else UniversalBook()
+        self.loans = loans if loans is not None else LoanBook()
         self.api_key, self.now_ms = api_key, now_ms
         self.changes: list[dict[str, Any]] = []  # what this call changed, for its journal entry
         self._done: list[Entry] = []
@@ -85,23 +87,22 @@ class Operations:
             self.changes.append({"op": "transfer", "txId": row.tx_id, "type": row.type, "asset": row.asset,
                                  "amount": row.amount, "status": row.status})  # fmt: skip
 
-    def max_transferable(self, wallet: str, asset: str) -> Decimal:
-        """What may leave a margin wallet: its free balance (nothing is borrowed yet, so no
-        liability holds any of it back)."""
-        return self.balance(wallet, asset).free
-
     def universal_transfer(
-        self, kind: Kind, asset: str, amount: Decimal, from_symbol: str | None, to_symbol: str | None
-    ) -> int:
+        self, kind: Kind, asset: str, amount: Decimal, from_symbol: str | None, to_symbol: str | None,
+        max_out: Decimal | None = None,
+    ) -> int:  # fmt: skip
         """Move `amount` between the kind's wallets and record it: in the universal transfer
         history, and for a margin kind as a margin history row with the same id. Out of a margin
-        wallet, more than maxTransferable is -3020; more than the free balance elsewhere -5013."""
+        wallet, more than `max_out` (maxTransferable, which the caller values) is -3020; more than
+        the free balance -5013."""
         with self.lock:
             source = kind.source + (from_symbol or "") if kind.from_isolated else kind.source
             target = kind.target + (to_symbol or "") if kind.to_isolated else kind.target
-            if kind.out_of_margin and amount > self.max_transferable(source, asset):
+            if kind.out_of_margin and amount > (
+                max_out if max_out is not None else self.balance(source, asset).free
+            ):
                 raise BinanceError(errors.EXCEED_MAX_ROLLOUT)
-            tran_id = max(self.ledger.max_tx_id(), self.universal.max_id()) + 1
+            tran_id = self._next_id()
             self.move(source, target, asset, amount, f"transfer {tran_id}", errors.TRANSFER_INSUFFICIENT)
             made = Made(tran_id, self.now_ms, kind.name, asset, amount, from_symbol, to_symbol)
             self.universal.add(self.api_key, made)
@@ -116,6 +117,88 @@ class Operations:
                     )
                 )  # fmt: skip
             return tran_id
+
+    def _next_id(self) -> int:
+        """An id above every transfer's and loan's: Binance's ids share one sequence per account."""
+        loans = max((loan.tx_id for rows in self.loans.loans.values() for loan in rows), default=0)
+        return max(self.ledger.max_tx_id(), self.universal.max_id(), loans) + 1
+
+    # --- margin loans (mock_server/state/loans.py) ---
+
+    def accrue(self) -> None:
+        """Charge every hour of interest the clock has passed on this account's debts."""
+        with self.lock:
+            now_hour = self.now_ms // HOUR_MS
+            for wallet, assets in self.wallets.of(self.api_key).items():
+                for asset, b in assets.items():
+                    key = (self.api_key, wallet, asset)
+                    hour = self.loans.charged_hour.get(key, now_hour)
+                    while hour < now_hour and b.borrowed > 0:
+                        hour += 1
+                        owed = hour_interest(asset, b.borrowed)
+                        self._done.append(self.wallets.change(
+                            hour * HOUR_MS, self.api_key, wallet, asset, "interest", interest=owed))  # fmt: skip
+                        self._charge(hour * HOUR_MS, wallet, asset, b.borrowed, owed, "PERIODIC")
+                        b = self.balance(wallet, asset)
+                    self.loans.charged_hour[key] = now_hour
+
+    def borrow(self, wallet: str, asset: str, amount: Decimal, most: Decimal, inventory: Decimal) -> int:
+        """Lend `amount` into a margin wallet: -3006 above `most` (maxBorrowable), -3045 above
+        what the mock has left to lend; an hour's interest is charged at once."""
+        with self.lock:
+            self.accrue()
+            if amount > inventory:
+                raise BinanceError(errors.NOT_ENOUGH_INVENTORY)
+            if amount > most:
+                raise BinanceError(errors.EXCEED_MAX_BORROWABLE)
+            tx_id = self._next_id()
+            first = hour_interest(asset, amount)
+            self._done.append(self.wallets.change(
+                self.now_ms, self.api_key, wallet, asset, f"borrow {tx_id}", free=amount, borrowed=amount,
+                interest=first))  # fmt: skip
+            self.loans.lent[asset] = self.loans.lent.get(asset, Decimal(0)) + amount
+            symbol = wallet.removeprefix("ISOLATED:") if wallet.startswith("ISOLATED:") else ""
+            self.loans.loans.setdefault(self.api_key, []).append(
+                Loan(tx_id, self.now_ms, "BORROW", asset, amount, amount, Decimal(0), symbol)
+            )
+            self._charge(self.now_ms, wallet, asset, amount, first, "ON_BORROW")
+            self.loans.charged_hour[(self.api_key, wallet, asset)] = self.now_ms // HOUR_MS
+            self.changes.append({"op": f"borrow {tx_id}", "wallet": wallet, "asset": asset,
+                                 "borrowed": eight_decimals(amount), "interest": eight_decimals(first)})  # fmt: skip
+            return tx_id
+
+    def repay(self, wallet: str, asset: str, amount: Decimal) -> int:
+        """Pay back from the wallet's free balance, interest first, then principal: -3015 above
+        what is owed, -3041 above the free balance."""
+        with self.lock:
+            self.accrue()
+            b = self.balance(wallet, asset)
+            if amount > b.borrowed + b.interest:
+                raise BinanceError(errors.REPAY_EXCEEDS_BORROW)
+            if amount > b.free:
+                raise BinanceError(errors.BALANCE_NOT_ENOUGH)
+            to_interest = min(amount, b.interest)
+            to_principal = amount - to_interest
+            tx_id = self._next_id()
+            self._done.append(self.wallets.change(
+                self.now_ms, self.api_key, wallet, asset, f"repay {tx_id}", free=-amount, borrowed=-to_principal,
+                interest=-to_interest))  # fmt: skip
+            self.loans.lent[asset] = self.loans.lent.get(asset, Decimal(0)) - to_principal
+            symbol = wallet.removeprefix("ISOLATED:") if wallet.startswith("ISOLATED:") else ""
+            self.loans.loans.setdefault(self.api_key, []).append(
+                Loan(tx_id, self.now_ms, "REPAY", asset, amount, to_principal, to_interest, symbol)
+            )
+            self.changes.append({"op": f"repay {tx_id}", "wallet": wallet, "asset": asset, "free": eight_decimals(-amount),
+                                 "borrowed": eight_decimals(-to_principal), "interest": eight_decimals(-to_interest)})  # fmt: skip
+            return tx_id
+
+    def _charge(
+        self, time_ms: int, wallet: str, asset: str, principal: Decimal, owed: Decimal, kind: str
+    ) -> None:
+        symbol = wallet.removeprefix("ISOLATED:") if wallet.startswith("ISOLATED:") else ""
+        self.loans.charges.setdefault(self.api_key, []).append(
+            Charge(self.loans.charge_id(), time_ms, asset, principal, owed, kind, symbol)
+        )
 
     def set_transfer_status(self, tx_id: int, status: str) -> bool:
         with self.lock:

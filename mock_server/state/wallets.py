@@ -70,7 +70,9 @@ class Entry(NamedTuple):
     asset: str
     free: Decimal  # the change, signed
     locked: Decimal
-    cause: str  # "deposit", "transfer 42", "fill 7", "fee 7", "set", ...
+    cause: str  # "deposit", "transfer 42", "fill 7", "fee 7", "set", "borrow 9", "interest", ...
+    borrowed: Decimal = ZERO  # a margin wallet's debt: the principal and the interest owed
+    interest: Decimal = ZERO
 
 
 class NotEnough(Exception):
@@ -106,19 +108,22 @@ class Wallets:
 
     def change(
         self, time_ms: int, api_key: str, wallet: str, asset: str, cause: str,
-        free: Decimal = ZERO, locked: Decimal = ZERO,
+        free: Decimal = ZERO, locked: Decimal = ZERO, borrowed: Decimal = ZERO, interest: Decimal = ZERO,
     ) -> Entry:  # fmt: skip
-        """Add `free` and `locked` (signed) to one balance; NotEnough when either would go
-        below zero, and then nothing changes."""
+        """Add `free`, `locked`, `borrowed` and `interest` (signed) to one balance; NotEnough
+        when any would go below zero, and then nothing changes."""
         with self._lock:
             old = self.balance(api_key, wallet, asset)
-            if old.free + free < 0:
-                raise NotEnough(wallet, asset, old.free, -free)
-            if old.locked + locked < 0:
-                raise NotEnough(wallet, asset, old.locked, -locked)
-            new = replace(old, free=old.free + free, locked=old.locked + locked)
+            for have, delta in ((old.free, free), (old.locked, locked), (old.borrowed, borrowed),
+                                (old.interest, interest)):  # fmt: skip
+                if have + delta < 0:
+                    raise NotEnough(wallet, asset, have, -delta)
+            new = replace(
+                old, free=old.free + free, locked=old.locked + locked, borrowed=old.borrowed + borrowed,
+                interest=old.interest + interest,
+            )  # fmt: skip
             self._balances.setdefault(api_key, {})[(wallet, asset)] = new
-            entry = Entry(time_ms, api_key, wallet, asset, free, locked, cause)
+            entry = Entry(time_ms, api_key, wallet, asset, free, locked, cause, borrowed, interest)
             self._entries.append(entry)
             return entry
 
@@ -130,8 +135,9 @@ class Wallets:
             old = self.balance(entry.api_key, entry.wallet, entry.asset)
             key = (entry.wallet, entry.asset)
             self._balances[entry.api_key][key] = replace(
-                old, free=old.free - entry.free, locked=old.locked - entry.locked
-            )
+                old, free=old.free - entry.free, locked=old.locked - entry.locked,
+                borrowed=old.borrowed - entry.borrowed, interest=old.interest - entry.interest,
+            )  # fmt: skip
 
     def set(
         self, time_ms: int, api_key: str, wallet: str, asset: str, free: Decimal, cause: str = "set"

@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 from mock_server.endpoints.declaration import Context, Endpoint, Security, Values
 from mock_server.endpoints.spec import spec_schema
+from mock_server.endpoints.wallet.valuation import dollars, holdings, max_transferable, worth
 from mock_server.market.symbols import split
 from mock_server.rules import errors
 from mock_server.rules.errors import BinanceError
@@ -25,16 +26,6 @@ COMMISSION_BPS = 10
 COMMISSION_RATE = "0.00100000"
 # F55: the margin level of an account that owes nothing (no liability to divide by).
 NO_LIABILITY_LEVEL = "999.00000000"
-
-
-def _wallet(ctx: Context, name: str) -> dict[str, Balance]:
-    assert ctx.wallets is not None and ctx.account is not None
-    return ctx.wallets.of(ctx.account.api_key).get(name, {})
-
-
-def _dollars(ctx: Context, asset: str) -> Decimal:
-    assert ctx.market is not None
-    return Decimal(repr(ctx.market.dollars(asset, ctx.now_ms)))
 
 
 def _dumps(value: Any) -> bytes:
@@ -55,7 +46,7 @@ def uid(api_key: str) -> int:
 def spot_answer(values: Values, ctx: Context) -> bytes:
     assert ctx.account is not None and ctx.wallets is not None
     omit = values["omitZeroBalances"] == "true"
-    spot = _wallet(ctx, "SPOT")
+    spot = holdings(ctx, "SPOT")
     balances = [
         {"asset": a, "free": eight_decimals(b.free), "locked": eight_decimals(b.locked)}
         for a, b in spot.items()
@@ -89,20 +80,11 @@ class Totals(NamedTuple):
     collateral_usdt: Decimal
 
 
-def margin_totals(ctx: Context, margin: dict[str, Balance]) -> Totals:
-    btc = _dollars(ctx, "BTC")
-    assets = liabilities = ZERO
-    for name, b in margin.items():
-        price = _dollars(ctx, name)
-        assets += (b.free + b.locked) * price
-        liabilities += (b.borrowed + b.interest) * price
-    return Totals(assets / btc, liabilities / btc, assets)
-
-
 def margin_answer(values: Values, ctx: Context) -> bytes:
-    margin = _wallet(ctx, "MARGIN")
-    t = margin_totals(ctx, margin)
-    level = eight_decimals(t.asset_btc / t.liability_btc) if t.liability_btc else NO_LIABILITY_LEVEL
+    margin = holdings(ctx, "MARGIN")
+    w, btc = worth(ctx, "MARGIN"), dollars(ctx, "BTC")
+    t = Totals(w.assets / btc, w.liabilities / btc, w.assets)
+    level = eight_decimals(w.assets / w.liabilities) if w.liabilities else NO_LIABILITY_LEVEL
     user_assets = [
         {"asset": a, "borrowed": eight_decimals(b.borrowed), "free": eight_decimals(b.free),
          "interest": eight_decimals(b.interest), "locked": eight_decimals(b.locked),
@@ -149,7 +131,7 @@ def _isolated_side(ctx: Context, asset: str, b: Balance, btc: Decimal) -> dict[s
     return {
         "asset": asset, "borrowEnabled": True, "borrowed": eight_decimals(b.borrowed), "free": eight_decimals(b.free),
         "interest": eight_decimals(b.interest), "locked": eight_decimals(b.locked), "netAsset": eight_decimals(net),
-        "netAssetOfBtc": eight_decimals(net * _dollars(ctx, asset) / btc), "repayEnabled": True,
+        "netAssetOfBtc": eight_decimals(net * dollars(ctx, asset) / btc), "repayEnabled": True,
         "totalAsset": eight_decimals(total),
     }  # fmt: skip
 
@@ -157,7 +139,7 @@ def _isolated_side(ctx: Context, asset: str, b: Balance, btc: Decimal) -> dict[s
 def isolated_answer(wanted: list[str], ctx: Context) -> bytes:
     assert ctx.wallets is not None and ctx.account is not None and ctx.market is not None
     wallets = ctx.wallets.of(ctx.account.api_key)
-    btc = _dollars(ctx, "BTC")
+    btc = dollars(ctx, "BTC")
     held = sorted(w.removeprefix(ISOLATED_PREFIX) for w in wallets if w.startswith(ISOLATED_PREFIX))
     out, assets_btc, liabilities_btc = [], ZERO, ZERO
     for symbol in [s for s in held if not wanted or s in wanted]:
@@ -166,10 +148,10 @@ def isolated_answer(wanted: list[str], ctx: Context) -> bytes:
         wallet = wallets[ISOLATED_PREFIX + symbol]
         base, quote = (wallet.get(a, Balance()) for a in sides)
         owned = sum(
-            ((b.free + b.locked) * _dollars(ctx, a) for a, b in zip(sides, (base, quote), strict=True)), ZERO
+            ((b.free + b.locked) * dollars(ctx, a) for a, b in zip(sides, (base, quote), strict=True)), ZERO
         )
         owed = sum(
-            ((b.borrowed + b.interest) * _dollars(ctx, a) for a, b in zip(sides, (base, quote), strict=True)),
+            ((b.borrowed + b.interest) * dollars(ctx, a) for a, b in zip(sides, (base, quote), strict=True)),
             ZERO,
         )
         assets_btc, liabilities_btc = assets_btc + owned / btc, liabilities_btc + owed / btc
@@ -178,7 +160,7 @@ def isolated_answer(wanted: list[str], ctx: Context) -> bytes:
             "symbol": symbol, "isolatedCreated": True, "enabled": True,
             "marginLevel": eight_decimals(owned / owed) if owed else NO_LIABILITY_LEVEL,
             "marginLevelStatus": "EXCESSIVE", "marginRatio": ISOLATED_RATIO,
-            "indexPrice": eight_decimals(_dollars(ctx, sides[0]) / _dollars(ctx, sides[1])),
+            "indexPrice": eight_decimals(dollars(ctx, sides[0]) / dollars(ctx, sides[1])),
             "liquidatePrice": "0.00000000", "liquidateRate": "0.00000000", "tradeEnabled": True,
         })  # fmt: skip
     return _dumps({
@@ -204,16 +186,14 @@ def max_transferable_rules(values: Values, ctx: Context) -> tuple[str, str]:
     wallet = f"ISOLATED:{symbol.upper()}" if symbol else "MARGIN"
     assert ctx.market is not None
     known = {a for p in ctx.market.pairs for a in (p.base, p.quote)}
-    if asset not in known and asset not in _wallet(ctx, wallet):
+    if asset not in known and asset not in holdings(ctx, wallet):
         raise BinanceError(errors.NOT_VALID_MARGIN_ASSET)
     return wallet, asset
 
 
 def max_transferable_answer(request: tuple[str, str], ctx: Context) -> bytes:
     wallet, asset = request
-    # Nothing is borrowed, so nothing holds any of the free balance back (Operations.max_transferable).
-    free = _wallet(ctx, wallet).get(asset, Balance()).free
-    return b'{"amount":"%s"}' % eight_decimals(free).encode()
+    return b'{"amount":"%s"}' % eight_decimals(max_transferable(ctx, wallet, asset)).encode()
 
 
 def max_transferable_schema(profile: Any) -> dict[str, Any]:
@@ -234,12 +214,12 @@ MAX_TRANSFERABLE = Endpoint(
 def funding_answer(values: Values, ctx: Context) -> bytes:
     wanted = values["asset"].upper() if values["asset"] else None
     valued = values["needBtcValuation"] == "true"
-    btc = _dollars(ctx, "BTC") if valued else ZERO
+    btc = dollars(ctx, "BTC") if valued else ZERO
     rows = [
         {"asset": a, "free": eight_decimals(b.free), "locked": eight_decimals(b.locked), "freeze": "0.00000000",
          "withdrawing": "0.00000000",
-         "btcValuation": eight_decimals((b.free + b.locked) * _dollars(ctx, a) / btc) if valued else "0.00000000"}
-        for a, b in _wallet(ctx, "FUNDING").items()
+         "btcValuation": eight_decimals((b.free + b.locked) * dollars(ctx, a) / btc) if valued else "0.00000000"}
+        for a, b in holdings(ctx, "FUNDING").items()
         if (wanted is None or a == wanted) and (b.free or b.locked)
     ]  # fmt: skip
     return _dumps(rows)

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from mock_server.endpoints.declaration import Context, Endpoint, Security, Values
+from mock_server.endpoints.wallet.valuation import max_transferable
 from mock_server.rules import errors
 from mock_server.rules.errors import BinanceError
 from mock_server.rules.fidelity import DEFAULT_WINDOW_MS, Switch
@@ -61,7 +62,12 @@ def transfer_rules(values: Values, ctx: Context) -> Transfer:
 
 
 def transfer_write(t: Transfer, ctx: Context, ops: Operations) -> Transfer:
-    return t._replace(tran_id=ops.universal_transfer(t.kind, t.asset, t.amount, t.from_symbol, t.to_symbol))
+    ops.accrue()  # what a margin wallet owes now holds some of it back
+    source = t.kind.source + (t.from_symbol or "") if t.kind.from_isolated else t.kind.source
+    max_out = max_transferable(ctx, source, t.asset) if t.kind.out_of_margin else None
+    return t._replace(
+        tran_id=ops.universal_transfer(t.kind, t.asset, t.amount, t.from_symbol, t.to_symbol, max_out)
+    )
 
 
 def transfer_answer(t: Transfer, ctx: Context) -> bytes:
