@@ -207,3 +207,17 @@ def test_unmodified_clients_borrow_and_repay() -> None:
         assert Decimal(75) - 10 < owed < Decimal(75)  # the repay took the interest first
         records = connector.borrow_repay_record(type="BORROW")["rows"]
         assert [r["txId"] for r in records][-1] == loan["tranId"] and len(records) == 2
+
+
+def test_a_refused_call_keeps_the_hours_charged_and_a_clock_moved_back_charges_no_hour_twice() -> None:
+    ex = _exchange()
+    _call(ex, "POST", LOAN, asset="USDT", amount="100", type="BORROW")
+    ex.advance_clock(2 * HOUR)  # two hours' starts
+    assert _call(ex, "POST", LOAN, asset="USDT", amount="1000000", type="BORROW")[1]["code"] == -3006
+    assert _usdt(ex)["interest"] == Decimal("0.00187500")  # the refusal took no charge back
+    ex.set_clock({"now_ms": START + HOUR})
+    ex.set_clock({"now_ms": START + 2 * HOUR})
+    assert _usdt(ex)["interest"] == Decimal("0.00187500")
+    ex.advance_clock(HOUR)
+    assert _usdt(ex)["interest"] == Decimal("0.00250000")
+    assert Decimal(ex.balances()["MARGIN"]["USDT"].interest) == Decimal("0.00250000")

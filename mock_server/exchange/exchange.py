@@ -249,8 +249,12 @@ class Exchange:
         return self.world.ledger.isolated_symbols(self.account_key(api_key) if api_key is not None else None)
 
     def balances(self, api_key: str | None = None) -> dict[str, dict[str, Balance]]:
-        """wallet -> asset -> balance, of one account (the default one for None)."""
-        return self.world.wallets.of(self.account_key(api_key))
+        """wallet -> asset -> balance, of one account (the default one for None), with the
+        interest of every hour the clock has passed charged."""
+        key = self.account_key(api_key)
+        with self.world.lock:
+            self.world.operations(key).accrue()
+            return self.world.wallets.of(key)
 
     def set_balance(self, wallet: Any, asset: Any, free: Any, api_key: str | None = None) -> Balance:
         """Set one free balance; ValueError naming a bad wallet, asset or amount."""

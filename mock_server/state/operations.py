@@ -126,7 +126,9 @@ class Operations:
     # --- margin loans (mock_server/state/loans.py) ---
 
     def accrue(self) -> None:
-        """Charge every hour of interest the clock has passed on this account's debts."""
+        """Charge every hour of interest the clock has passed on this account's debts. Time
+        passing, not the call: a refusal after it (undo) leaves the charges, and a clock moved
+        back never charges an hour twice."""
         with self.lock:
             now_hour = self.now_ms // HOUR_MS
             for wallet, assets in self.wallets.of(self.api_key).items():
@@ -136,11 +138,13 @@ class Operations:
                     while hour < now_hour and b.borrowed > 0:
                         hour += 1
                         owed = hour_interest(asset, b.borrowed)
-                        self._done.append(self.wallets.change(
-                            hour * HOUR_MS, self.api_key, wallet, asset, "interest", interest=owed))  # fmt: skip
+                        self.wallets.change(
+                            hour * HOUR_MS, self.api_key, wallet, asset, "interest", interest=owed
+                        )
                         self._charge(hour * HOUR_MS, wallet, asset, b.borrowed, owed, "PERIODIC")
                         b = self.balance(wallet, asset)
-                    self.loans.charged_hour[key] = now_hour
+                    if b.borrowed > 0 or key in self.loans.charged_hour:
+                        self.loans.charged_hour[key] = max(hour, now_hour)
 
     def borrow(self, wallet: str, asset: str, amount: Decimal, most: Decimal, inventory: Decimal) -> int:
         """Lend `amount` into a margin wallet: -3006 above `most` (maxBorrowable), -3045 above
