@@ -146,3 +146,30 @@ def round_trip(ctx: Context) -> None:
             break
         time.sleep(2 * (attempt + 1))
     expect(seen == expected, f"the margin history shows {seen} for the transfers {expected}")
+
+
+@check(
+    "wallet.max_borrowable",
+    "GET /sapi/v1/margin/maxBorrowable?asset=USDT answers an amount no larger than its borrowLimit.",
+    "docs: Query Max Borrow",
+)
+def max_borrowable(ctx: Context) -> None:
+    body = _ok(ctx, "/sapi/v1/margin/maxBorrowable", (("asset", "USDT"),))
+    amount, limit = _decimal(body.get("amount"), "amount"), _decimal(body.get("borrowLimit"), "borrowLimit")
+    expect(Decimal(0) <= amount <= limit, f"amount {amount}, borrowLimit {limit}")
+
+
+@check(
+    "wallet.loan_history",
+    "GET /sapi/v1/margin/borrow-repay?type=BORROW answers {rows, total}, rows of that asset newest first.",
+    "docs: Query borrow/repay records in Margin account",
+)
+def loan_history(ctx: Context) -> None:
+    body = _ok(ctx, "/sapi/v1/margin/borrow-repay", (("type", "BORROW"), ("asset", "USDT")))
+    expect(isinstance(body, dict) and isinstance(body.get("total"), int), f"answered {body!r:.200}")
+    rows = body.get("rows", [])
+    for row in rows:
+        expect({"asset", "amount", "principal", "status", "timestamp", "txId"} <= set(row), f"a row is {row}")
+        expect(row["asset"] == "USDT", f"asset=USDT listed {row['asset']}")
+    times = [r["timestamp"] for r in rows]
+    expect(times == sorted(times, reverse=True), f"rows are not newest first: {times}")
