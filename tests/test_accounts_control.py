@@ -163,3 +163,53 @@ def test_the_exchange_resolves_a_mask_for_python_callers() -> None:
         ex.account_named("vmPU...Eh8B")
     with pytest.raises(ValueError, match="GET /_mock/accounts lists them"):
         ex.account_named(None)
+
+
+def test_a_scenario_sets_balances_at_start_and_a_reset_returns_to_them(tmp_path: Any) -> None:
+    import json
+
+    from mock_server.injection.scenario import load_scenario
+
+    path = tmp_path / "funds.json"
+    path.write_text(json.dumps({"balances": [{"wallet": "MARGIN", "asset": "USDT", "free": "500"},
+                                             {"asset": "DOT", "free": "7", "apiKey": DEMO_API_KEY}]}))  # fmt: skip
+    ex = Exchange(Settings(anchor_ms=NOW, rows=20, scenario=load_scenario(path)))
+    assert (ex.balances()["MARGIN"]["USDT"].free, ex.balances()["SPOT"]["DOT"].free) == (500, 7)
+    ex.set_balance("MARGIN", "USDT", "1")
+    ex.reset()
+    assert ex.balances()["MARGIN"]["USDT"].free == 500
+
+
+@pytest.mark.parametrize(
+    ("balances", "words"),
+    [
+        (
+            [{"asset": "USDT"}],
+            'balances[0]: a balance is {"wallet": "SPOT", "asset": "USDT", "free": "1000"}',
+        ),
+        ([{"asset": "USDT", "free": "1", "wallet": "EARN"}], "balances[0]: wallet must be one of"),
+        ([{"asset": "USDT", "free": 1.5}], 'balances[0]: free must be a decimal string such as "10.5"'),
+        ({"asset": "USDT"}, "balances must be a list"),
+    ],
+)
+def test_a_bad_scenario_balance_stops_the_start_naming_it(tmp_path: Any, balances: Any, words: str) -> None:
+    import json
+
+    from mock_server.injection.scenario import load_scenario
+
+    path = tmp_path / "funds.json"
+    path.write_text(json.dumps({"balances": balances}))
+    with pytest.raises(ValueError) as caught:
+        Exchange(Settings(anchor_ms=NOW, rows=20, scenario=load_scenario(path)))
+    assert "funds.json" in str(caught.value) and words in str(caught.value), str(caught.value)
+
+
+def test_a_scenario_balance_for_a_stranger_is_refused_at_start(tmp_path: Any) -> None:
+    import json
+
+    from mock_server.injection.scenario import load_scenario
+
+    path = tmp_path / "funds.json"
+    path.write_text(json.dumps({"balances": [{"asset": "USDT", "free": "1", "apiKey": "z" * 64}]}))
+    with pytest.raises(ValueError, match=r"funds\.json: balances\[0\]: .*zzzz\.\.\.zzzz"):
+        Exchange(Settings(anchor_ms=NOW, rows=20, scenario=load_scenario(path)))

@@ -180,6 +180,11 @@ class Exchange:
                 self.world.faults.add(rule)
             except ValueError as exc:
                 raise ValueError(f"{scenario.source}: faults[{i}]: {exc}") from None
+        for i, b in enumerate(scenario.balances):  # set after the opening balances (the history's)
+            try:
+                self.set_balance(b.get("wallet", "SPOT"), b["asset"], b["free"], b.get("apiKey"))
+            except ValueError as exc:
+                raise ValueError(f"{scenario.source}: balances[{i}]: {exc}") from None
 
     # --- accounts and what they hold ---
 

@@ -5,7 +5,8 @@
      "faults": [{"code": -3065, "args": ["LUNA", "10", "LUNA"], "times": null}],
      "transfers": [{"apiKey": "...", "rows": [ROW, ...]}],
      "rows": [ROW, ...],
-     "market": {"BTCUSDT": {"price": "61000.5"}, "ETHUSDT": {"path": [{"in_ms": 300000, "price": "3000"}]}}}
+     "market": {"BTCUSDT": {"price": "61000.5"}, "ETHUSDT": {"path": [{"in_ms": 300000, "price": "3000"}]}},
+     "balances": [{"wallet": "MARGIN", "asset": "USDT", "free": "500", "apiKey": "..."}]}
 
 Everything is validated when the file is read, so a bad scenario stops the server at
 start with a message naming the field, never on the first request.
@@ -24,8 +25,10 @@ from mock_server.rules.files import read_table
 from mock_server.state.clock import parse_clock_setting
 from mock_server.state.data import parse_rows
 from mock_server.state.ledger import Transfer
+from mock_server.state.wallets import amount, wallet_name
 
-_FIELDS = frozenset({"clock", "pacing", "faults", "transfers", "rows", "market"})
+_FIELDS = frozenset({"clock", "pacing", "faults", "transfers", "rows", "market", "balances"})
+_BALANCE_FIELDS = frozenset({"wallet", "asset", "free", "apiKey"})
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,7 @@ class Scenario:
     transfers: list[tuple[str | None, list[Transfer]]] = field(default_factory=list)
     source: str = "scenario"
     market: list[tuple[str, Plan]] = field(default_factory=list)  # applied in this order, at start
+    balances: list[dict[str, Any]] = field(default_factory=list)  # PUT /_mock/accounts/.../balances' shape
 
 
 def parse_scenario(data: Any, source: str) -> Scenario:
@@ -95,7 +99,22 @@ def parse_scenario(data: Any, source: str) -> Scenario:
             plans.append((symbol, parse_plan(body)))
         except ValueError as exc:
             raise ValueError(f"{source}: market.{symbol}: {exc}") from None
-    return Scenario(clock, min_interval, list(faults), transfers, source, plans)
+    balances = data.get("balances", [])
+    if not isinstance(balances, list):
+        raise ValueError(f'{source}: balances must be a list of {{"wallet", "asset", "free", "apiKey"}}')
+    for i, b in enumerate(balances):
+        where = f"{source}: balances[{i}]"
+        if not isinstance(b, dict) or not {"asset", "free"} <= set(b) or set(b) - _BALANCE_FIELDS:
+            got = sorted(b) if isinstance(b, dict) else type(b).__name__
+            raise ValueError(
+                f'{where}: a balance is {{"wallet": "SPOT", "asset": "USDT", "free": "1000"}}; got {got}'
+            )
+        try:
+            wallet_name(b.get("wallet", "SPOT"))
+            amount(b["free"], "free")
+        except ValueError as exc:
+            raise ValueError(f"{where}: {exc}") from None
+    return Scenario(clock, min_interval, list(faults), transfers, source, plans, list(balances))
 
 
 def load_scenario(path: str | Path) -> Scenario:
