@@ -16,7 +16,7 @@ import requests
 if os.environ.get("BINANCE_MOCK_UI") != "required":
     pytest.importorskip("selenium")  # make test has no browser stack; make test-ui must
 
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -39,7 +39,15 @@ def signed_get(base_url: str, params: dict[str, Any]) -> requests.Response:
 def wait_for(driver: Any, what: Callable[[], Any], timeout: float = 10) -> Any:
     # The page redraws its tables every second: an element read mid-redraw is asked again.
     wait = WebDriverWait(driver, timeout, 0.1, ignored_exceptions=(StaleElementReferenceException,))
-    return wait.until(lambda _: what())
+    try:
+        return wait.until(lambda _: what())
+    except TimeoutException:
+        # What the page says, so a timeout in CI tells why: its status and every error shown.
+        shown = driver.execute_script(
+            "return [document.getElementById('status').textContent,"
+            " ...[...document.querySelectorAll('.error')].map((e) => e.id + ': ' + e.textContent)]"
+        )
+        raise TimeoutException(f"the page says {shown}") from None
 
 
 def click(driver: Any, css: str) -> None:
@@ -120,8 +128,15 @@ def test_steer_the_mock_from_the_page(browser: Any, shots: Path) -> None:
 
         # Freeze the clock from the page: /api/v3/time follows.
         at = browser.find_element(By.ID, "clock-at")
-        at.clear()
-        at.send_keys(str(FROZEN))
+
+        def typed() -> bool:
+            # The page fills the field with now while it is empty and unfocused (a clear blurs
+            # it): type again until the field holds exactly what was typed.
+            at.clear()
+            at.send_keys(str(FROZEN))
+            return at.get_attribute("value") == str(FROZEN)
+
+        wait_for(browser, typed)
         browser.find_element(By.ID, "clock-freeze").click()
         wait_for(browser, lambda: browser.find_element(By.ID, "clock-mode").text == "frozen")
         assert requests.get(f"{mock.base_url}/api/v3/time", timeout=5).json() == {"serverTime": FROZEN}
@@ -401,7 +416,8 @@ def test_a_mask_two_accounts_share_is_the_panels_message(browser: Any, tmp_path:
         browser.get(f"{mock.base_url}/_mock/ui")
         summary = lambda: browser.find_element(By.ID, "wallet-summary").text  # noqa: E731
         assert "is the masked key of 2 accounts" in wait_for(browser, summary)
-        assert browser.find_element(By.ID, "status").text == "live"  # the page is not unreachable
+        # The page is not "unreachable": the poll that drew the message ends with "live".
+        wait_for(browser, lambda: browser.find_element(By.ID, "status").text == "live")
         options = [o.text for o in Select(browser.find_element(By.ID, "wallet-account")).options]
         assert options == [f"abcd...wxyz (account {i}; another has the same mask)" for i in (1, 2)]
         assert all(k not in browser.page_source for k in twins)

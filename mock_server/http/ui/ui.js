@@ -202,7 +202,8 @@
     $("clock-mode").textContent = c.mode;
     $("clock-detail").textContent = (c.mode === "offset" ? `offset ${c.offset_ms} ms` : "") +
       (c.strict ? " strict: timestamps checked against the mock's time alone" : "");
-    if (!$("clock-at").value) $("clock-at").value = iso(c.now_ms);
+    // Filled in while empty, but never under a user who is typing in it.
+    if (!$("clock-at").value && document.activeElement !== $("clock-at")) $("clock-at").value = iso(c.now_ms);
   }
 
   function parseInstant(text) {
