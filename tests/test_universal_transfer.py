@@ -356,3 +356,13 @@ def test_the_isolated_account_shows_each_isolated_wallet_and_a_transfer_into_it(
     held = sorted(w.removeprefix("ISOLATED:") for w in ex.balances() if w.startswith("ISOLATED:"))
     assert [a["symbol"] for a in every] == held and "BTCUSDT" in held
     assert _call(ex, "GET", "/sapi/v1/margin/isolated/account", symbols="A,B,C,D,E,F")[1]["code"] == -1130
+
+
+def test_the_commission_rates_are_the_accounts_for_any_listed_symbol() -> None:
+    ex = _exchange()
+    rates = _call(ex, "GET", "/api/v3/account/commission", symbol="ETHBTC")[1]
+    account = _call(ex, "GET", "/api/v3/account")[1]["commissionRates"]
+    assert rates["symbol"] == "ETHBTC" and rates["standardCommission"] == account
+    assert rates["taxCommission"]["maker"] == "0.00000000" and rates["discount"]["enabledForAccount"] is False
+    assert _call(ex, "GET", "/api/v3/account/commission", symbol="NOPEUSDT")[1]["code"] == -1121
+    assert _call(ex, "GET", "/api/v3/account/commission")[1]["code"] == -1102

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from mock_server.endpoints.declaration import Context, Endpoint, Security, Values
+from mock_server.endpoints.market.common import pair
 from mock_server.endpoints.spec import spec_schema
 from mock_server.endpoints.wallet.valuation import dollars, holdings, max_transferable, worth
 from mock_server.market.symbols import split
@@ -68,6 +69,37 @@ SPOT_ACCOUNT = Endpoint(
     "GET", "/api/v3/account", "Account information", spot_answer, spec_schema("GET", "/api/v3/account"),
     security=Security.SIGNED, weight=20, params=(Choice("omitZeroBalances", ("true", "false"), default="false"),),
     tier="world", operation_id="getAccount",
+)  # fmt: skip
+
+
+# --- GET /api/v3/account/commission ---
+
+ZERO_RATES = {"maker": "0.00000000", "taker": "0.00000000", "buyer": "0.00000000", "seller": "0.00000000"}
+
+
+def commission_rules(values: Values, ctx: Context) -> str:
+    symbol: str = pair(ctx, values["symbol"]).symbol  # -1100 malformed, -1121 unknown
+    return symbol
+
+
+def commission_answer(symbol: str, ctx: Context) -> bytes:
+    """The rates /api/v3/account shows, for one symbol; no tax, no special rate, and paying fees
+    in BNB not enabled (F60), so a fill's commission is the standard rate exactly."""
+    return _dumps({
+        "symbol": symbol,
+        "standardCommission": {"maker": COMMISSION_RATE, "taker": COMMISSION_RATE, "buyer": "0.00000000",
+                               "seller": "0.00000000"},
+        "specialCommission": ZERO_RATES, "taxCommission": ZERO_RATES,
+        "discount": {"enabledForAccount": False, "enabledForSymbol": True, "discountAsset": "BNB",
+                     "discount": "0.75000000"},
+    })  # fmt: skip
+
+
+COMMISSION = Endpoint(
+    "GET", "/api/v3/account/commission", "Query Commission Rates", commission_answer,
+    spec_schema("GET", "/api/v3/account/commission"), security=Security.SIGNED, weight=20,
+    params=(Text("symbol", required=True),), rules=commission_rules, tier="world",
+    operation_id="getAccountCommission",
 )  # fmt: skip
 
 
@@ -232,4 +264,4 @@ FUNDING_ASSET = Endpoint(
     tier="world", operation_id="createAssetGetFundingAsset",
 )  # fmt: skip
 
-ENDPOINTS = (SPOT_ACCOUNT, MARGIN_ACCOUNT, ISOLATED_ACCOUNT, MAX_TRANSFERABLE, FUNDING_ASSET)
+ENDPOINTS = (SPOT_ACCOUNT, COMMISSION, MARGIN_ACCOUNT, ISOLATED_ACCOUNT, MAX_TRANSFERABLE, FUNDING_ASSET)
