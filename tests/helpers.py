@@ -180,3 +180,21 @@ def market_json(ex: Exchange, path: str, **params: Any) -> Any:
 def market_error(ex: Exchange, path: str, **params: Any) -> tuple[int, int | None, str | None]:
     reply = market_get(ex, path, **params)
     return reply.status, reply.code, reply.msg
+
+
+# --- unmodified clients ---
+
+BINANCE_HOSTS = ("https://api.binance.com", "https://fapi.binance.com", "https://dapi.binance.com")
+
+
+def ccxt_binance(base_url: str, **config: Any) -> Any:
+    """ccxt's binance with its default options, every API URL family pointed at `base_url`."""
+    import ccxt
+
+    exchange = ccxt.binance(config)
+    for name, url in exchange.urls["api"].items():
+        if isinstance(url, str):
+            for host in BINANCE_HOSTS:
+                url = url.replace(host, base_url)
+            exchange.urls["api"][name] = url
+    return exchange

@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from helpers import NOW
+from helpers import NOW, ccxt_binance
 
 from mock_server import MockBinance
 from mock_server.exchange import Exchange, Settings
@@ -179,7 +179,6 @@ def test_an_isolated_loan_goes_into_the_pairs_wallet_and_a_reset_forgets_loans()
 
 
 def test_unmodified_clients_borrow_and_repay() -> None:
-    import ccxt
     from binance.spot import Spot
 
     with MockBinance(rows=20) as mock:
@@ -189,16 +188,7 @@ def test_unmodified_clients_borrow_and_repay() -> None:
             asset="USDT", isIsolated="FALSE", symbol="BTCUSDT", amount="50", type="BORROW"
         )
         assert Decimal(connector.margin_max_borrowable(asset="USDT")["amount"]) > 0
-        ex = ccxt.binance({"apiKey": mock.api_key, "secret": mock.secret})
-        for name, url in ex.urls["api"].items():
-            if isinstance(url, str):
-                for host in (
-                    "https://api.binance.com",
-                    "https://fapi.binance.com",
-                    "https://dapi.binance.com",
-                ):
-                    url = url.replace(host, mock.base_url)
-                ex.urls["api"][name] = url
+        ex = ccxt_binance(mock.base_url, apiKey=mock.api_key, secret=mock.secret)
         ex.borrow_cross_margin("USDT", 25)
         ex.repay_cross_margin("USDT", 10)
         margin = mock.balances()["MARGIN"]["USDT"]

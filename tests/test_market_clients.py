@@ -10,10 +10,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from helpers import ccxt_binance as ccxt_at
 
 from mock_server import MockBinance
-
-HOSTS = ("https://api.binance.com", "https://fapi.binance.com", "https://dapi.binance.com")
 
 
 @pytest.fixture(scope="module")
@@ -25,15 +24,7 @@ def mock() -> Iterator[MockBinance]:
 
 @pytest.fixture(scope="module")
 def ccxt_binance(mock: MockBinance) -> Any:
-    import ccxt
-
-    exchange = ccxt.binance()  # default options: spot, linear and inverse markets
-    for name, url in exchange.urls["api"].items():
-        if isinstance(url, str):
-            for host in HOSTS:
-                url = url.replace(host, mock.base_url)
-            exchange.urls["api"][name] = url
-    return exchange
+    return ccxt_at(mock.base_url)  # default options: spot, linear and inverse markets
 
 
 def test_ccxt_loads_spot_and_futures_markets_with_default_options(

@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from helpers import NOW
+from helpers import NOW, ccxt_binance
 
 from mock_server import MockBinance
 from mock_server.exchange import Exchange, Settings
@@ -198,7 +198,6 @@ def test_a_reset_takes_the_transfer_back() -> None:
 def test_unmodified_clients_transfer_and_read_back() -> None:
     """python-binance and binance-connector move USDT spot -> margin -> spot, ccxt moves it to
     margin; both histories and the balances agree to the last decimal."""
-    import ccxt
     from binance.client import Client
     from binance.spot import Spot
 
@@ -211,16 +210,7 @@ def test_unmodified_clients_transfer_and_read_back() -> None:
         first = pb.universal_transfer(type="MAIN_MARGIN", asset="USDT", amount="12.5")
         connector = Spot(api_key=mock.api_key, api_secret=mock.secret, base_url=mock.base_url)
         second = connector.user_universal_transfer(type="MARGIN_MAIN", asset="USDT", amount="2.25")
-        ex = ccxt.binance({"apiKey": mock.api_key, "secret": mock.secret})
-        for name, url in ex.urls["api"].items():
-            if isinstance(url, str):
-                for host in (
-                    "https://api.binance.com",
-                    "https://fapi.binance.com",
-                    "https://dapi.binance.com",
-                ):
-                    url = url.replace(host, mock.base_url)
-                ex.urls["api"][name] = url
+        ex = ccxt_binance(mock.base_url, apiKey=mock.api_key, secret=mock.secret)
         third = ex.transfer("USDT", 1, "spot", "margin")
         balances = mock.balances()
         assert Decimal(balances["SPOT"]["USDT"]["free"]) == spot0 - Decimal("11.25")

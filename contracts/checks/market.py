@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from binance_mock.contracts.checks.params import classify_invalid
 from binance_mock.contracts.context import Context
 from binance_mock.contracts.facts import errors
 from binance_mock.contracts.outcomes import Skipped
@@ -115,14 +116,7 @@ def combination(ctx: Context) -> None:
 )
 def bad_window(ctx: Context) -> None:
     answer = _public(ctx, "/api/v3/ticker", [("symbol", SYMBOL), ("windowSize", "60m")])
-    code = _code(answer)
-    if code == errors.INVALID_PARAMETER.code:
-        ctx.observe("market_bad_window", "-1130", "windowSize=60m answered -1130")
-        ctx.expect_error(answer, errors.INVALID_PARAMETER, "windowSize")
-    elif code == errors.ILLEGAL_CHARS.code and answer.status == errors.ILLEGAL_CHARS.status:
-        ctx.observe("market_bad_window", "-1100", "windowSize=60m answered -1100")
-    else:
-        ctx.observe("market_bad_window", None, answer.describe())
+    classify_invalid(ctx, "market_bad_window", answer, "windowSize", "windowSize=60m")
 
 
 @check(

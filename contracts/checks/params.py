@@ -89,10 +89,10 @@ def below_min(ctx: Context) -> None:
     decision="bad_type",
 )
 def bad_type(ctx: Context) -> None:
-    _classify_enum(ctx, "bad_type", ctx.get([("type", "ROLL_SIDEWAYS")]), "type", "type=ROLL_SIDEWAYS")
+    classify_invalid(ctx, "bad_type", ctx.get([("type", "ROLL_SIDEWAYS")]), "type", "type=ROLL_SIDEWAYS")
 
 
-def _classify_enum(ctx: Context, decision: str, answer: Answer, name: str, what: str) -> None:
+def classify_invalid(ctx: Context, decision: str, answer: Answer, name: str, what: str) -> None:
     """A value outside an enum: -1130 naming the parameter, or -1100; anything else matches neither."""
     code = _code(answer.json)
     if code == errors.INVALID_PARAMETER.code:
@@ -113,7 +113,7 @@ def _classify_enum(ctx: Context, decision: str, answer: Answer, name: str, what:
 )
 def spec_enum(ctx: Context) -> None:
     answer = ctx.get([("isIsolated", "MAYBE")], path="/sapi/v1/margin/openOrders")
-    _classify_enum(ctx, "bad_enum", answer, "isIsolated", "isIsolated=MAYBE")
+    classify_invalid(ctx, "bad_enum", answer, "isIsolated", "isIsolated=MAYBE")
 
 
 @check(

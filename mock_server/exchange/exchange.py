@@ -35,13 +35,12 @@ from mock_server.state.journal import Entry
 from mock_server.state.ledger import Summary, Transfer
 from mock_server.state.opening import Opening
 from mock_server.state.operations import Operations
-from mock_server.state.wallets import Balance, amount, wallet_name
+from mock_server.state.wallets import EIGHT, Balance, amount, wallet_name
 from mock_server.state.weights import Weights
 
 SNAPSHOT_MAX_ROWS = 200_000  # a copy of the start ledger is kept for fast resets up to this size
 SPOT_USDT = 10_000  # F51: what an account keeps in SPOT besides what its history moved
 SPOT_DOLLARS = 2_000  # ...and this many dollars' worth of each asset of its history
-EIGHT_PLACES = Decimal("0.00000001")
 
 
 class Exchange:
@@ -159,7 +158,7 @@ class Exchange:
                 if asset != "USDT":
                     keep[("SPOT", asset)] = (
                         Decimal(SPOT_DOLLARS) / Decimal(str(asset_of(asset).usd))
-                    ).quantize(EIGHT_PLACES)
+                    ).quantize(EIGHT)
             for (wallet, asset), (_, today) in opening.balances(keep).items():
                 wallets.set(self.anchor_ms, api_key, wallet, asset, today, cause="opening")
 

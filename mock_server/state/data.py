@@ -167,18 +167,12 @@ class Fixture:
     source: str
 
 
-def parse_fixture(
-    data: Any, source: str, default_key: str, accounts: Collection[str] | None = None
-) -> dict[str, list[Transfer]]:
-    """Rows per API key from a fixture document; errors name the file, row and field.
-    With `accounts`, rows for a key that is none of them (which no call could see) are refused."""
-    return read_fixture(data, source, default_key, accounts).rows
-
-
 def read_fixture(
     data: Any, source: str, default_key: str, accounts: Collection[str] | None = None
 ) -> Fixture:
-    """Rows and opening balances per API key from a fixture document (see the module's doc)."""
+    """Rows and opening balances per API key from a fixture document (see the module's doc);
+    errors name the file, row and field. With `accounts`, rows for a key that is none of them
+    (which no call could see) are refused."""
     if isinstance(data, list):
         return Fixture({default_key: parse_rows(data, f"{source}: rows")}, {}, source)
     if not isinstance(data, dict):

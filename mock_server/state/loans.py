@@ -12,8 +12,9 @@ from __future__ import annotations
 from decimal import ROUND_UP, Decimal
 from typing import NamedTuple
 
+from mock_server.state.wallets import EIGHT
+
 HOUR_MS = 3_600_000
-EIGHT = Decimal("0.00000001")
 # F57: daily interest rates (Binance publishes its own per asset and VIP level, and changes them).
 DAILY_RATES = {
     "USDT": Decimal("0.00015"), "USDC": Decimal("0.00015"), "FDUSD": Decimal("0.00015"),

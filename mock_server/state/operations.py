@@ -18,7 +18,7 @@ from mock_server.rules.errors import BinanceError, ErrorSpec
 from mock_server.state.ledger import Ledger, Transfer
 from mock_server.state.loans import HOUR_MS, Charge, Loan, LoanBook, hour_interest
 from mock_server.state.universal import Kind, Made, UniversalBook
-from mock_server.state.wallets import Balance, Entry, NotEnough, Wallets, eight_decimals
+from mock_server.state.wallets import Balance, Entry, NotEnough, Wallets, eight_decimals, isolated_symbol
 
 
 class Operations:
@@ -161,7 +161,7 @@ class Operations:
                 self.now_ms, self.api_key, wallet, asset, f"borrow {tx_id}", free=amount, borrowed=amount,
                 interest=first))  # fmt: skip
             self.loans.lent[asset] = self.loans.lent.get(asset, Decimal(0)) + amount
-            symbol = wallet.removeprefix("ISOLATED:") if wallet.startswith("ISOLATED:") else ""
+            symbol = isolated_symbol(wallet)
             self.loans.loans.setdefault(self.api_key, []).append(
                 Loan(tx_id, self.now_ms, "BORROW", asset, amount, amount, Decimal(0), symbol)
             )
@@ -188,7 +188,7 @@ class Operations:
                 self.now_ms, self.api_key, wallet, asset, f"repay {tx_id}", free=-amount, borrowed=-to_principal,
                 interest=-to_interest))  # fmt: skip
             self.loans.lent[asset] = self.loans.lent.get(asset, Decimal(0)) - to_principal
-            symbol = wallet.removeprefix("ISOLATED:") if wallet.startswith("ISOLATED:") else ""
+            symbol = isolated_symbol(wallet)
             self.loans.loans.setdefault(self.api_key, []).append(
                 Loan(tx_id, self.now_ms, "REPAY", asset, amount, to_principal, to_interest, symbol)
             )
@@ -199,7 +199,7 @@ class Operations:
     def _charge(
         self, time_ms: int, wallet: str, asset: str, principal: Decimal, owed: Decimal, kind: str
     ) -> None:
-        symbol = wallet.removeprefix("ISOLATED:") if wallet.startswith("ISOLATED:") else ""
+        symbol = isolated_symbol(wallet)
         self.loans.charges.setdefault(self.api_key, []).append(
             Charge(self.loans.charge_id(), time_ms, asset, principal, owed, kind, symbol)
         )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
 
-from mock_server.state.wallets import eight_decimals
+from mock_server.state.wallets import ISOLATED, eight_decimals
 
 HISTORY_MS = 183 * 86_400_000  # the docs: only the last six months can be queried
 
@@ -30,16 +30,16 @@ class Kind:
 
     @property
     def from_isolated(self) -> bool:
-        return self.source == "ISOLATED:"
+        return self.source == ISOLATED
 
     @property
     def to_isolated(self) -> bool:
-        return self.target == "ISOLATED:"
+        return self.target == ISOLATED
 
     @property
     def out_of_margin(self) -> bool:
         """Out of a margin wallet: limited by maxTransferable (-3020) before the free balance."""
-        return self.source in ("MARGIN", "ISOLATED:")
+        return self.source in ("MARGIN", ISOLATED)
 
 
 KINDS: dict[str, Kind] = {
@@ -49,12 +49,12 @@ KINDS: dict[str, Kind] = {
         Kind("MARGIN_MAIN", "MARGIN", "SPOT", "ROLL_OUT", "CROSS_MARGIN", "SPOT"),
         Kind("FUNDING_MARGIN", "FUNDING", "MARGIN", "ROLL_IN", "FUNDING", "CROSS_MARGIN"),
         Kind("MARGIN_FUNDING", "MARGIN", "FUNDING", "ROLL_OUT", "CROSS_MARGIN", "FUNDING"),
-        Kind("MARGIN_ISOLATEDMARGIN", "MARGIN", "ISOLATED:", "ROLL_OUT", "CROSS_MARGIN", "ISOLATED_MARGIN"),
-        Kind("ISOLATEDMARGIN_MARGIN", "ISOLATED:", "MARGIN", "ROLL_IN", "ISOLATED_MARGIN", "CROSS_MARGIN"),
+        Kind("MARGIN_ISOLATEDMARGIN", "MARGIN", ISOLATED, "ROLL_OUT", "CROSS_MARGIN", "ISOLATED_MARGIN"),
+        Kind("ISOLATEDMARGIN_MARGIN", ISOLATED, "MARGIN", "ROLL_IN", "ISOLATED_MARGIN", "CROSS_MARGIN"),
         Kind(
             "ISOLATEDMARGIN_ISOLATEDMARGIN",
-            "ISOLATED:",
-            "ISOLATED:",
+            ISOLATED,
+            ISOLATED,
             "ROLL_OUT",
             "ISOLATED_MARGIN",
             "ISOLATED_MARGIN",
@@ -110,19 +110,17 @@ class UniversalBook:
     def max_id(self) -> int:
         return max((m.tran_id for rows in self._rows.values() for m in rows), default=0)
 
-    def page(
-        self, api_key: str, type_: str, start_ms: int, end_ms: int, current: int, size: int,
-        from_symbol: str | None = None, to_symbol: str | None = None,
-    ) -> tuple[int, list[Made]]:  # fmt: skip
-        """(total, the page): rows of one type in start..end (inclusive), newest first."""
-        rows = [
+    def rows(
+        self, api_key: str, type_: str, start_ms: int, end_ms: int, from_symbol: str | None = None,
+        to_symbol: str | None = None,
+    ) -> list[Made]:  # fmt: skip
+        """Rows of one type in start..end (inclusive), newest first."""
+        return [
             r for r in reversed(self._rows.get(api_key, []))
             if r.type == type_ and start_ms <= r.timestamp <= end_ms
             and (from_symbol is None or r.from_symbol == from_symbol)
             and (to_symbol is None or r.to_symbol == to_symbol)
         ]  # fmt: skip
-        first = (current - 1) * size
-        return len(rows), rows[first : first + size]
 
     def snapshot(self) -> dict[str, list[Made]]:
         return {k: list(v) for k, v in self._rows.items()}

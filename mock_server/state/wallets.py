@@ -17,7 +17,13 @@ from typing import Any, NamedTuple
 
 ZERO = Decimal(0)
 WALLETS = ("SPOT", "MARGIN", "FUNDING")  # and ISOLATED:<SYMBOL>, one per isolated pair
-_ISOLATED = "ISOLATED:"
+ISOLATED = "ISOLATED:"
+EIGHT = Decimal("0.00000001")  # Binance's amounts have eight decimals
+
+
+def isolated_symbol(wallet: str) -> str:
+    """The pair of an ISOLATED:<SYMBOL> wallet; "" for any other (as Binance's rows write it)."""
+    return wallet.removeprefix(ISOLATED) if wallet.startswith(ISOLATED) else ""
 
 
 def wallet_name(text: Any) -> str:
@@ -26,8 +32,8 @@ def wallet_name(text: Any) -> str:
         upper = text.upper()
         if upper in WALLETS:
             return upper
-        symbol = upper.removeprefix(_ISOLATED)
-        if upper.startswith(_ISOLATED) and symbol.isalnum() and symbol.isascii():
+        symbol = upper.removeprefix(ISOLATED)
+        if upper.startswith(ISOLATED) and symbol.isalnum() and symbol.isascii():
             return upper
     raise ValueError(f"wallet must be one of {', '.join(WALLETS)} or ISOLATED:<SYMBOL>; got {text!r}")
 

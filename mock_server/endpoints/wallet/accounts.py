@@ -7,12 +7,11 @@ agrees with every other and with the universal transfers an app makes.
 from __future__ import annotations
 
 import hashlib
-import json
 from decimal import Decimal
 from typing import Any, NamedTuple
 
 from mock_server.endpoints.declaration import Context, Endpoint, Security, Values
-from mock_server.endpoints.market.common import pair
+from mock_server.endpoints.market.common import dumps, pair
 from mock_server.endpoints.spec import spec_schema
 from mock_server.endpoints.wallet.valuation import dollars, holdings, max_transferable, worth
 from mock_server.market.symbols import split
@@ -20,17 +19,13 @@ from mock_server.rules import errors
 from mock_server.rules.errors import BinanceError
 from mock_server.rules.params import Choice, Text
 from mock_server.state.accounts import MARGIN_PERMISSION
-from mock_server.state.wallets import ZERO, Balance, eight_decimals
+from mock_server.state.wallets import ISOLATED, ZERO, Balance, eight_decimals
 
 # Binance's default spot fees: 0.1% maker and taker (10 in the account's basis points).
 COMMISSION_BPS = 10
 COMMISSION_RATE = "0.00100000"
 # F55: the margin level of an account that owes nothing (no liability to divide by).
 NO_LIABILITY_LEVEL = "999.00000000"
-
-
-def _dumps(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":")).encode()
 
 
 def uid(api_key: str) -> int:
@@ -54,7 +49,7 @@ def spot_answer(values: Values, ctx: Context) -> bytes:
         if not (omit and b.free == ZERO and b.locked == ZERO)
     ]
     changed = [e.time_ms for e in ctx.wallets.entries(ctx.account.api_key) if e.wallet == "SPOT"]
-    return _dumps({
+    return dumps({
         "makerCommission": COMMISSION_BPS, "takerCommission": COMMISSION_BPS, "buyerCommission": 0,
         "sellerCommission": 0,
         "commissionRates": {"maker": COMMISSION_RATE, "taker": COMMISSION_RATE, "buyer": "0.00000000",
@@ -85,7 +80,7 @@ def commission_rules(values: Values, ctx: Context) -> str:
 def commission_answer(symbol: str, ctx: Context) -> bytes:
     """The rates /api/v3/account shows, for one symbol; no tax, no special rate, and paying fees
     in BNB not enabled (F60), so a fill's commission is the standard rate exactly."""
-    return _dumps({
+    return dumps({
         "symbol": symbol,
         "standardCommission": {"maker": COMMISSION_RATE, "taker": COMMISSION_RATE, "buyer": "0.00000000",
                                "seller": "0.00000000"},
@@ -123,7 +118,7 @@ def margin_answer(values: Values, ctx: Context) -> bytes:
          "netAsset": eight_decimals(b.free + b.locked - b.borrowed - b.interest)}
         for a, b in margin.items()
     ]  # fmt: skip
-    return _dumps({
+    return dumps({
         "created": True, "borrowEnabled": True, "marginLevel": level, "collateralMarginLevel": level,
         "totalAssetOfBtc": eight_decimals(t.asset_btc), "totalLiabilityOfBtc": eight_decimals(t.liability_btc),
         "totalNetAssetOfBtc": eight_decimals(t.asset_btc - t.liability_btc),
@@ -142,7 +137,6 @@ MARGIN_ACCOUNT = Endpoint(
 
 # --- GET /sapi/v1/margin/isolated/account ---
 
-ISOLATED_PREFIX = "ISOLATED:"
 ISOLATED_MAX_SYMBOLS = 5  # the docs: at most 5 symbols, comma-separated
 ISOLATED_RATIO = "5.00000000"  # F56: the pair's leverage, as an isolated account shows it
 
@@ -172,12 +166,12 @@ def isolated_answer(wanted: list[str], ctx: Context) -> bytes:
     assert ctx.wallets is not None and ctx.account is not None and ctx.market is not None
     wallets = ctx.wallets.of(ctx.account.api_key)
     btc = dollars(ctx, "BTC")
-    held = sorted(w.removeprefix(ISOLATED_PREFIX) for w in wallets if w.startswith(ISOLATED_PREFIX))
+    held = sorted(w.removeprefix(ISOLATED) for w in wallets if w.startswith(ISOLATED))
     out, assets_btc, liabilities_btc = [], ZERO, ZERO
     for symbol in [s for s in held if not wanted or s in wanted]:
         pair = ctx.market.pair(symbol)
         sides = (pair.base, pair.quote) if pair is not None else split(symbol) or (symbol, "")
-        wallet = wallets[ISOLATED_PREFIX + symbol]
+        wallet = wallets[ISOLATED + symbol]
         base, quote = (wallet.get(a, Balance()) for a in sides)
         owned = sum(
             ((b.free + b.locked) * dollars(ctx, a) for a, b in zip(sides, (base, quote), strict=True)), ZERO
@@ -195,7 +189,7 @@ def isolated_answer(wanted: list[str], ctx: Context) -> bytes:
             "indexPrice": eight_decimals(dollars(ctx, sides[0]) / dollars(ctx, sides[1])),
             "liquidatePrice": "0.00000000", "liquidateRate": "0.00000000", "tradeEnabled": True,
         })  # fmt: skip
-    return _dumps({
+    return dumps({
         "assets": out, "totalAssetOfBtc": eight_decimals(assets_btc),
         "totalLiabilityOfBtc": eight_decimals(liabilities_btc),
         "totalNetAssetOfBtc": eight_decimals(assets_btc - liabilities_btc),
@@ -254,7 +248,7 @@ def funding_answer(values: Values, ctx: Context) -> bytes:
         for a, b in holdings(ctx, "FUNDING").items()
         if (wanted is None or a == wanted) and (b.free or b.locked)
     ]  # fmt: skip
-    return _dumps(rows)
+    return dumps(rows)
 
 
 FUNDING_ASSET = Endpoint(

@@ -8,16 +8,16 @@ wallet; what may be borrowed and what may leave follow the wallet's worth at the
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from typing import Any, NamedTuple
 
 from mock_server.endpoints.declaration import Context, Endpoint, Security, Values
+from mock_server.endpoints.market.common import dumps
 from mock_server.endpoints.spec import spec_schema
+from mock_server.endpoints.wallet.common import WINDOW_PARAMS, Window, page, positive_amount, window
 from mock_server.endpoints.wallet.valuation import inventory, max_borrowable
 from mock_server.rules import errors
 from mock_server.rules.errors import BinanceError
-from mock_server.rules.fidelity import DEFAULT_WINDOW_MS
 from mock_server.rules.params import Choice, Long, Text
 from mock_server.rules.params import Decimal as DecimalParam
 from mock_server.state.accounts import MARGIN_PERMISSION
@@ -26,11 +26,6 @@ from mock_server.state.operations import Operations
 from mock_server.state.wallets import eight_decimals
 
 PATH = "/sapi/v1/margin/borrow-repay"
-EIGHT_PLACES = Decimal("0.00000001")
-
-
-def _dumps(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":")).encode()
 
 
 def _wallet(isolated: bool, symbol: str | None) -> str:
@@ -62,10 +57,7 @@ class Loan(NamedTuple):
 def loan_rules(values: Values, ctx: Context) -> Loan:
     wallet = _wallet(values["isIsolated"] == "TRUE", values["symbol"])
     asset = _known_asset(ctx, values["asset"].upper())
-    amount = Decimal(values["amount"])
-    if amount <= 0 or amount != amount.quantize(EIGHT_PLACES):
-        raise BinanceError(errors.INVALID_PARAMETER, "amount")
-    return Loan(wallet, asset, amount, values["type"] == "BORROW")
+    return Loan(wallet, asset, positive_amount(values["amount"]), values["type"] == "BORROW")
 
 
 def loan_write(loan: Loan, ctx: Context, ops: Operations) -> Loan:
@@ -99,29 +91,6 @@ BORROW_REPAY = Endpoint(
 # --- GET /sapi/v1/margin/borrow-repay and /interestHistory ---
 
 
-class Window(NamedTuple):
-    start: int
-    end: int
-    current: int
-    size: int
-
-
-def _window(values: Values, ctx: Context) -> Window:
-    start, end = values["startTime"], values["endTime"]
-    if end is None:
-        end = ctx.now_ms if start is None else min(start + DEFAULT_WINDOW_MS, ctx.now_ms)
-    if start is None:
-        start = end - DEFAULT_WINDOW_MS
-    if start > end:
-        raise BinanceError(errors.BAD_DATE_RANGE)
-    return Window(start, end, values["current"], values["size"])
-
-
-def _page(rows: list[Any], w: Window) -> list[Any]:
-    first = (w.current - 1) * w.size
-    return rows[first : first + w.size]
-
-
 class LoanQuery(NamedTuple):
     type: str
     asset: str | None
@@ -132,7 +101,7 @@ class LoanQuery(NamedTuple):
 
 def loans_rules(values: Values, ctx: Context) -> LoanQuery:
     asset = values["asset"].upper() if values["asset"] else None
-    return LoanQuery(values["type"], asset, values["isolatedSymbol"], values["txId"], _window(values, ctx))
+    return LoanQuery(values["type"], asset, values["isolatedSymbol"], values["txId"], window(values, ctx))
 
 
 def loans_answer(q: LoanQuery, ctx: Context) -> bytes:
@@ -143,23 +112,20 @@ def loans_answer(q: LoanQuery, ctx: Context) -> bytes:
         and (q.symbol is None or r.isolated_symbol == q.symbol) and (q.tx_id is None or r.tx_id == q.tx_id)
         and (q.tx_id is not None or q.window.start <= r.timestamp <= q.window.end)
     ]  # fmt: skip
-    page = [
+    listed = [
         {"isolatedSymbol": r.isolated_symbol, "amount": eight_decimals(r.amount), "asset": r.asset,
          "interest": eight_decimals(r.interest), "principal": eight_decimals(r.principal), "status": "CONFIRMED",
          "timestamp": r.timestamp, "txId": r.tx_id}
-        for r in _page(rows, q.window)
+        for r in page(rows, q.window)
     ]  # fmt: skip
-    return _dumps({"rows": page, "total": len(rows)})
+    return dumps({"rows": listed, "total": len(rows)})
 
-
-_WINDOW_PARAMS = (Long("startTime"), Long("endTime"), Long("current", default=1, minimum=1),
-                  Long("size", default=10, minimum=1, maximum=100))  # fmt: skip
 
 LOANS = Endpoint(
     "GET", PATH, "Query borrow/repay records in Margin account", loans_answer,
     spec_schema("GET", PATH), security=Security.SIGNED, weight=10, permission=MARGIN_PERMISSION,
     margin_account=True, paced=True,
-    params=(Text("asset"), Text("isolatedSymbol"), Long("txId"), *_WINDOW_PARAMS,
+    params=(Text("asset"), Text("isolatedSymbol"), Long("txId"), *WINDOW_PARAMS,
             Choice("type", ("BORROW", "REPAY"), required=True)),
     rules=loans_rules, tier="world", operation_id="getMarginBorrowRepay",
 )  # fmt: skip
@@ -173,7 +139,7 @@ class InterestQuery(NamedTuple):
 
 def interest_rules(values: Values, ctx: Context) -> InterestQuery:
     asset = values["asset"].upper() if values["asset"] else None
-    return InterestQuery(asset, values["isolatedSymbol"], _window(values, ctx))
+    return InterestQuery(asset, values["isolatedSymbol"], window(values, ctx))
 
 
 def interest_answer(q: InterestQuery, ctx: Context) -> bytes:
@@ -183,20 +149,20 @@ def interest_answer(q: InterestQuery, ctx: Context) -> bytes:
         if (q.asset is None or c.asset == q.asset) and (q.symbol is None or c.isolated_symbol == q.symbol)
         and q.window.start <= c.time_ms <= q.window.end
     ]  # fmt: skip
-    page = [
+    listed = [
         {"txId": c.tx_id, "interestAccuredTime": c.time_ms, "asset": c.asset, "rawAsset": c.asset,
          "principal": eight_decimals(c.principal), "interest": eight_decimals(c.interest),
          "interestRate": f"{daily_rate(c.asset):.8f}", "type": c.type, "isolatedSymbol": c.isolated_symbol}
-        for c in _page(rows, q.window)
+        for c in page(rows, q.window)
     ]  # fmt: skip
-    return _dumps({"rows": page, "total": len(rows)})
+    return dumps({"rows": listed, "total": len(rows)})
 
 
 INTEREST = Endpoint(
     "GET", "/sapi/v1/margin/interestHistory", "Get Interest History", interest_answer,
     spec_schema("GET", "/sapi/v1/margin/interestHistory"), security=Security.SIGNED, weight=1,
     permission=MARGIN_PERMISSION, margin_account=True, paced=True,
-    params=(Text("asset"), Text("isolatedSymbol"), *_WINDOW_PARAMS),
+    params=(Text("asset"), Text("isolatedSymbol"), *WINDOW_PARAMS),
     rules=interest_rules, tier="world", operation_id="getMarginInterestHistory",
 )  # fmt: skip
 

@@ -7,16 +7,17 @@ of one type, newest first, over the last seven days by default and six months at
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from typing import Any, NamedTuple
 
 from mock_server.endpoints.declaration import Context, Endpoint, Security, Values
+from mock_server.endpoints.market.common import dumps
+from mock_server.endpoints.wallet.common import WINDOW_PARAMS, Window, page, positive_amount, window
 from mock_server.endpoints.wallet.valuation import max_transferable
 from mock_server.rules import errors
 from mock_server.rules.errors import BinanceError
-from mock_server.rules.fidelity import DEFAULT_WINDOW_MS, Switch
-from mock_server.rules.params import Choice, Long, Text
+from mock_server.rules.fidelity import Switch
+from mock_server.rules.params import Choice, Text
 from mock_server.rules.params import Decimal as DecimalParam
 from mock_server.state.accounts import UNIVERSAL_TRANSFER_PERMISSION
 from mock_server.state.operations import Operations
@@ -25,7 +26,6 @@ from mock_server.state.universal import HISTORY_MS, KINDS, UNHELD, Kind
 PATH = "/sapi/v1/asset/transfer"
 TYPES = (*KINDS, *UNHELD)
 ENUM_AS_1100 = Switch("bad_enum", "-1100")  # F38, as on the spec tier's enums
-EIGHT_PLACES = Decimal("0.00000001")
 WEIGHT = 900  # the docs' Weight(UID); the OpenAPI description says 1 (IP): the docs win
 
 
@@ -46,9 +46,7 @@ def transfer_rules(values: Values, ctx: Context) -> Transfer:
     for needed, sent in ((kind.from_isolated, "fromSymbol"), (kind.to_isolated, "toSymbol")):
         if needed and values[sent] is None:
             raise BinanceError(errors.MANDATORY_PARAM, sent)
-    amount = Decimal(values["amount"])
-    if amount <= 0 or amount != amount.quantize(EIGHT_PLACES):
-        raise BinanceError(errors.INVALID_PARAMETER, "amount")
+    amount = positive_amount(values["amount"])
     asset = values["asset"].upper()
     from_symbol = values["fromSymbol"] if kind.from_isolated else None
     to_symbol = values["toSymbol"] if kind.to_isolated else None
@@ -89,33 +87,23 @@ TRANSFER = Endpoint(
 
 class Query(NamedTuple):
     type: str
-    start: int
-    end: int
-    current: int
-    size: int
+    window: Window
     from_symbol: str | None
     to_symbol: str | None
 
 
 def history_rules(values: Values, ctx: Context) -> Query:
-    start, end = values["startTime"], values["endTime"]
-    if end is None:
-        end = ctx.now_ms if start is None else min(start + DEFAULT_WINDOW_MS, ctx.now_ms)
-    if start is None:
-        start = end - DEFAULT_WINDOW_MS
-    if start > end:
-        raise BinanceError(errors.BAD_DATE_RANGE)
-    start = max(start, ctx.now_ms - HISTORY_MS)  # the last six months only
-    return Query(values["type"], start, end, values["current"], values["size"], values["fromSymbol"],
-                 values["toSymbol"])  # fmt: skip
+    w = window(values, ctx)
+    w = w._replace(start=max(w.start, ctx.now_ms - HISTORY_MS))  # the last six months only
+    return Query(values["type"], w, values["fromSymbol"], values["toSymbol"])
 
 
 def history_answer(q: Query, ctx: Context) -> bytes:
     assert ctx.universal is not None and ctx.account is not None
-    total, rows = ctx.universal.page(
-        ctx.account.api_key, q.type, q.start, q.end, q.current, q.size, q.from_symbol, q.to_symbol
+    rows = ctx.universal.rows(
+        ctx.account.api_key, q.type, q.window.start, q.window.end, q.from_symbol, q.to_symbol
     )
-    return json.dumps({"total": total, "rows": [r.to_json() for r in rows]}, separators=(",", ":")).encode()
+    return dumps({"total": len(rows), "rows": [r.to_json() for r in page(rows, q.window)]})
 
 
 def history_schema(profile: Any) -> dict[str, Any]:
@@ -138,9 +126,8 @@ def history_schema(profile: Any) -> dict[str, Any]:
 HISTORY = Endpoint(
     "GET", PATH, "Query User Universal Transfer History", history_answer, history_schema,
     security=Security.SIGNED, weight=1, weight_kind="IP", permission=None,
-    params=(Choice("type", TYPES, required=True, invalid=ENUM_AS_1100), Long("startTime"), Long("endTime"),
-            Long("current", default=1, minimum=1), Long("size", default=10, minimum=1, maximum=100),
-            Text("fromSymbol"), Text("toSymbol")),
+    params=(Choice("type", TYPES, required=True, invalid=ENUM_AS_1100), *WINDOW_PARAMS, Text("fromSymbol"),
+            Text("toSymbol")),
     rules=history_rules, tier="world", operation_id="getAssetTransfer",
 )  # fmt: skip
 

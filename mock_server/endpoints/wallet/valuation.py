@@ -7,8 +7,8 @@ from decimal import ROUND_DOWN, Decimal
 from typing import NamedTuple
 
 from mock_server.endpoints.declaration import Context
-from mock_server.state.loans import CROSS_LEVERAGE, EIGHT, INVENTORY_USD, ISOLATED_LEVERAGE
-from mock_server.state.wallets import ZERO, Balance
+from mock_server.state.loans import CROSS_LEVERAGE, INVENTORY_USD, ISOLATED_LEVERAGE
+from mock_server.state.wallets import EIGHT, ZERO, Balance, isolated_symbol
 
 TRANSFER_OUT_LEVEL = Decimal(2)  # F59: out of a wallet that owes, its margin level must stay at least this
 
@@ -51,7 +51,7 @@ def max_borrowable(ctx: Context, wallet: str, asset: str) -> Decimal:
     """What the wallet may still borrow of `asset`: debts up to (leverage - 1) times its net
     worth (cross margin 3x, an isolated pair 5x), and no more than the mock has left to lend."""
     w = worth(ctx, wallet)
-    leverage = ISOLATED_LEVERAGE if wallet.startswith("ISOLATED:") else CROSS_LEVERAGE
+    leverage = ISOLATED_LEVERAGE if isolated_symbol(wallet) else CROSS_LEVERAGE
     room = (w.assets - w.liabilities) * (leverage - 1) - w.liabilities
     own = max(ZERO, room / dollars(ctx, asset))
     return min(own, inventory(ctx, asset)).quantize(EIGHT, rounding=ROUND_DOWN)
