@@ -296,6 +296,51 @@ def domain_cost() -> dict:
     return out
 
 
+def orders() -> dict:
+    """Orders placed and filled per second in the exchange alone (one core, docs/orders.md):
+    MARKET orders, each filled at once through the book; and resting LIMIT orders, placed, then
+    all filled by one steer of the price through them."""
+    from mock_server.exchange import Exchange, Settings
+    from mock_server.exchange.wire import Call
+    from mock_server.state.clock import Clock
+
+    def call(ex: Exchange, params: dict) -> Call:
+        body = signed(params)
+        return Call("POST", "/api/v3/order", b"", body.encode(), DEMO_API_KEY)
+
+    clock = Clock()
+    clock.freeze(ANCHOR)
+    out: dict = {}
+    ex = Exchange(Settings(anchor_ms=ANCHOR, rows=0, api_weight_limit=10**12), clock=clock)
+    ex.weights.orders_10s.limit = ex.weights.orders_1d.limit = 10**12
+    ex.set_balance("SPOT", "USDT", "100000000")
+    ex.set_balance("SPOT", "BTC", "1000")
+    n = 2000
+    calls = [call(ex, {"symbol": "BTCUSDT", "side": side, "type": "MARKET", "quantity": "0.001"})
+             for side in ("BUY", "SELL")]  # fmt: skip
+    t = time.perf_counter()
+    for i in range(n):
+        assert ex.handle(calls[i % 2]).status == 200
+    out["market_per_s"] = n / (time.perf_counter() - t)
+    last = ex.world.market.price(ex.world.market.pair("BTCUSDT"), ANCHOR) / 100
+    resting = [call(ex, {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
+                         "quantity": "0.001", "price": f"{last * 0.9 + i % 100 / 100:.2f}"})
+               for i in range(n)]  # fmt: skip
+    ex2 = Exchange(Settings(anchor_ms=ANCHOR, rows=0, api_weight_limit=10**12), clock=clock)
+    ex2.weights.orders_10s.limit = ex2.weights.orders_1d.limit = 10**12
+    ex2.set_balance("SPOT", "USDT", "100000000")
+    k = 200  # MAX_NUM_ORDERS: what one symbol holds open
+    t = time.perf_counter()
+    for c in resting[:k]:
+        assert ex2.handle(c).status == 200
+    out["rest_per_s"] = k / (time.perf_counter() - t)
+    t = time.perf_counter()
+    ex2.set_price("BTCUSDT", f"{last * 0.85:.2f}")
+    out["fill_per_s"] = k / (time.perf_counter() - t)
+    assert not ex2.orders(open_only=True)
+    return out
+
+
 def market(tmp: Path) -> dict:
     """The market's klines (docs/market.md): a 1,000-row page of 1m and of 1d klines in the
     exchange alone (one core), the last hour's against a year back's, cold and remembered; and a
@@ -395,6 +440,7 @@ def report(
     peer: dict,
     took: float,
     mkt: dict,
+    ords: dict,
 ) -> str:
     start, start_exact = starts
 
@@ -515,7 +561,21 @@ def report(
         f"the days are remembered); 1,000 days ending a year back, first time: {mkt['1d_year_cold']:.2f} s.",
         f"A server's memory before and after serving a whole year of 1m klines ({mkt['year_pages']} "
         f"pages of 1,000 in {mkt['year_s']:.1f} s): **{mkt['rss_before']:.0f} MB -> "
-        f"{mkt['rss_after']:.0f} MB** (the market keeps no minute; it remembers whole days only).",
+        f"{mkt['rss_after']:.0f} MB** (the market remembers whole days, and the trades of the "
+        "2,048 minutes read last).",
+        "",
+        "## Orders",
+        "",
+        "In the exchange alone (`Exchange.handle` in a loop, one core), signed `POST /api/v3/order` "
+        "calls of the demo account on BTCUSDT (docs/orders.md):",
+        "",
+        "| what | per second |",
+        "|---|---|",
+        f"| MARKET orders of 0.001 BTC, buys and sells in turn, each filled at once through the book | "
+        f"**{ords['market_per_s']:,.0f}** |",
+        f"| LIMIT orders placed to rest (200, a symbol's MAX_NUM_ORDERS) | **{ords['rest_per_s']:,.0f}** |",
+        f"| those 200 filled by one steer of the price through them (`set_price`) | "
+        f"**{ords['fill_per_s']:,.0f}** fills |",
         "",
         "## Where the time goes",
         "",
@@ -567,12 +627,14 @@ def main() -> int:
         dom = domain_cost()
         print("market ...", flush=True)
         mkt = market(tmp)
+        print("orders ...", flush=True)
+        ords = orders()
         print("prism ...", flush=True)
         try:
             peer = prism(tmp)
         except Exception as exc:  # a peer that fails to start must not lose our figures
             peer = {"skipped": f"prism failed: {exc}"}
-    text = report(t, s, build, (start, start_exact), dom, peer, time.monotonic() - started, mkt)
+    text = report(t, s, build, (start, start_exact), dom, peer, time.monotonic() - started, mkt, ords)
     # Earlier runs compared with this one (a change's before and after) are kept by hand in
     # bench/history.md, each with its commit and command; a run never rewrites them.
     history = ROOT / "bench" / "history.md"

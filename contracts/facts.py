@@ -24,7 +24,7 @@ from mock_server.rules.fidelity import (
 
 # Binance's documented example pair (docs/fidelity.md, "The demo account"): public, so a
 # safe default for a contract run against the mock.
-from mock_server.state.accounts import DEMO_API_KEY, DEMO_SECRET
+from mock_server.state.accounts import DEMO_API_KEY, DEMO_SECRET, mask_key
 
 __all__ = [
     "DAY_MS",
@@ -41,6 +41,7 @@ __all__ = [
     "ErrorSpec",
     "Profile",
     "errors",
+    "mask_key",
 ]
 
 # The page's response example and docs/fidelity.md §5.2 (written from the page, not from the mock's ledger).
@@ -74,4 +75,5 @@ DECISION_REF = {
     "market_combination": "F43",
     "market_limit_over_max": "F44",
     "market_bad_window": "F45",
+    "resting_fill": "F61",
 }

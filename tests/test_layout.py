@@ -197,6 +197,7 @@ LAYERS = [
     "rules",
     "state",
     "market",
+    "trading",
     "endpoints",
     "injection",
     "replay",

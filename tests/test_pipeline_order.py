@@ -61,25 +61,33 @@ class Target:
     on_miss: str = "error"
     unbreakable: frozenset[str] = field(default_factory=frozenset)  # steps with no way to fail
     method: str = "GET"
+    bad_write: dict[str, Any] = field(default_factory=lambda: {"amount": "1000"})  # more than the balance
 
 
 CODES = {"route": -1099, "weight": -1003, "key": -2015, "mandatory": -1102, "recv_window": -1131,
          "timestamp": -1021, "signature": -1022, "parameter": -1130, "fault": -3044, "pacing": -21003,
-         "account": -3003, "answer": -1099, "write": -2010}  # fmt: skip
+         "account": -3003, "orders": -1015, "answer": -1099, "write": -2010}  # fmt: skip
 MARGIN_CASE = {"path": MARGIN, "params": {"asset": "BNB"}, "bad_param": {"size": 1000},
                "bad_rule": {"startTime": NOW - 40 * 86_400_000, "endTime": NOW},
                "codes": {**CODES, "rules": -1127}}  # fmt: skip
 TARGETS = [
-    Target("margin", **MARGIN_CASE, unbreakable=frozenset({"answer", "write"})),
-    Target("margin+cassette(on-miss error)", **MARGIN_CASE, cassette=True, unbreakable=frozenset({"write"})),
+    Target("margin", **MARGIN_CASE, unbreakable=frozenset({"orders", "answer", "write"})),
+    Target("margin+cassette(on-miss error)", **MARGIN_CASE, cassette=True,
+           unbreakable=frozenset({"orders", "write"})),
     Target("margin+cassette(on-miss ledger)", **MARGIN_CASE, cassette=True, on_miss="ledger",
-           unbreakable=frozenset({"answer", "write"})),
+           unbreakable=frozenset({"orders", "answer", "write"})),
     Target("declared", COUNT.path, {"asset": "BTC"}, {"asset": "BTC", "limit": 501}, {"asset": "DOGE"},
-           {**CODES, "rules": -3027}, unbreakable=frozenset({"answer", "write"})),
+           {**CODES, "rules": -3027}, unbreakable=frozenset({"orders", "answer", "write"})),
     # test_world.py's: no rules, pacing or margin account of its own; its write step can refuse.
     Target("writer", PAY_TWICE.path, {"asset": "USDT", "amount": "1"}, {"asset": "USDT", "amount": "x"}, {},
            CODES | {"parameter": -1100}, method="POST",
-           unbreakable=frozenset({"rules", "pacing", "account", "answer"})),
+           unbreakable=frozenset({"rules", "pacing", "account", "orders", "answer"})),
+    # A new spot order: counted in the order-count windows; its write step refuses what the
+    # balance cannot pay.
+    Target("order", "/api/v3/order", {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.0001"},
+           {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "x"}, {"side": "HOLD"},
+           CODES | {"parameter": -1100, "rules": -1117}, method="POST",
+           unbreakable=frozenset({"pacing", "account", "answer"}), bad_write={"quantity": "0.01"}),
 ]  # fmt: skip
 
 
@@ -113,8 +121,9 @@ def _prime_pacing(req: Request, ex: Exchange, target: Target) -> None:
 
 
 BREAKERS: dict[str, Breaker] = {
-    "route": lambda req, ex, t: setattr(req, "method", "GET" if t.method == "POST" else "POST"),
-    "weight": lambda req, ex, t: setattr(ex.weights.sapi_ip, "limit", 0) or setattr(ex.weights.sapi_uid, "limit", 0),
+    "route": lambda req, ex, t: setattr(req, "method", "PATCH"),  # no endpoint has it
+    "weight": lambda req, ex, t: [setattr(c, "limit", 0) for c in (ex.weights.api_ip, ex.weights.sapi_ip,
+                                                                   ex.weights.sapi_uid)] and None,
     "key": lambda req, ex, t: setattr(req, "api_key", "UnknownKey42"),
     "mandatory": lambda req, ex, t: setattr(req, "signature", None),
     "recv_window": lambda req, ex, t: req.params.update(recvWindow=60_001),
@@ -125,12 +134,13 @@ BREAKERS: dict[str, Breaker] = {
     "fault": lambda req, ex, t: ex.add_fault({"code": -3044, "times": None}) and None,
     "pacing": _prime_pacing,
     "account": lambda req, ex, t: setattr(req, "api_key", NO_MARGIN_KEY),
+    "orders": lambda req, ex, t: setattr(ex.weights.orders_10s, "limit", 0),
     "answer": lambda req, ex, t: req.params.update(asset="ETH"),  # not on file: a cassette miss
-    "write": lambda req, ex, t: req.params.update(amount="1000"),  # more than the balance
+    "write": lambda req, ex, t: req.params.update(t.bad_write),
 }  # fmt: skip
 # Request-level breakers first, then pacing's priming call (made with the final key), then the
 # breakers of the mock's state, which would otherwise stop the priming call.
-_STATE_BREAKERS = ("weight", "fault")
+_STATE_BREAKERS = ("weight", "fault", "orders")
 
 
 def _answer(target: Target, tmp_path: Path, broken: list[str]) -> tuple[str, int | None]:

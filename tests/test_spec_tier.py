@@ -124,19 +124,18 @@ def _find(method: str, path: str) -> Endpoint:
 
 def test_parameters_follow_binances_rules(served: tuple[Exchange, Signer]) -> None:
     _, signer = served
-    all_orders = _find("GET", "/sapi/v1/margin/allOrders")  # symbol mandatory, isIsolated an enum
-    missing = _call(signer, all_orders, {})
+    orders = _find("GET", "/sapi/v1/algo/spot/historicalOrders")  # symbol and side mandatory, side an enum
+    missing = _call(signer, orders, {})
     assert missing.json() == {
         "code": -1102,
         "msg": "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.",
     }
-    enum = _call(signer, all_orders, {"symbol": "BTCUSDT", "isIsolated": "MAYBE"})
-    assert enum.json() == {"code": -1130, "msg": "Data sent for parameter 'isIsolated' is not valid."}
-    long = _call(signer, all_orders, {"symbol": "BTCUSDT", "orderId": "12x"})
-    assert long.json()["code"] == -1100 and "'orderId'" in long.json()["msg"]
-    assert (
-        _call(signer, all_orders, {"symbol": "BTCUSDT", "colour": "red"}).status_code == 200
-    )  # unknown: ignored
+    enum = _call(signer, orders, {"symbol": "BTCUSDT", "side": "MAYBE"})
+    assert enum.json() == {"code": -1130, "msg": "Data sent for parameter 'side' is not valid."}
+    long = _call(signer, orders, {"symbol": "BTCUSDT", "side": "BUY", "startTime": "12x"})
+    assert long.json()["code"] == -1100 and "'startTime'" in long.json()["msg"]
+    unknown = _call(signer, orders, {"symbol": "BTCUSDT", "side": "BUY", "colour": "red"})
+    assert unknown.status_code == 200  # unknown: ignored
 
 
 def test_weights_come_from_the_description_in_binances_headers(served: tuple[Exchange, Signer]) -> None:

@@ -7,6 +7,7 @@ from binance_mock.contracts.checks import (
     headers,
     listing,
     market,
+    orders,
     params,
     security,
     timing,
@@ -16,7 +17,7 @@ from binance_mock.contracts.checks import (
 from binance_mock.contracts.registry import CHECKS, Check
 
 # The report's order: by area in this order, then as written in each module.
-MODULES = (security, timing, params, window, listing, headers, market, wallet, faults)
+MODULES = (security, timing, params, window, listing, headers, market, wallet, orders, faults)
 _RANK = {m.__name__: n for n, m in enumerate(MODULES)}
 
 

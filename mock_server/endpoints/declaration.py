@@ -24,6 +24,7 @@ from mock_server.state.accounts import Account
 from mock_server.state.ledger import Ledger
 from mock_server.state.loans import LoanBook
 from mock_server.state.operations import Operations
+from mock_server.state.orders import OrderBook
 from mock_server.state.universal import UniversalBook
 from mock_server.state.wallets import Wallets
 from mock_server.state.weights import Weights
@@ -52,6 +53,7 @@ class Context(NamedTuple):  # immutable, and cheaper to build than a frozen data
     weights: Weights | None = None  # the weight counters, read for their limits
     universal: UniversalBook | None = None  # universal transfers, every account's
     loans: LoanBook | None = None  # margin loans and interest, every account's
+    orders: OrderBook | None = None  # orders and fills, every account's
 
 
 Values = dict[str, Any]  # the declared parameters' values, None where absent without a default
@@ -101,6 +103,7 @@ class Endpoint:
     paging: Paging | None = None  # a history: the margin transfers (one endpoint declares it)
     margin_account: bool = False  # F21: a key without a margin account gets -3003
     paced: bool = False  # F23: under pacing, calls of one account too close get -21003
+    places_order: bool = False  # counts in the account's order-count limits (-1015) and headers
     # exact: emulated to the byte; world: Binance's rules and shapes, answered from the seeded
     # world (the market, the accounts); spec: Binance's rules and a schema-valid body.
     tier: Literal["exact", "world", "spec"] = "exact"

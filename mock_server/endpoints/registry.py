@@ -22,6 +22,7 @@ from mock_server.endpoints.market import (
     trading_day,
     ui_klines,
 )
+from mock_server.endpoints.orders import margin, spot
 from mock_server.endpoints.wallet import accounts, borrow, universal_transfer
 from mock_server.rules import errors
 from mock_server.rules.errors import BinanceError
@@ -50,6 +51,9 @@ DEFAULT_ENDPOINTS: tuple[Endpoint, ...] = (
     *universal_transfer.ENDPOINTS,
     *accounts.ENDPOINTS,
     *borrow.ENDPOINTS,
+    # Orders (world tier): mock_server/trading/ matches them against the market.
+    *spot.ENDPOINTS,
+    *margin.ENDPOINTS,
 )
 
 

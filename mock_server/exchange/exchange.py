@@ -28,6 +28,7 @@ from mock_server.market.symbols import Pair, listing
 from mock_server.market.symbols import asset as asset_of
 from mock_server.market.text import decimal
 from mock_server.replay.proxy import Upstreamed
+from mock_server.rules.fidelity import Switch
 from mock_server.state.accounts import Account, KeyStore, demo_account, load_keys, mask_key, not_an_account
 from mock_server.state.clock import MAX_MS, Clock, ClockState, parse_clock_setting
 from mock_server.state.data import Holdings, generate_chunks, open_fixture, parse_rows
@@ -35,12 +36,16 @@ from mock_server.state.journal import Entry
 from mock_server.state.ledger import Summary, Transfer
 from mock_server.state.opening import Opening
 from mock_server.state.operations import Operations
+from mock_server.state.orders import Fill, Order
 from mock_server.state.wallets import EIGHT, Balance, amount, wallet_name
 from mock_server.state.weights import Weights
 
 SNAPSHOT_MAX_ROWS = 200_000  # a copy of the start ledger is kept for fast resets up to this size
 SPOT_USDT = 10_000  # F51: what an account keeps in SPOT besides what its history moved
 SPOT_DOLLARS = 2_000  # ...and this many dollars' worth of each asset of its history
+
+
+FILL_THROUGH = Switch("resting_fill", "through")  # F61
 
 
 class Exchange:
@@ -62,6 +67,7 @@ class Exchange:
             clock, s.journal_size, limits, s.seed, self.registry.paths(), s.min_interval_ms,
             Market(s.seed, self.anchor_ms),
         )  # fmt: skip
+        self.world.fill_through = FILL_THROUGH.on(self.profile)
         self.recording = s.recording
         if self.recording is not None and s.cassette is None:
             raise ValueError("recording needs the cassette to record into (Recording.open)")
@@ -257,8 +263,26 @@ class Exchange:
         interest of every hour the clock has passed charged."""
         key = self.account_key(api_key)
         with self.world.lock:
+            self.world.settle()
             self.world.operations(key).accrue()
             return self.world.wallets.of(key)
+
+    def orders(
+        self, api_key: str | None = None, symbol: str | None = None, open_only: bool = False
+    ) -> list[Order]:
+        """An account's orders, oldest first, as the market has matched them by now."""
+        key = self.account_key(api_key)
+        with self.world.lock:
+            self.world.settle()
+            found = self.world.orders.of(key).values()
+            return [o for o in found if symbol in (None, o.symbol) and (o.is_open or not open_only)]
+
+    def account_trades(self, api_key: str | None = None, symbol: str | None = None) -> list[Fill]:
+        """An account's fills, oldest first."""
+        key = self.account_key(api_key)
+        with self.world.lock:
+            self.world.settle()
+            return [f for f in self.world.orders.fills.get(key, []) if symbol in (None, f.symbol)]
 
     def set_balance(self, wallet: Any, asset: Any, free: Any, api_key: str | None = None) -> Balance:
         """Set one free balance; ValueError naming a bad wallet, asset or amount."""
@@ -323,7 +347,10 @@ class Exchange:
         if plan is not None and not isinstance(plan, Plan):
             plan = parse_plan(plan)
         with self.world.lock:
-            self.world.market.steer(pair, self.now_ms(), plan)
+            now = self.now_ms()
+            self.world.settle(now)  # orders the market reached before the steer fill at its prices
+            self.world.market.steer(pair, now, plan)
+            self.world.settle(now, pair.symbol, at_price=True)  # a move of the market: orders it crosses fill
             return self.price_entry(pair.symbol)
 
     def set_price(self, symbol: Any, price: Any) -> dict[str, Any]:

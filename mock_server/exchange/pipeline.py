@@ -10,6 +10,7 @@ later: a bad signature is -1022 even with a fault armed or a recording on file.
 from __future__ import annotations
 
 import contextlib
+import time
 
 from mock_server.endpoints.declaration import SAPI_JSON, Context, Endpoint, Security
 from mock_server.endpoints.registry import Registry
@@ -40,6 +41,7 @@ STEPS = (
     "fault",  # an injected rule: its error, latency or a broken connection
     "pacing",  # calls of one account too close: -21003
     "account",  # the account the endpoint needs: -3003
+    "orders",  # the account's new orders per 10 s and per day: -1015 (429)
     "answer",  # a cassette's recording (or its miss): a recorded answer changes nothing
     "write",  # the endpoint's write step (a balance too low: -2010), then its own answer
 )
@@ -90,7 +92,7 @@ class Pipeline:
             step = "rules"
             ctx = Context(
                 now, self.profile, self.ledger, account, self.wallets, self.market, self.weights, self.universal,
-                self.loans,
+                self.loans, self.world.orders,
             )  # fmt: skip
             request = endpoint.rules(values, ctx)
             step = "fault"
@@ -109,6 +111,9 @@ class Pipeline:
             step = "account"
             if endpoint.margin_account and account is not None and not account.margin_account:
                 raise BinanceError(errors.NO_MARGIN_ACCOUNT)  # F21
+            step = "orders"
+            if endpoint.places_order and account is not None:
+                self._count_order(account.api_key, headers)
             step = "answer"
             if self.cassette is not None and self.cassette.records(call.method, call.path):
                 pairs = [(p.name, p.value) for p in params.items]
@@ -122,13 +127,16 @@ class Pipeline:
                         200, endpoint.answer(request, ctx), headers, content_type, delay_ms, tier=tier
                     )
                 with self.world.lock:  # a steer, or another answer filling the market's caches
-                    if endpoint.margin_account and account is not None:  # the hours of interest passed
+                    if account is not None:  # resting orders the market reached since; interest
+                        self.world.settle(now)
+                    if endpoint.margin_account and account is not None:
                         self.world.operations(account.api_key, now).accrue()
                     body = endpoint.answer(request, ctx)
                 return Reply(200, body, headers, content_type, delay_ms, tier=tier)
             step = "write"
             ops = self.world.operations(account.api_key, now)
             with self.world.lock:  # the write and the answer see one world: no write between them
+                self.world.settle(now)
                 try:
                     request = endpoint.write(request, ctx, ops)
                 except BinanceError:
@@ -177,6 +185,22 @@ class Pipeline:
         if spend.over:
             headers["Retry-After"] = str(spend.retry_after_s)
             raise BinanceError(errors.TOO_MUCH_WEIGHT, spend.limit, "1 MINUTE")
+
+    def _count_order(self, api_key: str, headers: dict[str, str]) -> None:
+        """A new order counts in the account's windows, which follow the wall clock (they meter
+        real traffic); the answer reports both counts."""
+        wall = time.time_ns() // 1_000_000
+        over = None
+        for counter, suffix, per in ((self.weights.orders_10s, "10S", "10 SECOND"),
+                                     (self.weights.orders_1d, "1D", "1 DAY")):  # fmt: skip
+            spend = counter.spend(api_key, 1, wall)
+            headers[f"X-MBX-ORDER-COUNT-{suffix}"] = str(spend.used)
+            if spend.over and over is None:
+                over = spend, per
+        if over is not None:
+            spend, per = over
+            headers["Retry-After"] = str(spend.retry_after_s)
+            raise BinanceError(errors.TOO_MANY_ORDERS, spend.limit, per)
 
     def _fault_reply(
         self, outcome: Outcome, content_type: str, headers: dict[str, str], tier: str | None

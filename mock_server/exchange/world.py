@@ -20,10 +20,12 @@ from mock_server.state.journal import Journal
 from mock_server.state.ledger import Ledger
 from mock_server.state.loans import LoanBook
 from mock_server.state.operations import Operations
+from mock_server.state.orders import OrderBook
 from mock_server.state.pacing import Pacer
 from mock_server.state.universal import UniversalBook
 from mock_server.state.wallets import Wallets
 from mock_server.state.weights import WeightCounter, Weights
+from mock_server.trading import engine
 
 
 class Snapshot(NamedTuple):
@@ -37,6 +39,7 @@ class Snapshot(NamedTuple):
     steering: Any
     universal: Any
     loans: Any
+    orders: Any
 
 
 class World:
@@ -52,16 +55,30 @@ class World:
         self.wallets = Wallets(lock)
         self.universal = UniversalBook()  # universal transfers (GET /sapi/v1/asset/transfer)
         self.loans = LoanBook()  # margin loans and their interest
+        self.orders = OrderBook()  # orders, their fills, and the house's side of them
         self.faults = FaultBook(seed=seed, paths=paths, lock=lock)
         self.pacer = Pacer(min_interval_ms, lock)
         self.weights = Weights(*(WeightCounter(limit, lock) for limit in weight_limits))
         self.journal = Journal(journal_size, lock)
         self.market = market  # a function of (seed, anchor, time) and of its steering records
+        self.fill_through = False  # F61's alternative: resting orders fill beyond their price only
 
     def operations(self, api_key: str, now_ms: int | None = None) -> Operations:
         """The writer for one account at one moment (now, by the mock's clock, by default)."""
         when = self.clock.now_ms() if now_ms is None else now_ms
-        return Operations(self.lock, self.ledger, self.wallets, api_key, when, self.universal, self.loans)
+        return Operations(self.lock, self.ledger, self.wallets, api_key, when, self.universal, self.loans,
+                          self.orders)  # fmt: skip
+
+    def settle(self, now_ms: int | None = None, symbol: str | None = None, at_price: bool = False) -> int:
+        """Match the open orders against the market up to now (mock_server/trading/engine.py):
+        run before anything reads an account, so resting orders are filled when anyone looks."""
+        with self.lock:
+            if not self.orders.open_count:
+                return 0
+            now = self.clock.now_ms() if now_ms is None else now_ms
+            return engine.settle(
+                self.market, self.orders, self.operations, now, symbol, at_price, self.fill_through
+            )
 
     def snapshot(self, ledger: bool = True) -> Snapshot:
         with self.lock:
@@ -69,6 +86,7 @@ class World:
                 self.ledger.snapshot() if ledger else None, self.wallets.snapshot(), self.faults.snapshot(),
                 self.clock.snapshot(), self.pacer.snapshot(), self.weights.snapshot(), self.journal.snapshot(),
                 self.market.steering.snapshot(), self.universal.snapshot(), self.loans.snapshot(),
+                self.orders.snapshot(),
             )  # fmt: skip
 
     def restore(self, snapshot: Snapshot) -> None:
@@ -85,3 +103,4 @@ class World:
             self.market.steering.restore(snapshot.steering)
             self.universal.restore(snapshot.universal)
             self.loans.restore(snapshot.loans)
+            self.orders.restore(snapshot.orders)

@@ -212,6 +212,20 @@ class MockBinance:
         wallets = self.exchange.balances(api_key)
         return {w: {a: b.to_dict() for a, b in assets.items()} for w, assets in wallets.items()}
 
+    def orders(
+        self, symbol: str | None = None, open_only: bool = False, api_key: str | None = None
+    ) -> list[dict[str, Any]]:
+        """An account's orders (every one, or the open ones), oldest first, as
+        `GET /api/v3/order` shows them plus the `wallet` each trades from (SPOT, MARGIN,
+        ISOLATED:<SYMBOL>); resting orders the market has reached by now are filled first."""
+        return [
+            {"wallet": o.wallet, **o.query_json()} for o in self.exchange.orders(api_key, symbol, open_only)
+        ]
+
+    def trades(self, symbol: str | None = None, api_key: str | None = None) -> list[dict[str, Any]]:
+        """An account's fills, oldest first, as `GET /api/v3/myTrades` shows them plus `wallet`."""
+        return [{"wallet": f.wallet, **f.trade_json()} for f in self.exchange.account_trades(api_key, symbol)]
+
     # --- the market ---
 
     def set_price(self, symbol: str, price: str | int | float) -> dict[str, Any]:

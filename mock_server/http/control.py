@@ -24,6 +24,7 @@ from mock_server.rules import errors
 from mock_server.rules.fidelity import DAY_MS
 from mock_server.state.accounts import mask_key
 from mock_server.state.journal import Entry
+from mock_server.state.orders import Fill, Order
 from mock_server.state.weights import MINUTE_MS
 from mock_server.version import __version__
 
@@ -275,6 +276,18 @@ def control_routes(ex: Exchange, admin_token: str | None) -> list[Route]:
     async def get_account(request: Request) -> Response:
         return JSONResponse(account_view(ex, account_of(request)))
 
+    async def get_orders(request: Request) -> Response:
+        symbol = request.query_params.get("symbol")
+        open_only = request.query_params.get("open", "false")
+        if open_only not in ("true", "false"):
+            raise ControlError(400, f"open must be true or false; got {open_only!r}")
+        orders = ex.orders(account_of(request), symbol, open_only == "true")
+        return JSONResponse({"orders": [order_view(o) for o in orders]})
+
+    async def get_trades(request: Request) -> Response:
+        trades = ex.account_trades(account_of(request), request.query_params.get("symbol"))
+        return JSONResponse({"trades": [trade_view(f) for f in trades]})
+
     async def put_balance(request: Request) -> Response:
         api_key = account_of(request)
         data = await _json(request)
@@ -347,6 +360,8 @@ def control_routes(ex: Exchange, admin_token: str | None) -> list[Route]:
         ("/_mock/accounts", "GET", list_accounts, False),
         ("/_mock/accounts/{api_key}", "GET", get_account, False),
         ("/_mock/accounts/{api_key}/balances", "PUT", put_balance, False),
+        ("/_mock/accounts/{api_key}/orders", "GET", get_orders, False),
+        ("/_mock/accounts/{api_key}/trades", "GET", get_trades, False),
         ("/_mock/market", "GET", list_market, False),
         ("/_mock/market/{symbol}", "GET", get_market, False),
         ("/_mock/market/{symbol}", "PUT", put_market, False),
@@ -398,13 +413,28 @@ def _split(usage: list[tuple[str, int]]) -> list[tuple[tuple[str, str], int]]:
     return [((who, path), n) for (who, _, path), n in ((b.rpartition(" "), n) for b, n in usage)]
 
 
+RECENT_TRADES = 100
+
+
 def account_view(ex: Exchange, api_key: str) -> dict[str, Any]:
-    """An account's wallets as `GET /_mock/accounts/{apiKey}` shows them (the key masked)."""
+    """An account's wallets, open orders and newest trades as `GET /_mock/accounts/{apiKey}`
+    shows them (the key masked)."""
     wallets = ex.balances(api_key)
     return {
         "apiKey": mask_key(api_key),
         "wallets": {w: {a: b.to_dict() for a, b in assets.items()} for w, assets in wallets.items()},
+        "openOrders": [order_view(o) for o in ex.orders(api_key, open_only=True)],
+        "trades": [trade_view(f) for f in ex.account_trades(api_key)[-RECENT_TRADES:]],
     }
+
+
+def order_view(o: Order) -> dict[str, Any]:
+    """An order as GET /api/v3/order shows it, with the wallet it trades from."""
+    return {"wallet": o.wallet, **o.query_json()}
+
+
+def trade_view(f: Fill) -> dict[str, Any]:
+    return {"wallet": f.wallet, **f.trade_json()}
 
 
 def data_summary(ex: Exchange) -> dict[str, Any]:

@@ -32,6 +32,7 @@ DAY_MINUTES = 1_440
 DAYS_KEPT = 40_000  # about 10 MB: ten years of days for eleven pairs
 DAYS_A_BATCH = 32  # 46,080 minutes: a few MB of arrays at a time
 STEERED_KEPT = 4_096  # the trades of minutes a steer marks
+MINUTES_KEPT = 2_048  # the trades of recent minutes: an order, a ticker, avgPrice read the same ones
 
 
 class Candles(NamedTuple):
@@ -90,6 +91,9 @@ class Market:
         self.steering = Steering()
         # The trades of minutes a steer marks, by (symbol, minute, serial of the steer in force).
         self._steered: OrderedDict[tuple[str, int, int], list[Trade]] = OrderedDict()
+        # Every minute's trades, by (symbol, minute, serial of the last steer that shapes it):
+        # laying a minute out costs a millisecond, and orders read the same minutes again and again.
+        self._minutes: OrderedDict[tuple[str, int, int], list[Trade]] = OrderedDict()
 
     def listed_ms(self, pair: Pair) -> int:
         """The pair's first trade: its listing, or a year before the anchor if that is earlier
@@ -198,9 +202,22 @@ class Market:
         return self._trades(pair, minute, self._recs(pair))
 
     def _trades(self, pair: Pair, minute: int, recs: tuple[Steer, ...]) -> list[Trade]:
+        ends = (minute + 1) * MINUTE_MS
+        # Records only ever go in start order, so the last one starting before the minute ends
+        # names the whole prefix that shapes it.
+        key = (pair.symbol, minute, max((r.serial for r in recs if r.start_ms < ends), default=0))
+        found = self._minutes.get(key)
+        if found is not None:
+            self._minutes.move_to_end(key)
+            return found
         if minute in _marked(recs):
-            return self._steered_minute(pair, minute, recs)
-        return self._laid_out(pair, minute, self._candles(pair, minute, minute + 1, recs, raw=True))
+            out = self._steered_minute(pair, minute, recs)
+        else:
+            out = self._laid_out(pair, minute, self._candles(pair, minute, minute + 1, recs, raw=True))
+        self._minutes[key] = out
+        if len(self._minutes) > MINUTES_KEPT:
+            self._minutes.popitem(last=False)
+        return out
 
     def _laid_out(self, pair: Pair, minute: int, c: Candles) -> list[Trade]:
         """A minute's trades from its candle: the first at the open, the last at the close."""

@@ -65,6 +65,8 @@ class Profile:
     market_limit_over_max: Literal["clamp", "error"] = "clamp"
     # F45: a malformed windowSize or timeZone is -1130, or -1100 naming its legal range.
     market_bad_window: Literal["-1130", "-1100"] = "-1130"
+    # F61: a resting order fills at the first trade at its price (touch), or only beyond it.
+    resting_fill: Literal["touch", "through"] = "touch"
 
     @classmethod
     def names(cls) -> list[str]:

@@ -27,7 +27,10 @@ DEMO_SECRET = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
 
 MARGIN_PERMISSION = "margin"
 UNIVERSAL_TRANSFER_PERMISSION = "universal_transfer"  # "Permits Universal Transfer"
-DEFAULT_PERMISSIONS = frozenset({"reading", MARGIN_PERMISSION, UNIVERSAL_TRANSFER_PERMISSION})
+TRADE_PERMISSION = "trade"  # "Enable Spot & Margin Trading": placing and cancelling orders
+DEFAULT_PERMISSIONS = frozenset(
+    {"reading", MARGIN_PERMISSION, UNIVERSAL_TRANSFER_PERMISSION, TRADE_PERMISSION}
+)
 
 
 @dataclass(frozen=True, slots=True)

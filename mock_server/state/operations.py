@@ -17,20 +17,33 @@ from mock_server.rules import errors
 from mock_server.rules.errors import BinanceError, ErrorSpec
 from mock_server.state.ledger import Ledger, Transfer
 from mock_server.state.loans import HOUR_MS, Charge, Loan, LoanBook, hour_interest
+from mock_server.state.orders import Fill, Order, OrderBook
 from mock_server.state.universal import Kind, Made, UniversalBook
 from mock_server.state.wallets import Balance, Entry, NotEnough, Wallets, eight_decimals, isolated_symbol
 
 
 class Operations:
-    __slots__ = ("_done", "api_key", "changes", "ledger", "loans", "lock", "now_ms", "universal", "wallets")
+    __slots__ = (
+        "_done",
+        "api_key",
+        "changes",
+        "ledger",
+        "loans",
+        "lock",
+        "now_ms",
+        "orders",
+        "universal",
+        "wallets",
+    )
 
     def __init__(
         self, lock: threading.RLock, ledger: Ledger, wallets: Wallets, api_key: str, now_ms: int,
-        universal: UniversalBook | None = None, loans: LoanBook | None = None,
+        universal: UniversalBook | None = None, loans: LoanBook | None = None, orders: OrderBook | None = None,
     ) -> None:  # fmt: skip
         self.lock, self.ledger, self.wallets = lock, ledger, wallets
         self.universal = universal if universal is not None else UniversalBook()
         self.loans = loans if loans is not None else LoanBook()
+        self.orders = orders if orders is not None else OrderBook()
         self.api_key, self.now_ms = api_key, now_ms
         self.changes: list[dict[str, Any]] = []  # what this call changed, for its journal entry
         self._done: list[Entry] = []
@@ -203,6 +216,48 @@ class Operations:
         self.loans.charges.setdefault(self.api_key, []).append(
             Charge(self.loans.charge_id(), time_ms, asset, principal, owed, kind, symbol)
         )
+
+    # --- orders (mock_server/trading/engine.py decides; these move the balances) ---
+
+    def hold(self, wallet: str, asset: str, amount: Decimal, cause: str) -> None:
+        """Lock `amount` of a free balance for an order (negative: give it back); -2010 when the
+        free balance is short."""
+        with self.lock:
+            try:
+                entry = self.wallets.change(self.now_ms, self.api_key, wallet, asset, cause, free=-amount,
+                                            locked=amount)  # fmt: skip
+            except NotEnough:
+                raise BinanceError(errors.INSUFFICIENT_BALANCE) from None
+            self._done.append(entry)
+            self.changes.append(
+                {"op": cause, "wallet": wallet, "asset": asset, "locked": eight_decimals(amount)}
+            )
+
+    def trade(self, wallet: str, asset: str, cause: str, free: Decimal = Decimal(0),
+              locked: Decimal = Decimal(0)) -> None:  # fmt: skip
+        """One leg of a fill or a fee: the account's balance changes and the house's (the other
+        side of every trade, mock_server/state/orders.py) by the opposite."""
+        with self.lock:
+            try:
+                entry = self.wallets.change(
+                    self.now_ms, self.api_key, wallet, asset, cause, free=free, locked=locked
+                )
+            except NotEnough:
+                raise BinanceError(errors.INSUFFICIENT_BALANCE) from None
+            self._done.append(entry)
+            self.orders.to_house(asset, -(free + locked))
+            self.changes.append({"op": cause, "wallet": wallet, "asset": asset,
+                                 "free": eight_decimals(free + locked)})  # fmt: skip
+
+    def put_order(self, order: Order) -> None:
+        with self.lock:
+            self.orders.put(order)
+            self.changes.append({"op": "order", "orderId": order.order_id, "symbol": order.symbol,
+                                 "status": order.status, "executedQty": eight_decimals(order.executed)})  # fmt: skip
+
+    def add_fill(self, fill: Fill) -> None:
+        with self.lock:
+            self.orders.add_fill(fill)
 
     def set_transfer_status(self, tx_id: int, status: str) -> bool:
         with self.lock:

@@ -6,10 +6,11 @@ from mock_server.endpoints.declaration import Context, Endpoint, Values
 from mock_server.endpoints.market.common import dumps, market, pair
 from mock_server.endpoints.spec import spec_schema
 from mock_server.market.symbols import Pair
-from mock_server.market.text import decimal_float
 from mock_server.rules.params import Text
+from mock_server.trading.filters import AVG_PRICE_MINS
+from mock_server.trading.matching import average
 
-MINUTES = 5  # the PERCENT_PRICE_BY_SIDE filter's avgPriceMins (exchange_info.py)
+MINUTES = AVG_PRICE_MINS  # the filters' avgPriceMins: the price they compare orders with
 
 
 def rules(values: Values, ctx: Context) -> Pair:
@@ -18,12 +19,9 @@ def rules(values: Values, ctx: Context) -> Pair:
 
 def respond(p: Pair, ctx: Context) -> bytes:
     m = market(ctx)
-    trades = m.trades_between(p, ctx.now_ms - MINUTES * 60_000 + 1, ctx.now_ms)
-    if not trades:
-        trades = [m.last_trade(p, ctx.now_ms)]
-    qty = sum(t.qty for t in trades)
-    price = sum(t.price * t.qty for t in trades) / qty / 10**p.price_digits
-    return dumps({"mins": MINUTES, "price": decimal_float(price), "closeTime": trades[-1].time_ms})
+    price = average(m, p, ctx.now_ms)
+    close = m.last_trade(p, ctx.now_ms).time_ms
+    return dumps({"mins": MINUTES, "price": f"{price:.8f}", "closeTime": close})
 
 
 ENDPOINT = Endpoint(

@@ -15,10 +15,10 @@ from mock_server.endpoints.declaration import Context, Endpoint, Values
 from mock_server.endpoints.market.common import Asked, asked, dumps, exclusive
 from mock_server.endpoints.spec import spec_schema
 from mock_server.market.symbols import Pair
-from mock_server.market.text import decimal
 from mock_server.rules import errors
 from mock_server.rules.errors import BinanceError
 from mock_server.rules.params import Text
+from mock_server.trading.filters import Filters
 
 ORDER_TYPES = [
     "LIMIT",
@@ -32,9 +32,6 @@ ORDER_TYPES = [
 STP_MODES = ["NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH", "DECREMENT", "TRANSFER"]
 PERMISSIONS = ("SPOT", "MARGIN", "LEVERAGED", *(f"TRD_GRP_{n:03d}" for n in range(2, 26)))
 STATUSES = ("TRADING", "HALT", "BREAK")
-MAX_NUM_ORDERS = 200
-MAX_NUM_ALGO_ORDERS = 5
-AVG_PRICE_MINS = 5
 _PERMISSION_LIST = re.compile(r'\[("[A-Z0-9_]{1,20}"(,"[A-Z0-9_]{1,20}")*)?\]')
 
 
@@ -68,34 +65,16 @@ def _permissions(text: str | None) -> frozenset[str] | None:
 
 
 def symbol_info(p: Pair, show_sets: bool) -> dict[str, Any]:
-    pd, qd = p.price_digits, p.qty_digits
-    max_qty = 9_000 * 10 ** max(0, 5 - qd)
     return {
         "symbol": p.symbol, "status": "TRADING", "baseAsset": p.base, "baseAssetPrecision": 8,
         "quoteAsset": p.quote, "quotePrecision": 8, "quoteAssetPrecision": 8, "baseCommissionPrecision": 8,
-        "quoteCommissionPrecision": 8, "orderTypes": ORDER_TYPES, "icebergAllowed": True, "ocoAllowed": True,
-        "otoAllowed": True, "opoAllowed": True, "quoteOrderQtyMarketAllowed": True, "allowTrailingStop": True,
-        "cancelReplaceAllowed": True, "amendAllowed": True, "pegInstructionsAllowed": True,
+        "quoteCommissionPrecision": 8, "orderTypes": ORDER_TYPES, "icebergAllowed": True,
+        # F67: order lists, trailing stops, cancel-replace, amendments and pegs are not served.
+        "ocoAllowed": False, "otoAllowed": False, "opoAllowed": False, "quoteOrderQtyMarketAllowed": True,
+        "allowTrailingStop": False, "cancelReplaceAllowed": False, "amendAllowed": False,
+        "pegInstructionsAllowed": False,
         "isSpotTradingAllowed": True, "isMarginTradingAllowed": True,
-        "filters": [
-            {"filterType": "PRICE_FILTER", "minPrice": decimal(1, pd), "maxPrice": "1000000.00000000",
-             "tickSize": decimal(1, pd)},
-            {"filterType": "LOT_SIZE", "minQty": decimal(1, qd), "maxQty": f"{max_qty}.00000000",
-             "stepSize": decimal(1, qd)},
-            {"filterType": "ICEBERG_PARTS", "limit": 100},
-            {"filterType": "MARKET_LOT_SIZE", "minQty": "0.00000000", "maxQty": f"{max_qty // 70}.00000000",
-             "stepSize": "0.00000000"},
-            {"filterType": "TRAILING_DELTA", "minTrailingAboveDelta": 10, "maxTrailingAboveDelta": 2000,
-             "minTrailingBelowDelta": 10, "maxTrailingBelowDelta": 2000},
-            {"filterType": "PERCENT_PRICE_BY_SIDE", "bidMultiplierUp": "5", "bidMultiplierDown": "0.2",
-             "askMultiplierUp": "5", "askMultiplierDown": "0.2", "avgPriceMins": AVG_PRICE_MINS},
-            {"filterType": "NOTIONAL", "minNotional": p.min_notional, "applyMinToMarket": True,
-             "maxNotional": "9000000.00000000", "applyMaxToMarket": False, "avgPriceMins": AVG_PRICE_MINS},
-            {"filterType": "MAX_NUM_ORDERS", "maxNumOrders": MAX_NUM_ORDERS},
-            {"filterType": "MAX_NUM_ORDER_LISTS", "maxNumOrderLists": 20},
-            {"filterType": "MAX_NUM_ALGO_ORDERS", "maxNumAlgoOrders": MAX_NUM_ALGO_ORDERS},
-            {"filterType": "MAX_NUM_ORDER_AMENDS", "maxNumOrderAmends": 10},
-        ],
+        "filters": Filters.of(p).shown(p),
         "permissions": [],
         "permissionSets": [["SPOT", "MARGIN"]] if show_sets else [],
         "defaultSelfTradePreventionMode": "EXPIRE_MAKER", "allowedSelfTradePreventionModes": STP_MODES,

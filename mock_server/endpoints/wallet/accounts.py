@@ -20,10 +20,11 @@ from mock_server.rules.errors import BinanceError
 from mock_server.rules.params import Choice, Text
 from mock_server.state.accounts import MARGIN_PERMISSION
 from mock_server.state.wallets import ISOLATED, ZERO, Balance, eight_decimals
+from mock_server.trading import fees
 
 # Binance's default spot fees: 0.1% maker and taker (10 in the account's basis points).
-COMMISSION_BPS = 10
-COMMISSION_RATE = "0.00100000"
+COMMISSION_BPS = fees.TAKER_BPS
+COMMISSION_RATE = f"{fees.RATE:.8f}"
 # F55: the margin level of an account that owes nothing (no liability to divide by).
 NO_LIABILITY_LEVEL = "999.00000000"
 

@@ -1,0 +1,303 @@
+"""Spot orders (world tier): placing, testing, querying and cancelling orders, and the trades
+they made, on the account's SPOT wallet (mock_server/trading/ matches them against the market)."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from mock_server.endpoints.declaration import Context, Endpoint, Security, Values
+from mock_server.endpoints.market.common import dumps, pair
+from mock_server.endpoints.orders.common import (
+    LOOKUP_PARAMS,
+    NEW_ORDER_PARAMS,
+    Lookup,
+    api_key,
+    book,
+    canceled_json,
+    default_response,
+    find,
+    lookup_rules,
+    placed_json,
+    read_new_order,
+    trades_of,
+)  # fmt: skip
+from mock_server.endpoints.spec import spec_schema
+from mock_server.market.path import MINUTE_MS
+from mock_server.rules import errors
+from mock_server.rules.errors import BinanceError
+from mock_server.rules.params import Long, Text
+from mock_server.state.accounts import TRADE_PERMISSION
+from mock_server.state.operations import Operations
+from mock_server.state.orders import Order, client_order_id
+from mock_server.trading import engine, fees
+from mock_server.trading.engine import NewOrder, Placed
+
+SPOT = ("SPOT",)
+DAY_MS = 24 * 60 * MINUTE_MS
+
+
+def _seed(ctx: Context) -> int:
+    assert ctx.market is not None
+    return ctx.market.seed
+
+
+# --- POST /api/v3/order ---
+
+
+class Placing(NamedTuple):
+    new: NewOrder
+    response: str
+    placed: Placed | None = None
+
+
+def new_rules(values: Values, ctx: Context) -> Placing:
+    new = read_new_order(values, ctx, "SPOT")
+    return Placing(new, values["newOrderRespType"] or default_response(new.type))
+
+
+def new_write(p: Placing, ctx: Context, ops: Operations) -> Placing:
+    assert ctx.market is not None
+    plan = engine.plan(ctx.market, ops.orders, ops.api_key, p.new, ops.now_ms)
+    return p._replace(placed=engine.place(ops, _seed(ctx), plan))
+
+
+def new_answer(p: Placing, ctx: Context) -> bytes:
+    assert p.placed is not None
+    return dumps(placed_json(p.placed, p.response))
+
+
+NEW = Endpoint(
+    "POST", "/api/v3/order", "New order", new_answer, spec_schema("POST", "/api/v3/order"),
+    security=Security.SIGNED, weight=1, permission=TRADE_PERMISSION, params=NEW_ORDER_PARAMS,
+    rules=new_rules, write=new_write, places_order=True, tier="world", operation_id="createOrder",
+)  # fmt: skip
+
+
+# --- POST /api/v3/order/test ---
+
+
+class Testing(NamedTuple):
+    new: NewOrder
+    rates: bool
+
+
+def test_rules(values: Values, ctx: Context) -> Testing:
+    rates = values["computeCommissionRates"]
+    if rates is not None and rates not in ("true", "false"):
+        raise BinanceError(errors.INVALID_PARAMETER, "computeCommissionRates")
+    return Testing(read_new_order(values, ctx, "SPOT"), rates == "true")
+
+
+def test_answer(t: Testing, ctx: Context) -> bytes:
+    """Checked as a new order is, up to the matching engine (the account's state is not); with
+    computeCommissionRates, the rates its fills would pay (F60)."""
+    if not t.rates:
+        return b"{}"
+    rate = f"{fees.RATE:.8f}"
+    zero = "0.00000000"
+    return dumps({
+        "standardCommissionForOrder": {"maker": rate, "taker": rate},
+        "specialCommissionForOrder": {"maker": zero, "taker": zero},
+        "taxCommissionForOrder": {"maker": zero, "taker": zero},
+        "discount": {"enabledForAccount": False, "enabledForSymbol": False, "discountAsset": "BNB",
+                     "discount": "0.25000000"},
+    })  # fmt: skip
+
+
+def _test_weight(params: Any) -> int:
+    return 20 if params.get("computeCommissionRates") == "true" else 1
+
+
+TEST = Endpoint(
+    "POST", "/api/v3/order/test", "Test new order", test_answer, spec_schema("POST", "/api/v3/order/test"),
+    security=Security.SIGNED, weight=1, weight_of=_test_weight, permission=TRADE_PERMISSION,
+    params=(*NEW_ORDER_PARAMS, Text("computeCommissionRates")), rules=test_rules, tier="world",
+    operation_id="createOrderTest",
+)  # fmt: skip
+
+
+# --- GET /api/v3/order ---
+
+
+def query_answer(q: Lookup, ctx: Context) -> bytes:
+    return dumps(find(ctx, q, SPOT, errors.NO_SUCH_ORDER).query_json())
+
+
+QUERY = Endpoint(
+    "GET", "/api/v3/order", "Query order", query_answer, spec_schema("GET", "/api/v3/order"),
+    security=Security.SIGNED, weight=4, params=LOOKUP_PARAMS, rules=lookup_rules, tier="world",
+    operation_id="getOrder",
+)  # fmt: skip
+
+
+# --- DELETE /api/v3/order ---
+
+RESTRICTIONS = {"ONLY_NEW": "NEW", "ONLY_PARTIALLY_FILLED": "PARTIALLY_FILLED"}
+
+
+class Cancelling(NamedTuple):
+    lookup: Lookup
+    client_id: str | None
+    only: str | None  # cancelRestrictions: the status the order must have
+    done: Order | None = None
+
+
+def cancel_rules(values: Values, ctx: Context) -> Cancelling:
+    only = values["cancelRestrictions"]
+    if only is not None and only not in RESTRICTIONS:
+        raise BinanceError(errors.INVALID_CANCEL_RESTRICTIONS)
+    return Cancelling(lookup_rules(values, ctx), values["newClientOrderId"], RESTRICTIONS.get(only or ""))
+
+
+def cancel_write(c: Cancelling, ctx: Context, ops: Operations) -> Cancelling:
+    order = find(ctx, c.lookup, SPOT, errors.UNKNOWN_ORDER)
+    if not order.is_open:
+        raise BinanceError(errors.UNKNOWN_ORDER)
+    if c.only is not None and order.status != c.only:
+        raise BinanceError(errors.CANCEL_RESTRICTED)
+    return c._replace(done=engine.cancel(ops, order))
+
+
+def cancel_answer(c: Cancelling, ctx: Context) -> bytes:
+    assert c.done is not None
+    cancel_id = c.client_id or client_order_id(_seed(ctx), c.done.order_id, "cancel")
+    return dumps(canceled_json(c.done, c.done.client_order_id, cancel_id))
+
+
+CANCEL = Endpoint(
+    "DELETE", "/api/v3/order", "Cancel order", cancel_answer, spec_schema("DELETE", "/api/v3/order"),
+    security=Security.SIGNED, weight=1, permission=TRADE_PERMISSION,
+    params=(*LOOKUP_PARAMS, Text("newClientOrderId"), Text("cancelRestrictions")), rules=cancel_rules,
+    write=cancel_write, tier="world", operation_id="deleteOrder",
+)  # fmt: skip
+
+
+# --- GET and DELETE /api/v3/openOrders ---
+
+
+def open_rules(values: Values, ctx: Context) -> str | None:
+    symbol = values["symbol"]
+    return None if symbol is None else pair(ctx, symbol).symbol
+
+
+def open_answer(symbol: str | None, ctx: Context) -> bytes:
+    orders = book(ctx).open_orders(api_key(ctx))
+    return dumps([o.query_json() for o in orders if o.wallet == "SPOT" and symbol in (None, o.symbol)])
+
+
+def _open_weight(params: Any) -> int:
+    return 6 if params.get("symbol") else 80
+
+
+OPEN = Endpoint(
+    "GET", "/api/v3/openOrders", "Current open orders", open_answer, spec_schema("GET", "/api/v3/openOrders"),
+    security=Security.SIGNED, weight=6, weight_of=_open_weight, params=(Text("symbol"),), rules=open_rules,
+    tier="world", operation_id="getOpenOrders",
+)  # fmt: skip
+
+
+class CancellingAll(NamedTuple):
+    symbol: str
+    done: tuple[Order, ...] = ()
+
+
+def cancel_all_write(c: CancellingAll, ctx: Context, ops: Operations) -> CancellingAll:
+    mine = [o for o in ops.orders.open_orders(ops.api_key) if o.wallet == "SPOT" and o.symbol == c.symbol]
+    if not mine:
+        raise BinanceError(errors.UNKNOWN_ORDER)
+    return c._replace(done=tuple(engine.cancel(ops, o) for o in mine))
+
+
+def cancel_all_answer(c: CancellingAll, ctx: Context) -> bytes:
+    seed = _seed(ctx)
+    return dumps(
+        [canceled_json(o, o.client_order_id, client_order_id(seed, o.order_id, "cancel")) for o in c.done]
+    )
+
+
+CANCEL_ALL = Endpoint(
+    "DELETE", "/api/v3/openOrders", "Cancel All Open Orders on a Symbol", cancel_all_answer,
+    spec_schema("DELETE", "/api/v3/openOrders"), security=Security.SIGNED, weight=1, permission=TRADE_PERMISSION,
+    params=(Text("symbol", required=True),),
+    rules=lambda values, ctx: CancellingAll(pair(ctx, values["symbol"]).symbol), write=cancel_all_write,
+    tier="world", operation_id="deleteOpenOrders",
+)  # fmt: skip
+
+
+# --- GET /api/v3/allOrders and /api/v3/myTrades ---
+
+
+class Listing(NamedTuple):
+    symbol: str
+    from_id: int | None  # orderId (allOrders) or fromId (myTrades): this id and later
+    order_id: int | None  # myTrades: the trades of one order
+    start: int | None
+    end: int | None
+    limit: int
+
+
+def listing_rules(values: Values, ctx: Context, id_name: str) -> Listing:
+    symbol = pair(ctx, values["symbol"]).symbol
+    start, end = values["startTime"], values["endTime"]
+    if start is not None and end is not None:
+        if start > end:
+            raise BinanceError(errors.INVALID_PARAMETER, "startTime")
+        if end - start > DAY_MS:
+            raise BinanceError(errors.MORE_THAN_HOURS, 24)
+    order_id = values.get("orderId") if id_name == "fromId" else None
+    if id_name == "fromId" and values["fromId"] is not None and (start is not None or end is not None):
+        raise BinanceError(errors.OPTIONAL_PARAMS_BAD_COMBO)
+    if order_id is not None and (start is not None or end is not None):
+        raise BinanceError(errors.OPTIONAL_PARAMS_BAD_COMBO)
+    return Listing(symbol, values[id_name], order_id, start, end, values["limit"])
+
+
+def select(rows: list[Any], ids: list[int], times: list[int], q: Listing) -> list[Any]:
+    """Binance's paging of account lists: from an id on, oldest first; in a window, its oldest;
+    else the newest `limit`, oldest first."""
+    picked = [
+        r for r, i, t in zip(rows, ids, times, strict=True)
+        if (q.from_id is None or i >= q.from_id) and (q.start is None or t >= q.start)
+        and (q.end is None or t <= q.end)
+    ]  # fmt: skip
+    if q.from_id is not None or q.start is not None:
+        return picked[: q.limit]
+    return picked[-q.limit :]
+
+
+LIMIT = Long("limit", default=500, minimum=1, maximum=1000)
+
+
+def all_orders_answer(q: Listing, ctx: Context) -> bytes:
+    orders = [o for o in book(ctx).of(api_key(ctx)).values() if o.wallet == "SPOT" and o.symbol == q.symbol]
+    rows = select(orders, [o.order_id for o in orders], [o.time_ms for o in orders], q)
+    return dumps([o.query_json() for o in rows])
+
+
+ALL_ORDERS = Endpoint(
+    "GET", "/api/v3/allOrders", "All orders", all_orders_answer, spec_schema("GET", "/api/v3/allOrders"),
+    security=Security.SIGNED, weight=20,
+    params=(Text("symbol", required=True), Long("orderId"), Long("startTime"), Long("endTime"), LIMIT),
+    rules=lambda values, ctx: listing_rules(values, ctx, "orderId"), tier="world", operation_id="getAllOrders",
+)  # fmt: skip
+
+
+def my_trades_answer(q: Listing, ctx: Context) -> bytes:
+    fills = [f for f in trades_of(ctx, SPOT, q.symbol) if q.order_id is None or f.order_id == q.order_id]
+    rows = select(fills, [f.trade_id for f in fills], [f.time_ms for f in fills], q)
+    return dumps([f.trade_json() for f in rows])
+
+
+def _trades_weight(params: Any) -> int:
+    return 5 if params.get("orderId") else 20
+
+
+MY_TRADES = Endpoint(
+    "GET", "/api/v3/myTrades", "Account trade list", my_trades_answer, spec_schema("GET", "/api/v3/myTrades"),
+    security=Security.SIGNED, weight=20, weight_of=_trades_weight,
+    params=(Text("symbol", required=True), Long("orderId"), Long("startTime"), Long("endTime"), Long("fromId"),
+            LIMIT),
+    rules=lambda values, ctx: listing_rules(values, ctx, "fromId"), tier="world", operation_id="getMyTrades",
+)  # fmt: skip
+
+ENDPOINTS = (NEW, TEST, QUERY, CANCEL, OPEN, CANCEL_ALL, ALL_ORDERS, MY_TRADES)
