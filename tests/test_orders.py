@@ -314,6 +314,12 @@ def test_over_a_hundred_new_orders_in_ten_seconds_is_1015() -> None:
                                               "msg": "Too many new orders; current limit is 100 orders per 10 SECOND."})  # fmt: skip
         assert int(reply.headers["Retry-After"]) <= 10
     assert int(reply.headers["X-MBX-ORDER-COUNT-1D"]) == 101
+    counts = signed_call(ex, "GET", "/api/v3/rateLimit/order")[1]
+    assert [(c["interval"], c["intervalNum"], c["limit"]) for c in counts] == [
+        ("SECOND", 10, 100),
+        ("DAY", 1, 200_000),
+    ]
+    assert counts[1]["count"] == 101 and counts[0]["count"] <= 101
 
 
 def test_all_orders_and_my_trades_page_oldest_first() -> None:
@@ -376,3 +382,41 @@ def test_f61_a_trade_at_the_price_fills_a_resting_order_or_only_one_beyond_it(
     assert status == ("FILLED" if fills_at_its_price else "NEW")
     ex.set_price("BTCUSDT", str(price - Decimal("0.01")))
     assert signed_call(ex, "GET", ORDER, symbol="BTCUSDT", orderId=body["orderId"])[1]["status"] == "FILLED"
+
+
+def test_cancel_replace_swaps_an_order_and_reports_a_partial_failure_with_its_data() -> None:
+    ex = _exchange()
+    _, first = _order(ex, side="BUY", type="LIMIT", timeInForce="GTC", quantity="0.01", price="60000")
+    new = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC", "quantity": "0.02",
+           "price": "61000", "cancelReplaceMode": "STOP_ON_FAILURE"}  # fmt: skip
+    reply, body = signed_call(
+        ex, "POST", "/api/v3/order/cancelReplace", cancelOrderId=first["orderId"], **new
+    )
+    assert reply.status == 200 and (body["cancelResult"], body["newOrderResult"]) == ("SUCCESS", "SUCCESS")
+    assert body["cancelResponse"]["status"] == "CANCELED" and body["newOrderResponse"]["status"] == "NEW"
+    second = body["newOrderResponse"]["orderId"]
+    assert _spot(ex, "USDT") == (Decimal(100000) - 1220, Decimal(1220))  # the first order's lock went back
+    # Cancelled already: STOP_ON_FAILURE stops there, 400 -2022, and nothing is placed.
+    reply, body = signed_call(
+        ex, "POST", "/api/v3/order/cancelReplace", cancelOrderId=first["orderId"], **new
+    )
+    assert (reply.status, body["code"], body["msg"]) == (400, -2022, "Order cancel-replace failed.")
+    assert body["data"] == {"cancelResult": "FAILURE", "newOrderResult": "NOT_ATTEMPTED",
+                            "cancelResponse": {"code": -2011, "msg": "Unknown order sent."},
+                            "newOrderResponse": None}  # fmt: skip
+    # The cancel succeeds, the new order cannot be paid: 409 -2021, and the cancel stands.
+    costly = {**new, "quantity": "5", "price": "61000"}
+    reply, body = signed_call(ex, "POST", "/api/v3/order/cancelReplace", cancelOrderId=second, **costly)
+    assert (reply.status, body["code"]) == (409, -2021)
+    assert body["data"]["cancelResult"] == "SUCCESS" and body["data"]["newOrderResult"] == "FAILURE"
+    assert body["data"]["newOrderResponse"] == {
+        "code": -2010,
+        "msg": "Account has insufficient balance for requested action.",
+    }
+    assert ex.orders(open_only=True) == [] and _spot(ex, "USDT") == (Decimal(100000), 0)
+    # A filter failure of the new order is checked first: nothing is cancelled.
+    _, third = _order(ex, side="BUY", type="LIMIT", timeInForce="GTC", quantity="0.01", price="60000")
+    reply, body = signed_call(ex, "POST", "/api/v3/order/cancelReplace", cancelOrderId=third["orderId"],
+                              **{**new, "quantity": "0.000001"})  # fmt: skip
+    assert body == {"code": -1013, "msg": "Filter failure: LOT_SIZE"}
+    assert [o.order_id for o in ex.orders(open_only=True)] == [third["orderId"]]

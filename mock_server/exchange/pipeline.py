@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from typing import Any
 
 from mock_server.endpoints.declaration import SAPI_JSON, Context, Endpoint, Security
 from mock_server.endpoints.registry import Registry
@@ -139,9 +140,13 @@ class Pipeline:
                 self.world.settle(now)
                 try:
                     request = endpoint.write(request, ctx, ops)
-                except BinanceError:
-                    ops.undo()
-                    raise
+                except BinanceError as err:
+                    if not err.keeps_changes:
+                        ops.undo()
+                        raise
+                    return _refusal(
+                        err, content_type, headers, step, tier, delay_ms, changes=tuple(ops.changes)
+                    )
                 body = endpoint.answer(request, ctx)
             return Reply(200, body, headers, content_type, delay_ms, tier=tier, changes=tuple(ops.changes))
         except BinanceError as err:
@@ -220,7 +225,7 @@ class Pipeline:
 
 def _refusal(
     err: BinanceError, content_type: str, headers: dict[str, str], step: str, tier: str | None,
-    delay_ms: int = 0, rule_id: int | None = None,
+    delay_ms: int = 0, rule_id: int | None = None, changes: tuple[dict[str, Any], ...] = (),
 ) -> Reply:  # fmt: skip
-    return Reply(err.status, error_body(err.code, err.msg), headers, content_type, delay_ms,
-                 code=err.code, msg=err.msg, check=step, rule_id=rule_id, tier=tier)  # fmt: skip
+    return Reply(err.status, error_body(err.code, err.msg, err.data), headers, content_type, delay_ms,
+                 code=err.code, msg=err.msg, check=step, rule_id=rule_id, tier=tier, changes=changes)  # fmt: skip

@@ -127,6 +127,10 @@ DUPLICATE_ORDER = _e(-2010, "NEW_ORDER_REJECTED", "Duplicate order sent.")
 UNKNOWN_ORDER = _e(-2011, "CANCEL_REJECTED", "Unknown order sent.")
 CANCEL_RESTRICTED = _e(-2011, "CANCEL_REJECTED", "Order was not canceled due to cancel restrictions.")
 NO_SUCH_ORDER = _e(-2013, "NO_SUCH_ORDER", "Order does not exist.")
+CANCEL_REPLACE_PARTIAL = _e(
+    -2021, "ORDER_CANCEL_REPLACE_PARTIALLY_FAILED", "Order cancel-replace partially failed.", 409
+)
+CANCEL_REPLACE_FAILED = _e(-2022, "ORDER_CANCEL_REPLACE_FAILED", "Order cancel-replace failed.")
 REJECTED_MBX_KEY = _e(-2015, "REJECTED_MBX_KEY", "Invalid API-key, IP, or permissions for action.", 401)
 INNER_FAILURE = _e(-3000, "INNER_FAILURE", "Internal server error.")
 NO_MARGIN_ACCOUNT = _e(-3003, "NO_OPENED_MARGIN_ACCOUNT", "Margin account does not exist.")
@@ -171,16 +175,24 @@ def status_for(code: int) -> int:
     return 400
 
 
-def error_body(code: int, msg: str) -> bytes:
-    """The body of every Binance error answer."""
-    return json.dumps({"code": code, "msg": msg}, separators=(",", ":"), ensure_ascii=False).encode()
+def error_body(code: int, msg: str, data: object = None) -> bytes:
+    """The body of every Binance error answer (`data`: what a cancel-replace did, beside it)."""
+    body: dict[str, object] = {"code": code, "msg": msg}
+    if data is not None:
+        body["data"] = data
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 class BinanceError(Exception):
     """A Binance error answer: rendered as {"code": ..., "msg": ...} with its HTTP status."""
 
-    def __init__(self, spec: ErrorSpec, *args: object, status: int | None = None, msg: str | None = None):
+    def __init__(
+        self, spec: ErrorSpec, *args: object, status: int | None = None, msg: str | None = None,
+        data: object = None, keeps_changes: bool = False,
+    ):  # fmt: skip
         self.spec = spec
+        self.data = data  # beside code and msg in the body (a cancel-replace's results)
+        self.keeps_changes = keeps_changes  # a write that refuses after changes that stand
         self.code = spec.code
         self.msg = msg if msg is not None else spec.format(*args)
         self.status = status if status is not None else spec.status

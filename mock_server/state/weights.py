@@ -44,6 +44,12 @@ class WeightCounter:
             return Spend(used, self.limit, 0, False)
         return Spend(used, self.limit, retry_after_s(now_ms, self.window_ms), True)
 
+    def used(self, bucket: str, now_ms: int) -> int:
+        """What one bucket spent in the window of `now_ms`."""
+        with self._lock:
+            window, used = self._used.get(bucket, (-1, 0))
+        return used if window == now_ms // self.window_ms else 0
+
     def usage(self, now_ms: int) -> list[tuple[str, int]]:
         """(bucket, weight used) of every bucket that spent in the minute of `now_ms`."""
         minute = now_ms // self.window_ms

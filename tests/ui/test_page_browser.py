@@ -422,3 +422,45 @@ def test_a_mask_two_accounts_share_is_the_panels_message(browser: Any, tmp_path:
         assert options == [f"abcd...wxyz (account {i}; another has the same mask)" for i in (1, 2)]
         assert all(k not in browser.page_source for k in twins)
         assert all("404" in e["message"] for e in severe(browser)), severe(browser)
+
+
+def signed_post(base_url: str, path: str, params: dict[str, Any]) -> requests.Response:
+    body = urlencode({**params, "timestamp": int(time.time() * 1000)})
+    return requests.post(
+        f"{base_url}{path}",
+        data=f"{body}&signature={sign_hmac(DEMO_SECRET, body.encode())}",
+        headers={"X-MBX-APIKEY": DEMO_API_KEY, "Content-Type": "application/x-www-form-urlencoded"},
+        timeout=10,
+    )
+
+
+def test_the_orders_panel_shows_open_orders_and_trades_as_they_happen(browser: Any, shots: Path) -> None:
+    with MockBinance(seed=7, rows=0) as mock:
+        mock.set_balance("USDT", "50000")
+        browser.get(f"{mock.base_url}/_mock/ui")
+        wait_for(browser, lambda: browser.find_element(By.ID, "status").text == "live")
+        wait_for(browser, lambda: "no open order" in browser.find_element(By.ID, "open-order-rows").text)
+        order = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC", "quantity": "0.01",
+                 "price": "60000"}  # fmt: skip
+        resting = signed_post(mock.base_url, "/api/v3/order", order).json()
+        row = wait_for(
+            browser,
+            lambda: browser.find_elements(
+                By.CSS_SELECTOR, f"#open-order-rows tr[data-order='{resting['orderId']}']"
+            ),
+        )
+        cells = [c.text for c in row[0].find_elements(By.TAG_NAME, "td")]
+        assert cells[1:8] == ["SPOT", "BTCUSDT", "BUY", "LIMIT", "60000.00000000", "0.00000000", "0.01000000"]
+        # The market trades through it: it leaves the open orders and shows as a maker trade.
+        mock.set_price("BTCUSDT", "59000")
+        wait_for(browser, lambda: "no open order" in browser.find_element(By.ID, "open-order-rows").text)
+        trade = wait_for(
+            browser, lambda: browser.find_elements(By.CSS_SELECTOR, "#trade-rows tr[data-trade]")
+        )
+        cells = [c.text for c in trade[0].find_elements(By.TAG_NAME, "td")]
+        assert cells[2:] == ["BTCUSDT", "BUY", "60000.00000000", "0.01000000", "0.00001000 BTC", "maker",
+                             str(resting["orderId"])]  # fmt: skip
+        assert mock.trades()[0]["time"] == mock.orders()[0]["updateTime"]
+        panel = browser.find_element(By.ID, "orders")
+        browser.execute_script("arguments[0].scrollIntoView()", panel)
+        panel.screenshot(str(shots / "orders.png"))

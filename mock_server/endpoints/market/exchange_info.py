@@ -69,9 +69,9 @@ def symbol_info(p: Pair, show_sets: bool) -> dict[str, Any]:
         "symbol": p.symbol, "status": "TRADING", "baseAsset": p.base, "baseAssetPrecision": 8,
         "quoteAsset": p.quote, "quotePrecision": 8, "quoteAssetPrecision": 8, "baseCommissionPrecision": 8,
         "quoteCommissionPrecision": 8, "orderTypes": ORDER_TYPES, "icebergAllowed": True,
-        # F67: order lists, trailing stops, cancel-replace, amendments and pegs are not served.
+        # F67: order lists, trailing stops, amendments and pegs are not served.
         "ocoAllowed": False, "otoAllowed": False, "opoAllowed": False, "quoteOrderQtyMarketAllowed": True,
-        "allowTrailingStop": False, "cancelReplaceAllowed": False, "amendAllowed": False,
+        "allowTrailingStop": False, "cancelReplaceAllowed": True, "amendAllowed": False,
         "pegInstructionsAllowed": False,
         "isSpotTradingAllowed": True, "isMarginTradingAllowed": True,
         "filters": Filters.of(p).shown(p),

@@ -3,6 +3,8 @@ they made, on the account's SPOT wallet (mock_server/trading/ matches them again
 
 from __future__ import annotations
 
+import json
+import time
 from typing import Any, NamedTuple
 
 from mock_server.endpoints.declaration import Context, Endpoint, Security, Values
@@ -172,6 +174,82 @@ CANCEL = Endpoint(
 )  # fmt: skip
 
 
+# --- POST /api/v3/order/cancelReplace ---
+
+REPLACE_MODES = ("STOP_ON_FAILURE", "ALLOW_FAILURE")
+RATE_MODES = ("DO_NOTHING", "CANCEL_ONLY")
+
+
+class Replacing(NamedTuple):
+    cancel: Cancelling
+    placing: Placing
+    allow_failure: bool
+    body: dict[str, Any] | None = None
+
+
+def replace_rules(values: Values, ctx: Context) -> Replacing:
+    """The new order's checks (filters included) come first, as the docs say; then the cancel's."""
+    placing = new_rules(values, ctx)
+    for name, allowed in (("cancelReplaceMode", REPLACE_MODES), ("orderRateLimitExceededMode", RATE_MODES)):
+        if values[name] is not None and values[name] not in allowed:
+            raise BinanceError(errors.INVALID_PARAMETER, name)
+    if values["cancelOrderId"] is None and values["cancelOrigClientOrderId"] is None:
+        raise BinanceError(errors.ONE_OF_TWO, "cancelOrderId", "cancelOrigClientOrderId")
+    only = values["cancelRestrictions"]
+    if only is not None and only not in RESTRICTIONS:
+        raise BinanceError(errors.INVALID_CANCEL_RESTRICTIONS)
+    lookup = Lookup(placing.new.pair, values["cancelOrderId"], values["cancelOrigClientOrderId"])
+    cancel = Cancelling(lookup, values["cancelNewClientOrderId"], RESTRICTIONS.get(only or ""))
+    return Replacing(cancel, placing, values["cancelReplaceMode"] == "ALLOW_FAILURE")
+
+
+def _refused(err: BinanceError) -> dict[str, Any]:
+    return {"code": err.code, "msg": err.msg}
+
+
+def replace_write(r: Replacing, ctx: Context, ops: Operations) -> Replacing:
+    """Cancel, then place: both, or Binance's -2021 (one failed: what succeeded stands) or
+    -2022 (both failed, or the cancel failed and the mode stops there), each with its `data`."""
+    try:
+        done = cancel_write(r.cancel, ctx, ops)
+        canceled: dict[str, Any] = json.loads(cancel_answer(done, ctx))
+        cancel_ok = True
+    except BinanceError as err:
+        canceled, cancel_ok = _refused(err), False
+    if not cancel_ok and not r.allow_failure:
+        data = {"cancelResult": "FAILURE", "newOrderResult": "NOT_ATTEMPTED", "cancelResponse": canceled,
+                "newOrderResponse": None}  # fmt: skip
+        raise BinanceError(errors.CANCEL_REPLACE_FAILED, data=data)
+    try:
+        placed: dict[str, Any] = json.loads(new_answer(new_write(r.placing, ctx, ops), ctx))
+        new_ok = True
+    except BinanceError as err:
+        placed, new_ok = _refused(err), False
+    data = {"cancelResult": "SUCCESS" if cancel_ok else "FAILURE",
+            "newOrderResult": "SUCCESS" if new_ok else "FAILURE", "cancelResponse": canceled,
+            "newOrderResponse": placed}  # fmt: skip
+    if cancel_ok and new_ok:
+        return r._replace(body=data)
+    if cancel_ok or new_ok:
+        raise BinanceError(errors.CANCEL_REPLACE_PARTIAL, data=data, keeps_changes=True)
+    raise BinanceError(errors.CANCEL_REPLACE_FAILED, data=data)
+
+
+def replace_answer(r: Replacing, ctx: Context) -> bytes:
+    return dumps(r.body)
+
+
+CANCEL_REPLACE = Endpoint(
+    "POST", "/api/v3/order/cancelReplace", "Cancel an Existing Order and Send a New Order", replace_answer,
+    spec_schema("POST", "/api/v3/order/cancelReplace"), security=Security.SIGNED, weight=1,
+    permission=TRADE_PERMISSION,
+    params=(*NEW_ORDER_PARAMS, Text("cancelReplaceMode", required=True), Text("cancelNewClientOrderId"),
+            Text("cancelOrigClientOrderId"), Long("cancelOrderId"), Text("cancelRestrictions"),
+            Text("orderRateLimitExceededMode")),
+    rules=replace_rules, write=replace_write, places_order=True, tier="world", operation_id="createOrderCancelReplace",
+)  # fmt: skip
+
+
 # --- GET and DELETE /api/v3/openOrders ---
 
 
@@ -300,4 +378,25 @@ MY_TRADES = Endpoint(
     rules=lambda values, ctx: listing_rules(values, ctx, "fromId"), tier="world", operation_id="getMyTrades",
 )  # fmt: skip
 
-ENDPOINTS = (NEW, TEST, QUERY, CANCEL, OPEN, CANCEL_ALL, ALL_ORDERS, MY_TRADES)
+# --- GET /api/v3/rateLimit/order ---
+
+
+def order_count_answer(request: Values, ctx: Context) -> bytes:
+    """The account's new orders in each window (the wall clock's, as the pipeline counts them)."""
+    assert ctx.weights is not None
+    wall = time.time_ns() // 1_000_000
+    key = api_key(ctx)
+    return dumps([
+        {"rateLimitType": "ORDERS", "interval": interval, "intervalNum": num, "limit": counter.limit,
+         "count": counter.used(key, wall)}
+        for interval, num, counter in (("SECOND", 10, ctx.weights.orders_10s), ("DAY", 1, ctx.weights.orders_1d))
+    ])  # fmt: skip
+
+
+ORDER_COUNT = Endpoint(
+    "GET", "/api/v3/rateLimit/order", "Query Unfilled Order Count", order_count_answer,
+    spec_schema("GET", "/api/v3/rateLimit/order"), security=Security.SIGNED, weight=40, tier="world",
+    operation_id="getRateLimitOrder",
+)  # fmt: skip
+
+ENDPOINTS = (NEW, TEST, QUERY, CANCEL, CANCEL_REPLACE, OPEN, CANCEL_ALL, ALL_ORDERS, MY_TRADES, ORDER_COUNT)

@@ -329,7 +329,26 @@
         : [el("tr", {}, el("td", { colspan: "5", cls: "muted", text: "nothing held" }))])));
   }
 
+  // The time of an order or trade, in UTC as the journal shows instants.
+  const utc = (ms) => new Date(ms).toISOString().replace("T", " ").slice(0, 19);
+
+  function renderOrders(view) {
+    const open = view.openOrders || [], trades = [...(view.trades || [])].reverse();
+    const cell = (text, cls) => el("td", { cls: cls || "", text: String(text) });
+    const none = (n, text) => [el("tr", {}, el("td", { colspan: String(n), cls: "muted", text }))];
+    $("open-order-rows").replaceChildren(...(open.length ? open.map((o) => el("tr", { "data-order": String(o.orderId) },
+      cell(utc(o.time)), cell(o.wallet), cell(o.symbol), cell(o.side), cell(o.type), cell(o.price, "num"),
+      cell(o.stopPrice, Number(o.stopPrice) ? "num" : "num zero"), cell(o.origQty, "num"), cell(o.executedQty, "num"),
+      cell(o.status), cell(o.orderId, "num"))) : none(11, "no open order")));
+    $("trade-rows").replaceChildren(...(trades.length ? trades.map((t) => el("tr", { "data-trade": String(t.id) },
+      cell(utc(t.time)), cell(t.wallet), cell(t.symbol), cell(t.isBuyer ? "BUY" : "SELL"), cell(t.price, "num"),
+      cell(t.qty, "num"), cell(`${t.commission} ${t.commissionAsset}`, "num"), cell(t.isMaker ? "maker" : "taker"),
+      cell(t.orderId, "num"))) : none(9, "no trade yet")));
+    $("orders-summary").textContent = `${open.length} open, ${trades.length === 1 ? "1 trade" : `${trades.length} trades`} shown`;
+  }
+
   function renderWallets(view) {
+    renderOrders(view);
     const names = Object.keys(view.wallets).sort(byWallet);
     $("wallet-tables").replaceChildren(...names.map((w) => walletTable(w, view.wallets[w])));
     $("wallet-summary").textContent = names.length ? "" : "no wallet holds anything";
@@ -355,6 +374,8 @@
       if (e instanceof Refused || !/^apiKey /.test(e.message)) throw e;
       if (changed("wallets", e.message)) {
         $("wallet-tables").replaceChildren();
+        $("open-order-rows").replaceChildren();
+        $("trade-rows").replaceChildren();
         $("wallet-summary").textContent = e.message;
       }
       return;
