@@ -97,6 +97,9 @@ def test_a_resting_limit_locks_funds_and_fills_as_maker_when_the_path_crosses_it
     ex.advance_clock(10 * MINUTE)
     got = signed_call(ex, "GET", ORDER, symbol="BTCUSDT", orderId=body["orderId"])[1]
     assert got["status"] == "FILLED" and Decimal(got["executedQty"]) == Decimal("0.1")
+    filled = {"op": "order", "orderId": body["orderId"], "symbol": "BTCUSDT", "status": "FILLED",
+              "executedQty": "0.10000000"}  # fmt: skip
+    assert filled in ex.requests()[-1].changes  # the journal entry of the call that looked
     assert Decimal(got["cummulativeQuoteQty"]) == price * Decimal("0.1")  # at its own price
     assert NOW < got["updateTime"] <= NOW + 10 * MINUTE
     (trade,) = signed_call(ex, "GET", "/api/v3/myTrades", symbol="BTCUSDT")[1]

@@ -127,28 +127,30 @@ class Pipeline:
                     return Reply(
                         200, endpoint.answer(request, ctx), headers, content_type, delay_ms, tier=tier
                     )
+                settled: list[dict[str, Any]] = []
                 with self.world.lock:  # a steer, or another answer filling the market's caches
                     if account is not None:  # resting orders the market reached since; interest
-                        self.world.settle(now)
+                        settled = self.world.settle(now)
                     if endpoint.margin_account and account is not None:
                         self.world.operations(account.api_key, now).accrue()
                     body = endpoint.answer(request, ctx)
-                return Reply(200, body, headers, content_type, delay_ms, tier=tier)
+                return Reply(200, body, headers, content_type, delay_ms, tier=tier, changes=tuple(settled))
             step = "write"
             ops = self.world.operations(account.api_key, now)
             with self.world.lock:  # the write and the answer see one world: no write between them
-                self.world.settle(now)
+                # What the market filled since (the journal shows it with this call's own changes).
+                settled = self.world.settle(now)
                 try:
                     request = endpoint.write(request, ctx, ops)
                 except BinanceError as err:
-                    if not err.keeps_changes:
+                    if not err.keeps_changes:  # a refusal leaves nothing of its own moved
                         ops.undo()
-                        raise
-                    return _refusal(
-                        err, content_type, headers, step, tier, delay_ms, changes=tuple(ops.changes)
-                    )
+                    changes = (*settled, *ops.changes)
+                    return _refusal(err, content_type, headers, step, tier, delay_ms, changes=changes)
                 body = endpoint.answer(request, ctx)
-            return Reply(200, body, headers, content_type, delay_ms, tier=tier, changes=tuple(ops.changes))
+            return Reply(
+                200, body, headers, content_type, delay_ms, tier=tier, changes=(*settled, *ops.changes)
+            )
         except BinanceError as err:
             return _refusal(err, content_type, headers, step, tier, delay_ms)
 

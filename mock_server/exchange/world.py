@@ -69,16 +69,24 @@ class World:
         return Operations(self.lock, self.ledger, self.wallets, api_key, when, self.universal, self.loans,
                           self.orders)  # fmt: skip
 
-    def settle(self, now_ms: int | None = None, symbol: str | None = None, at_price: bool = False) -> int:
+    def settle(
+        self, now_ms: int | None = None, symbol: str | None = None, at_price: bool = False
+    ) -> list[dict[str, Any]]:
         """Match the open orders against the market up to now (mock_server/trading/engine.py):
-        run before anything reads an account, so resting orders are filled when anyone looks."""
+        run before anything reads an account, so resting orders are filled when anyone looks.
+        Returns what the fills changed, for the journal entry of the call that looked."""
         with self.lock:
             if not self.orders.open_count:
-                return 0
+                return []
             now = self.clock.now_ms() if now_ms is None else now_ms
-            return engine.settle(
-                self.market, self.orders, self.operations, now, symbol, at_price, self.fill_through
-            )
+            made: list[Operations] = []
+
+            def ops_at(api_key: str, at_ms: int) -> Operations:
+                made.append(self.operations(api_key, at_ms))
+                return made[-1]
+
+            engine.settle(self.market, self.orders, ops_at, now, symbol, at_price, self.fill_through)
+            return [change for ops in made for change in ops.changes]
 
     def snapshot(self, ledger: bool = True) -> Snapshot:
         with self.lock:

@@ -193,9 +193,9 @@ def cancel(ops: Operations, order: Order, status: str = "CANCELED") -> Order:
         ops.hold(order.wallet, order.held_asset, -order.held, f"cancel {order.order_id}")
     done = replace(order, status=status, held=ZERO, update_ms=ops.now_ms)
     ops.put_order(done)
-    if order.borrowed and order.repay_at_cancel:
+    if order.borrowed and order.repay_at_cancel:  # the loan and the interest it has cost so far
         b = ops.balance(order.wallet, order.held_asset)
-        amount = min(order.borrowed, b.borrowed + b.interest, b.free)
+        amount = min(order.borrowed + b.interest, b.borrowed + b.interest, b.free)
         if amount > 0:
             ops.repay(order.wallet, order.held_asset, amount)
     return done
