@@ -218,5 +218,57 @@ def canceled_json(order: Order, orig_client_id: str, client_id: str) -> dict[str
     }  # fmt: skip
 
 
-def trades_of(ctx: Context, wallets: tuple[str, ...], symbol: str) -> list[Fill]:
-    return [f for f in book(ctx).fills.get(api_key(ctx), []) if f.symbol == symbol and f.wallet in wallets]
+# --- the account's lists: allOrders and myTrades, spot and margin ---
+
+DAY_MS = 86_400_000
+
+
+class Listing(NamedTuple):
+    symbol: str
+    from_id: int | None  # orderId (allOrders) or fromId (myTrades): this id and later
+    order_id: int | None  # myTrades: the trades of one order
+    start: int | None
+    end: int | None
+    limit: int
+
+
+def listing_rules(values: Values, ctx: Context, id_name: str) -> Listing:
+    symbol = pair(ctx, values["symbol"]).symbol
+    start, end = values["startTime"], values["endTime"]
+    if start is not None and end is not None:
+        if start > end:
+            raise BinanceError(errors.INVALID_PARAMETER, "startTime")
+        if end - start > DAY_MS:
+            raise BinanceError(errors.MORE_THAN_HOURS, 24)
+    order_id = values.get("orderId") if id_name == "fromId" else None
+    if id_name == "fromId" and values["fromId"] is not None and (start is not None or end is not None):
+        raise BinanceError(errors.OPTIONAL_PARAMS_BAD_COMBO)
+    if order_id is not None and (start is not None or end is not None):
+        raise BinanceError(errors.OPTIONAL_PARAMS_BAD_COMBO)
+    return Listing(symbol, values[id_name], order_id, start, end, values["limit"])
+
+
+def select(rows: list[Any], ids: list[int], times: list[int], q: Listing) -> list[Any]:
+    """Binance's paging of account lists: from an id on, oldest first; in a window, its oldest;
+    else the newest `limit`, oldest first."""
+    picked = [
+        r for r, i, t in zip(rows, ids, times, strict=True)
+        if (q.from_id is None or i >= q.from_id) and (q.start is None or t >= q.start)
+        and (q.end is None or t <= q.end)
+    ]  # fmt: skip
+    if q.from_id is not None or q.start is not None:
+        return picked[: q.limit]
+    return picked[-q.limit :]
+
+
+def listed_orders(ctx: Context, wallets: tuple[str, ...], q: Listing) -> list[Order]:
+    orders = [o for o in book(ctx).of(api_key(ctx)).values() if o.wallet in wallets and o.symbol == q.symbol]
+    return select(orders, [o.order_id for o in orders], [o.time_ms for o in orders], q)
+
+
+def listed_fills(ctx: Context, wallets: tuple[str, ...], q: Listing) -> list[Fill]:
+    fills = [
+        f for f in book(ctx).fills.get(api_key(ctx), [])
+        if f.symbol == q.symbol and f.wallet in wallets and q.order_id in (None, f.order_id)
+    ]  # fmt: skip
+    return select(fills, [f.trade_id for f in fills], [f.time_ms for f in fills], q)

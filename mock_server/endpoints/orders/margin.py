@@ -11,18 +11,21 @@ from typing import Any, NamedTuple
 from mock_server.endpoints.declaration import Context, Endpoint, Security, Values
 from mock_server.endpoints.market.common import dumps, pair
 from mock_server.endpoints.orders.common import (
+    DAY_MS,
     LOOKUP_PARAMS,
     NEW_ORDER_PARAMS,
+    Listing,
     Lookup,
     api_key,
     book,
     default_response,
     find,
+    listed_fills,
+    listed_orders,
+    listing_rules,
     lookup_rules,
     read_new_order,
-    trades_of,
-)  # fmt: skip
-from mock_server.endpoints.orders.spot import DAY_MS, Listing, listing_rules, select
+)
 from mock_server.endpoints.spec import spec_schema
 from mock_server.endpoints.wallet.universal_transfer import ENUM_AS_1100
 from mock_server.endpoints.wallet.valuation import inventory, max_borrowable
@@ -284,12 +287,7 @@ def all_rules(values: Values, ctx: Context) -> MarginListing:
 
 
 def all_answer(m: MarginListing, ctx: Context) -> bytes:
-    q = m.listing
-    orders = [
-        o for o in book(ctx).of(api_key(ctx)).values() if o.wallet in m.wallets and o.symbol == q.symbol
-    ]
-    rows = select(orders, [o.order_id for o in orders], [o.time_ms for o in orders], q)
-    return dumps([order_json(o) for o in rows])
+    return dumps([order_json(o) for o in listed_orders(ctx, m.wallets, m.listing)])
 
 
 ALL_ORDERS = Endpoint(
@@ -317,10 +315,7 @@ def trades_rules(values: Values, ctx: Context) -> MarginListing:
 
 
 def trades_answer(m: MarginListing, ctx: Context) -> bytes:
-    q = m.listing
-    fills = [f for f in trades_of(ctx, m.wallets, q.symbol) if q.order_id is None or f.order_id == q.order_id]
-    rows = select(fills, [f.trade_id for f in fills], [f.time_ms for f in fills], q)
-    return dumps([trade_json(f) for f in rows])
+    return dumps([trade_json(f) for f in listed_fills(ctx, m.wallets, m.listing)])
 
 
 MY_TRADES = Endpoint(

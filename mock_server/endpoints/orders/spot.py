@@ -12,19 +12,21 @@ from mock_server.endpoints.market.common import dumps, pair
 from mock_server.endpoints.orders.common import (
     LOOKUP_PARAMS,
     NEW_ORDER_PARAMS,
+    Listing,
     Lookup,
     api_key,
     book,
     canceled_json,
     default_response,
     find,
+    listed_fills,
+    listed_orders,
+    listing_rules,
     lookup_rules,
     placed_json,
     read_new_order,
-    trades_of,
-)  # fmt: skip
+)
 from mock_server.endpoints.spec import spec_schema
-from mock_server.market.path import MINUTE_MS
 from mock_server.rules import errors
 from mock_server.rules.errors import BinanceError
 from mock_server.rules.params import Long, Text
@@ -35,7 +37,6 @@ from mock_server.trading import engine, fees
 from mock_server.trading.engine import NewOrder, Placed
 
 SPOT = ("SPOT",)
-DAY_MS = 24 * 60 * MINUTE_MS
 
 
 def _seed(ctx: Context) -> int:
@@ -305,51 +306,11 @@ CANCEL_ALL = Endpoint(
 # --- GET /api/v3/allOrders and /api/v3/myTrades ---
 
 
-class Listing(NamedTuple):
-    symbol: str
-    from_id: int | None  # orderId (allOrders) or fromId (myTrades): this id and later
-    order_id: int | None  # myTrades: the trades of one order
-    start: int | None
-    end: int | None
-    limit: int
-
-
-def listing_rules(values: Values, ctx: Context, id_name: str) -> Listing:
-    symbol = pair(ctx, values["symbol"]).symbol
-    start, end = values["startTime"], values["endTime"]
-    if start is not None and end is not None:
-        if start > end:
-            raise BinanceError(errors.INVALID_PARAMETER, "startTime")
-        if end - start > DAY_MS:
-            raise BinanceError(errors.MORE_THAN_HOURS, 24)
-    order_id = values.get("orderId") if id_name == "fromId" else None
-    if id_name == "fromId" and values["fromId"] is not None and (start is not None or end is not None):
-        raise BinanceError(errors.OPTIONAL_PARAMS_BAD_COMBO)
-    if order_id is not None and (start is not None or end is not None):
-        raise BinanceError(errors.OPTIONAL_PARAMS_BAD_COMBO)
-    return Listing(symbol, values[id_name], order_id, start, end, values["limit"])
-
-
-def select(rows: list[Any], ids: list[int], times: list[int], q: Listing) -> list[Any]:
-    """Binance's paging of account lists: from an id on, oldest first; in a window, its oldest;
-    else the newest `limit`, oldest first."""
-    picked = [
-        r for r, i, t in zip(rows, ids, times, strict=True)
-        if (q.from_id is None or i >= q.from_id) and (q.start is None or t >= q.start)
-        and (q.end is None or t <= q.end)
-    ]  # fmt: skip
-    if q.from_id is not None or q.start is not None:
-        return picked[: q.limit]
-    return picked[-q.limit :]
-
-
 LIMIT = Long("limit", default=500, minimum=1, maximum=1000)
 
 
 def all_orders_answer(q: Listing, ctx: Context) -> bytes:
-    orders = [o for o in book(ctx).of(api_key(ctx)).values() if o.wallet == "SPOT" and o.symbol == q.symbol]
-    rows = select(orders, [o.order_id for o in orders], [o.time_ms for o in orders], q)
-    return dumps([o.query_json() for o in rows])
+    return dumps([o.query_json() for o in listed_orders(ctx, SPOT, q)])
 
 
 ALL_ORDERS = Endpoint(
@@ -361,9 +322,7 @@ ALL_ORDERS = Endpoint(
 
 
 def my_trades_answer(q: Listing, ctx: Context) -> bytes:
-    fills = [f for f in trades_of(ctx, SPOT, q.symbol) if q.order_id is None or f.order_id == q.order_id]
-    rows = select(fills, [f.trade_id for f in fills], [f.time_ms for f in fills], q)
-    return dumps([f.trade_json() for f in rows])
+    return dumps([f.trade_json() for f in listed_fills(ctx, SPOT, q)])
 
 
 def _trades_weight(params: Any) -> int:
