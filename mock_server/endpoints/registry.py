@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from mock_server.endpoints import margin_transfer, ping, server_time, system_status
+from mock_server.endpoints import margin_transfer, ping, server_time, system_status, user_data
 from mock_server.endpoints.declaration import Endpoint
 from mock_server.endpoints.market import (
     agg_trades,
@@ -54,6 +54,8 @@ DEFAULT_ENDPOINTS: tuple[Endpoint, ...] = (
     # Orders (world tier): mock_server/trading/ matches them against the market.
     *spot.ENDPOINTS,
     *margin.ENDPOINTS,
+    # The user data streams' listenKeys (the streams themselves are WebSocket).
+    *user_data.ENDPOINTS,
 )
 
 

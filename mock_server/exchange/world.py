@@ -18,6 +18,7 @@ from mock_server.market.model import Market
 from mock_server.state.clock import Clock
 from mock_server.state.journal import Journal
 from mock_server.state.ledger import Ledger
+from mock_server.state.listen_keys import ListenKeys
 from mock_server.state.loans import LoanBook
 from mock_server.state.operations import Operations
 from mock_server.state.orders import OrderBook
@@ -40,6 +41,7 @@ class Snapshot(NamedTuple):
     universal: Any
     loans: Any
     orders: Any
+    listen_keys: Any
 
 
 class World:
@@ -56,6 +58,7 @@ class World:
         self.universal = UniversalBook()  # universal transfers (GET /sapi/v1/asset/transfer)
         self.loans = LoanBook()  # margin loans and their interest
         self.orders = OrderBook()  # orders, their fills, and the house's side of them
+        self.listen_keys = ListenKeys()  # the user data streams' keys
         self.faults = FaultBook(seed=seed, paths=paths, lock=lock)
         self.pacer = Pacer(min_interval_ms, lock)
         self.weights = Weights(*(WeightCounter(limit, lock) for limit in weight_limits))
@@ -67,7 +70,7 @@ class World:
         """The writer for one account at one moment (now, by the mock's clock, by default)."""
         when = self.clock.now_ms() if now_ms is None else now_ms
         return Operations(self.lock, self.ledger, self.wallets, api_key, when, self.universal, self.loans,
-                          self.orders)  # fmt: skip
+                          self.orders, self.listen_keys)  # fmt: skip
 
     def settle(
         self, now_ms: int | None = None, symbol: str | None = None, at_price: bool = False
@@ -94,7 +97,7 @@ class World:
                 self.ledger.snapshot() if ledger else None, self.wallets.snapshot(), self.faults.snapshot(),
                 self.clock.snapshot(), self.pacer.snapshot(), self.weights.snapshot(), self.journal.snapshot(),
                 self.market.steering.snapshot(), self.universal.snapshot(), self.loans.snapshot(),
-                self.orders.snapshot(),
+                self.orders.snapshot(), self.listen_keys.snapshot(),
             )  # fmt: skip
 
     def restore(self, snapshot: Snapshot) -> None:
@@ -112,3 +115,4 @@ class World:
             self.universal.restore(snapshot.universal)
             self.loans.restore(snapshot.loans)
             self.orders.restore(snapshot.orders)
+            self.listen_keys.restore(snapshot.listen_keys)

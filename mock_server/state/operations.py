@@ -16,6 +16,7 @@ from typing import Any
 from mock_server.rules import errors
 from mock_server.rules.errors import BinanceError, ErrorSpec
 from mock_server.state.ledger import Ledger, Transfer
+from mock_server.state.listen_keys import ListenKeys
 from mock_server.state.loans import HOUR_MS, Charge, Loan, LoanBook, hour_interest
 from mock_server.state.orders import Fill, Order, OrderBook
 from mock_server.state.universal import Kind, Made, UniversalBook
@@ -24,26 +25,20 @@ from mock_server.state.wallets import Balance, Entry, NotEnough, Wallets, eight_
 
 class Operations:
     __slots__ = (
-        "_done",
-        "api_key",
-        "changes",
-        "ledger",
-        "loans",
-        "lock",
-        "now_ms",
-        "orders",
-        "universal",
+        "_done", "api_key", "changes", "ledger", "listen_keys", "loans", "lock", "now_ms", "orders", "universal",
         "wallets",
-    )
+    )  # fmt: skip
 
     def __init__(
         self, lock: threading.RLock, ledger: Ledger, wallets: Wallets, api_key: str, now_ms: int,
         universal: UniversalBook | None = None, loans: LoanBook | None = None, orders: OrderBook | None = None,
+        listen_keys: ListenKeys | None = None,
     ) -> None:  # fmt: skip
         self.lock, self.ledger, self.wallets = lock, ledger, wallets
         self.universal = universal if universal is not None else UniversalBook()
         self.loans = loans if loans is not None else LoanBook()
         self.orders = orders if orders is not None else OrderBook()
+        self.listen_keys = listen_keys if listen_keys is not None else ListenKeys()
         self.api_key, self.now_ms = api_key, now_ms
         self.changes: list[dict[str, Any]] = []  # what this call changed, for its journal entry
         self._done: list[Entry] = []
@@ -258,6 +253,27 @@ class Operations:
     def add_fill(self, fill: Fill) -> None:
         with self.lock:
             self.orders.add_fill(fill)
+
+    # --- user data streams ---
+
+    def start_stream(self, seed: int, wallet: str) -> str:
+        """A listenKey for the account's wallet: its active one extended, or a new one."""
+        with self.lock:
+            key = self.listen_keys.start(seed, self.api_key, wallet, self.now_ms)
+            self.changes.append({"op": "listenKey", "wallet": wallet, "expires": key.expires_ms})
+            return key.key
+
+    def keep_stream(self, key: str, wallet: str) -> None:
+        """Extend a listenKey of the account's wallet by 60 minutes; -1125 when it names none."""
+        with self.lock:
+            if not self.listen_keys.keepalive(key, self.api_key, wallet, self.now_ms):
+                raise BinanceError(errors.INVALID_LISTEN_KEY)
+
+    def close_stream(self, key: str, wallet: str) -> None:
+        with self.lock:
+            if not self.listen_keys.close(key, self.api_key, wallet, self.now_ms):
+                raise BinanceError(errors.INVALID_LISTEN_KEY)
+            self.changes.append({"op": "listenKey closed", "wallet": wallet})
 
     def set_transfer_status(self, tx_id: int, status: str) -> bool:
         with self.lock:
