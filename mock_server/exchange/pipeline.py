@@ -145,8 +145,10 @@ class Pipeline:
                 except BinanceError as err:
                     if not err.keeps_changes:  # a refusal leaves nothing of its own moved
                         ops.undo()
+                    ops.publish()
                     changes = (*settled, *ops.changes)
                     return _refusal(err, content_type, headers, step, tier, delay_ms, changes=changes)
+                ops.publish()  # the account's user data streams hear of it
                 body = endpoint.answer(request, ctx)
             return Reply(
                 200, body, headers, content_type, delay_ms, tier=tier, changes=(*settled, *ops.changes)

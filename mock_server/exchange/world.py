@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 from mock_server.injection.faults import FaultBook
 from mock_server.market.model import Market
 from mock_server.state.clock import Clock
+from mock_server.state.events import Outbox
 from mock_server.state.journal import Journal
 from mock_server.state.ledger import Ledger
 from mock_server.state.listen_keys import ListenKeys
@@ -59,6 +60,7 @@ class World:
         self.loans = LoanBook()  # margin loans and their interest
         self.orders = OrderBook()  # orders, their fills, and the house's side of them
         self.listen_keys = ListenKeys()  # the user data streams' keys
+        self.outbox = Outbox(lock)  # what the user data streams will send (not reset: it was sent)
         self.faults = FaultBook(seed=seed, paths=paths, lock=lock)
         self.pacer = Pacer(min_interval_ms, lock)
         self.weights = Weights(*(WeightCounter(limit, lock) for limit in weight_limits))
@@ -70,7 +72,7 @@ class World:
         """The writer for one account at one moment (now, by the mock's clock, by default)."""
         when = self.clock.now_ms() if now_ms is None else now_ms
         return Operations(self.lock, self.ledger, self.wallets, api_key, when, self.universal, self.loans,
-                          self.orders, self.listen_keys)  # fmt: skip
+                          self.orders, self.listen_keys, self.outbox)  # fmt: skip
 
     def settle(
         self, now_ms: int | None = None, symbol: str | None = None, at_price: bool = False
@@ -89,6 +91,8 @@ class World:
                 return made[-1]
 
             engine.settle(self.market, self.orders, ops_at, now, symbol, at_price, self.fill_through)
+            for ops in made:
+                ops.publish()
             return [change for ops in made for change in ops.changes]
 
     def snapshot(self, ledger: bool = True) -> Snapshot:

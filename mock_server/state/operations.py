@@ -15,6 +15,7 @@ from typing import Any
 
 from mock_server.rules import errors
 from mock_server.rules.errors import BinanceError, ErrorSpec
+from mock_server.state.events import Outbox, account_position, balance_update, execution_report
 from mock_server.state.ledger import Ledger, Transfer
 from mock_server.state.listen_keys import ListenKeys
 from mock_server.state.loans import HOUR_MS, Charge, Loan, LoanBook, hour_interest
@@ -25,20 +26,24 @@ from mock_server.state.wallets import Balance, Entry, NotEnough, Wallets, eight_
 
 class Operations:
     __slots__ = (
-        "_done", "api_key", "changes", "ledger", "listen_keys", "loans", "lock", "now_ms", "orders", "universal",
-        "wallets",
+        "_done", "_events", "_touched", "api_key", "changes", "ledger", "listen_keys", "loans", "lock", "now_ms",
+        "orders", "outbox", "universal", "wallets",
     )  # fmt: skip
 
     def __init__(
         self, lock: threading.RLock, ledger: Ledger, wallets: Wallets, api_key: str, now_ms: int,
         universal: UniversalBook | None = None, loans: LoanBook | None = None, orders: OrderBook | None = None,
-        listen_keys: ListenKeys | None = None,
+        listen_keys: ListenKeys | None = None, outbox: Outbox | None = None,
     ) -> None:  # fmt: skip
         self.lock, self.ledger, self.wallets = lock, ledger, wallets
         self.universal = universal if universal is not None else UniversalBook()
         self.loans = loans if loans is not None else LoanBook()
         self.orders = orders if orders is not None else OrderBook()
         self.listen_keys = listen_keys if listen_keys is not None else ListenKeys()
+        self.outbox = outbox if outbox is not None else Outbox(lock)
+        # What the user data stream will say of this call, sent by publish() once it stands.
+        self._events: list[tuple[str, dict[str, Any]]] = []
+        self._touched: dict[tuple[str, str], None] = {}  # (wallet, asset) whose balance changed
         self.api_key, self.now_ms = api_key, now_ms
         self.changes: list[dict[str, Any]] = []  # what this call changed, for its journal entry
         self._done: list[Entry] = []
@@ -51,6 +56,36 @@ class Operations:
             while self._done:
                 self.wallets.revert(self._done.pop())
             self.changes.clear()
+            self._events.clear()
+            self._touched.clear()
+
+    def publish(self) -> None:
+        """Send what this call did to the account's user data streams: its events in order, then
+        one outboundAccountPosition a wallet for the balances it changed."""
+        with self.lock:
+            for wallet, payload in self._events:
+                self.outbox.put(self.api_key, wallet, payload)
+            wallets: dict[str, dict[str, Balance]] = {}
+            for wallet, asset in self._touched:
+                wallets.setdefault(wallet, {})[asset] = self.balance(wallet, asset)
+            for wallet, assets in wallets.items():
+                self.outbox.put(self.api_key, wallet, account_position(self.now_ms, assets))
+            self._events.clear()
+            self._touched.clear()
+
+    def report(
+        self, order: Order, execution: str, fill: Fill | None = None, orig_client_id: str = ""
+    ) -> None:
+        """An executionReport of the order as it now stands, for publish()."""
+        payload = execution_report(
+            order, execution, self.now_ms, self.orders.next_execution_id(), fill, orig_client_id
+        )
+        self._events.append((order.wallet, payload))
+
+    def _moved(self, entry: Entry) -> Entry:
+        self._done.append(entry)
+        self._touched[(entry.wallet, entry.asset)] = None
+        return entry
 
     def balance(self, wallet: str, asset: str) -> Balance:
         return self.wallets.balance(self.api_key, wallet, asset)
@@ -82,7 +117,7 @@ class Operations:
     def set_balance(self, wallet: str, asset: str, free: Decimal) -> Balance:
         with self.lock:
             entry = self.wallets.set(self.now_ms, self.api_key, wallet, asset, free)
-            self._done.append(entry)
+            self._moved(entry)
             self.changes.append(
                 {"op": "set", "wallet": wallet, "asset": asset, "free": eight_decimals(entry.free)}
             )
@@ -112,6 +147,8 @@ class Operations:
                 raise BinanceError(errors.EXCEED_MAX_ROLLOUT)
             tran_id = self._next_id()
             self.move(source, target, asset, amount, f"transfer {tran_id}", errors.TRANSFER_INSUFFICIENT)
+            self._events.append((source, balance_update(self.now_ms, asset, -amount)))
+            self._events.append((target, balance_update(self.now_ms, asset, amount)))
             made = Made(tran_id, self.now_ms, kind.name, asset, amount, from_symbol, to_symbol)
             self.universal.add(self.api_key, made)
             self.changes.append({"op": "universal transfer", "tranId": tran_id, "type": kind.name,
@@ -165,7 +202,7 @@ class Operations:
                 raise BinanceError(errors.EXCEED_MAX_BORROWABLE)
             tx_id = self._next_id()
             first = hour_interest(asset, amount)
-            self._done.append(self.wallets.change(
+            self._moved(self.wallets.change(
                 self.now_ms, self.api_key, wallet, asset, f"borrow {tx_id}", free=amount, borrowed=amount,
                 interest=first))  # fmt: skip
             self.loans.lent[asset] = self.loans.lent.get(asset, Decimal(0)) + amount
@@ -175,6 +212,7 @@ class Operations:
             )
             self._charge(self.now_ms, wallet, asset, amount, first, "ON_BORROW")
             self.loans.charged_hour[(self.api_key, wallet, asset)] = self.now_ms // HOUR_MS
+            self._events.append((wallet, balance_update(self.now_ms, asset, amount)))
             self.changes.append({"op": f"borrow {tx_id}", "wallet": wallet, "asset": asset,
                                  "borrowed": eight_decimals(amount), "interest": eight_decimals(first)})  # fmt: skip
             return tx_id
@@ -192,7 +230,7 @@ class Operations:
             to_interest = min(amount, b.interest)
             to_principal = amount - to_interest
             tx_id = self._next_id()
-            self._done.append(self.wallets.change(
+            self._moved(self.wallets.change(
                 self.now_ms, self.api_key, wallet, asset, f"repay {tx_id}", free=-amount, borrowed=-to_principal,
                 interest=-to_interest))  # fmt: skip
             self.loans.lent[asset] = self.loans.lent.get(asset, Decimal(0)) - to_principal
@@ -200,6 +238,7 @@ class Operations:
             self.loans.loans.setdefault(self.api_key, []).append(
                 Loan(tx_id, self.now_ms, "REPAY", asset, amount, to_principal, to_interest, symbol)
             )
+            self._events.append((wallet, balance_update(self.now_ms, asset, -amount)))
             self.changes.append({"op": f"repay {tx_id}", "wallet": wallet, "asset": asset, "free": eight_decimals(-amount),
                                  "borrowed": eight_decimals(-to_principal), "interest": eight_decimals(-to_interest)})  # fmt: skip
             return tx_id
@@ -223,7 +262,7 @@ class Operations:
                                             locked=amount)  # fmt: skip
             except NotEnough:
                 raise BinanceError(errors.INSUFFICIENT_BALANCE) from None
-            self._done.append(entry)
+            self._moved(entry)
             self.changes.append(
                 {"op": cause, "wallet": wallet, "asset": asset, "locked": eight_decimals(amount)}
             )
@@ -239,7 +278,7 @@ class Operations:
                 )
             except NotEnough:
                 raise BinanceError(errors.INSUFFICIENT_BALANCE) from None
-            self._done.append(entry)
+            self._moved(entry)
             self.orders.to_house(asset, -(free + locked))
             self.changes.append({"op": cause, "wallet": wallet, "asset": asset,
                                  "free": eight_decimals(free + locked)})  # fmt: skip
@@ -284,7 +323,7 @@ class Operations:
 
     def _change(self, wallet: str, asset: str, free: Decimal, cause: str, refuse: ErrorSpec) -> None:
         try:
-            self._done.append(self.wallets.change(self.now_ms, self.api_key, wallet, asset, cause, free=free))
+            self._moved(self.wallets.change(self.now_ms, self.api_key, wallet, asset, cause, free=free))
         except NotEnough:
             raise BinanceError(refuse) from None
         self.changes.append({"op": cause, "wallet": wallet, "asset": asset, "free": eight_decimals(free)})

@@ -151,6 +151,7 @@ class OrderBook:
     house: dict[str, Decimal] = field(default_factory=dict)
     last_order_id: int = 0
     last_trade_id: int = 0
+    last_execution_id: int = 0  # executionReport's `I`
     # The open orders of every account, oldest first: what matching walks on every call, so
     # it never walks the filled and canceled ones.
     open: dict[tuple[str, int], None] = field(default_factory=dict)
@@ -192,6 +193,10 @@ class OrderBook:
         self.last_order_id += 1
         return self.last_order_id
 
+    def next_execution_id(self) -> int:
+        self.last_execution_id += 1
+        return self.last_execution_id
+
     def next_trade_id(self) -> int:
         self.last_trade_id += 1
         return self.last_trade_id
@@ -205,10 +210,11 @@ class OrderBook:
     def snapshot(self) -> tuple[Any, ...]:
         """The caller holds the world's lock; orders and fills are immutable."""
         return ({k: dict(v) for k, v in self.orders.items()}, {k: list(v) for k, v in self.fills.items()},
-                dict(self.house), self.last_order_id, self.last_trade_id, dict(self.open))  # fmt: skip
+                dict(self.house), self.last_order_id, self.last_trade_id, dict(self.open),
+                self.last_execution_id)  # fmt: skip
 
     def restore(self, snapshot: tuple[Any, ...]) -> None:
-        orders, fills, house, self.last_order_id, self.last_trade_id, open_ = snapshot
+        orders, fills, house, self.last_order_id, self.last_trade_id, open_, self.last_execution_id = snapshot
         self.orders = {k: dict(v) for k, v in orders.items()}
         self.fills = {k: list(v) for k, v in fills.items()}
         self.house = dict(house)

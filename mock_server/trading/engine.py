@@ -179,11 +179,12 @@ def place(ops: Operations, seed: int, p: Plan, borrowed: Decimal = ZERO) -> Plac
         side_effect=new.side_effect, expiry_reason=p.expiry, borrowed=borrowed,
         repay_at_cancel=new.repay_at_cancel,
     )  # fmt: skip
+    ops.report(order, "NEW")
     fills = [_fill(ops, pair, order, part, maker=False) for part in p.parts]
     if p.hold:
         ops.hold(new.wallet, new.pays, p.hold, f"order {order_id}")
-    order = replace(_advance(order, fills, p.status, ops.now_ms), held=p.hold)
-    return Placed(_finish(ops, order, fills), fills)
+    done = replace(_advance(order, fills, p.status, ops.now_ms), held=p.hold)
+    return Placed(_finish(ops, order, done, fills), fills)
 
 
 def cancel(ops: Operations, order: Order, status: str = "CANCELED") -> Order:
@@ -193,6 +194,7 @@ def cancel(ops: Operations, order: Order, status: str = "CANCELED") -> Order:
         ops.hold(order.wallet, order.held_asset, -order.held, f"cancel {order.order_id}")
     done = replace(order, status=status, held=ZERO, update_ms=ops.now_ms)
     ops.put_order(done)
+    ops.report(done, status, orig_client_id=order.client_order_id)
     if order.borrowed and order.repay_at_cancel:  # the loan and the interest it has cost so far
         b = ops.balance(order.wallet, order.held_asset)
         amount = min(order.borrowed + b.interest, b.borrowed + b.interest, b.free)
@@ -258,7 +260,7 @@ def _settle_one(market: Market, book: OrderBook, ops_at: OpsAt, pair: Pair, orde
     left = order.quantity - order.executed
     part = Part(_ticks(pair, order.price), _steps(pair, left))
     fills = [_fill(ops, pair, order, part, maker=True, held=True)]
-    return _finish(ops, replace(_advance(order, fills, "FILLED", at), held=ZERO, checked_ms=at), fills)
+    return _finish(ops, order, replace(_advance(order, fills, "FILLED", at), held=ZERO, checked_ms=at), fills)
 
 
 def _triggered_market(market: Market, ops: Operations, pair: Pair, order: Order, at: int) -> Order:
@@ -286,7 +288,7 @@ def _triggered_market(market: Market, ops: Operations, pair: Pair, order: Order,
     done = replace(
         _advance(order, fills, "FILLED" if filled else "EXPIRED", at), held=ZERO, working_ms=at, checked_ms=at
     )
-    return _finish(ops, done, fills)
+    return _finish(ops, order, done, fills)
 
 
 def _over(pair: Pair, fills: list[Fill], part: Part, held: Decimal) -> Decimal:
@@ -314,7 +316,7 @@ def _triggered_limit(market: Market, ops: Operations, pair: Pair, order: Order, 
         kept = left
     status = "FILLED" if not left else "PARTIALLY_FILLED" if fills else "NEW"
     done = replace(_advance(order, fills, status, at), held=kept, working_ms=at, checked_ms=at)
-    return _finish(ops, done, fills)
+    return _finish(ops, order, done, fills)
 
 
 def _fill(ops: Operations, pair: Pair, order: Order, part: Part, maker: bool, held: bool = False,
@@ -345,10 +347,18 @@ def _fill(ops: Operations, pair: Pair, order: Order, part: Part, maker: bool, he
 AUTO_REPAY = frozenset({"AUTO_REPAY", "AUTO_BORROW_REPAY"})
 
 
-def _finish(ops: Operations, order: Order, fills: list[Fill]) -> Order:
-    """The order as it now stands, in the book; a margin order with AUTO_REPAY repays the debt
-    of the asset its fills brought in, out of what they brought (interest first)."""
+def _finish(ops: Operations, before: Order, order: Order, fills: list[Fill]) -> Order:
+    """The order as it now stands, in the book, and an executionReport a fill (then one for its
+    expiry); a margin order with AUTO_REPAY repays the debt of the asset its fills brought in,
+    out of what they brought (interest first)."""
     ops.put_order(order)
+    step = before
+    for i, fill in enumerate(fills):
+        status = order.status if i == len(fills) - 1 and order.status != "EXPIRED" else "PARTIALLY_FILLED"
+        step = replace(_advance(step, [fill], status, fill.time_ms), working_ms=order.working_ms)
+        ops.report(step, "TRADE", fill)
+    if order.status == "EXPIRED":
+        ops.report(order, "EXPIRED")
     if order.side_effect in AUTO_REPAY and fills:
         got = sum((f.qty if f.buyer else f.quote_qty) - f.commission for f in fills)
         asset = fills[0].commission_asset
