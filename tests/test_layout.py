@@ -202,6 +202,7 @@ LAYERS = [
     "injection",
     "replay",
     "exchange",
+    "wsapi",
     "http",
     "harness",
     "cli",

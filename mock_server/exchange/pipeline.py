@@ -79,13 +79,16 @@ class Pipeline:
             if account is not None and endpoint.security is Security.SIGNED:
                 step = "mandatory"
                 params = request_params(call.method, call.query, call.body)
-                signed = security.require_signed(params)
+                signed = security.require_signed(params, need_signature=call.signature_ok is None)
                 step = "recv_window"
                 window = security.recv_window(params)
                 step = "timestamp"
                 security.check_timestamp(signed.timestamp, window, now, self.profile, self.clock.lenient_ms())
                 step = "signature"
-                security.check_signature(account, call.query, call.body, signed.signature, self.profile)
+                if call.signature_ok is None:
+                    security.check_signature(account, call.query, call.body, signed.signature, self.profile)
+                elif not call.signature_ok:
+                    raise BinanceError(errors.INVALID_SIGNATURE)
             step = "parameter"
             if params is None:
                 params = request_params(call.method, call.query, call.body)

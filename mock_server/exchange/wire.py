@@ -12,6 +12,10 @@ class Call(NamedTuple):  # immutable, and cheaper to build than a frozen datacla
     body: bytes = b""
     api_key: str | None = None
     client_ip: str = "127.0.0.1"
+    # Set by the WebSocket API, which checks its own signatures (over the sorted parameters) or
+    # a logged-on session: True, a valid one (no `signature` parameter is needed); False, an
+    # invalid one (-1022 at the signature step). None: a REST call, checked as the query says.
+    signature_ok: bool | None = None
 
 
 class Reply(NamedTuple):  # built for every request: a NamedTuple costs a third of a dataclass

@@ -128,6 +128,13 @@ DUPLICATE_ORDER = _e(-2010, "NEW_ORDER_REJECTED", "Duplicate order sent.")
 UNKNOWN_ORDER = _e(-2011, "CANCEL_REJECTED", "Unknown order sent.")
 CANCEL_RESTRICTED = _e(-2011, "CANCEL_REJECTED", "Order was not canceled due to cancel restrictions.")
 NO_SUCH_ORDER = _e(-2013, "NO_SUCH_ORDER", "Order does not exist.")
+SUBSCRIPTION_ACTIVE = _e(-2035, "SUBSCRIPTION_ACTIVE", "User Data Stream subscription already active.")
+SUBSCRIPTION_INACTIVE = _e(-2036, "SUBSCRIPTION_INACTIVE", "User Data Stream subscription not active.")
+TOO_MANY_SUBSCRIPTIONS = _e(
+    -1191,
+    "TOO_MANY_SUBSCRIPTIONS",
+    "Too many subscriptions. Connection may create up to '%s' subscriptions at a time.",
+)
 CANCEL_REPLACE_PARTIAL = _e(
     -2021, "ORDER_CANCEL_REPLACE_PARTIALLY_FAILED", "Order cancel-replace partially failed.", 409
 )

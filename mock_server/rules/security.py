@@ -62,15 +62,16 @@ def check_key(api_key: str | None, find: Callable[[str], Holder | None], permiss
     return account
 
 
-def require_signed(params: Params) -> Signed:
-    """Step 2: timestamp and signature present (F15, F10 for a malformed timestamp, F28)."""
+def require_signed(params: Params, need_signature: bool = True) -> Signed:
+    """Step 2: timestamp and signature present (F15, F10 for a malformed timestamp, F28); a call
+    whose signature was checked elsewhere (the WebSocket API's) needs the timestamp only."""
     if params.duplicates and not SECURITY_PARAMS.isdisjoint(params.duplicates):
         raise BinanceError(errors.DUPLICATE_PARAM)
     ts_text = params.get("timestamp")
     if not ts_text or not ts_text.isascii() or not ts_text.isdigit() or len(ts_text) > 20:
         raise BinanceError(errors.MANDATORY_PARAM, "timestamp")
-    signature = params.get("signature")
-    if not signature:
+    signature = params.get("signature") or ""
+    if not signature and need_signature:
         raise BinanceError(errors.MANDATORY_PARAM, "signature")
     return Signed(int(ts_text), signature)
 

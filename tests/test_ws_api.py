@@ -1,0 +1,162 @@
+"""The WebSocket API's requests, without a socket: each method answered by the REST pipeline
+(signed the WebSocket API's way, or by a logged-on session), and user data subscriptions that
+carry the same events REST writes make."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from helpers import NOW, signed_call
+
+from mock_server.exchange import Exchange, Settings
+from mock_server.rules.signature import sign_hmac, sign_with_private_key
+from mock_server.state.accounts import DEMO_API_KEY, DEMO_SECRET
+from mock_server.state.clock import Clock
+from mock_server.wsapi.session import Session
+
+ED_KEY = "EdKey" + "0" * 59
+
+
+def _exchange(tmp_path: Path | None = None, ed: ed25519.Ed25519PrivateKey | None = None) -> Exchange:
+    clock = Clock()
+    clock.freeze(NOW)
+    keys = None
+    if tmp_path is not None and ed is not None:
+        pem = ed.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        (tmp_path / "ed.pem").write_bytes(pem)
+        (tmp_path / "keys.json").write_text(json.dumps({"accounts": [
+            {"apiKey": DEMO_API_KEY, "secret": DEMO_SECRET},
+            {"apiKey": ED_KEY, "keyType": "ed25519", "publicKeyFile": "ed.pem"},
+        ]}))  # fmt: skip
+        keys = str(tmp_path / "keys.json")
+    ex = Exchange(Settings(anchor_ms=NOW, rows=0, keys_path=keys), clock=clock)
+    ex.set_balance("SPOT", "USDT", "10000")
+    return ex
+
+
+def _signed(params: dict[str, Any], api_key: str = DEMO_API_KEY, sign: Any = None) -> dict[str, Any]:
+    """Params signed as Binance's WebSocket API documents: sorted by name, apiKey among them."""
+    full = {**params, "apiKey": api_key, "timestamp": NOW}
+    payload = "&".join(f"{k}={v}" for k, v in sorted(full.items())).encode()
+    signature = sign(payload) if sign is not None else sign_hmac(DEMO_SECRET, payload)
+    return {**full, "signature": signature}
+
+
+def _ask(
+    session: Session, method: str, params: dict[str, Any] | None = None, ident: Any = 1
+) -> dict[str, Any]:
+    request: dict[str, Any] = {"id": ident, "method": method}
+    if params is not None:
+        request["params"] = params
+    return json.loads(session.handle(json.dumps(request)))
+
+
+LIMIT = {
+    "symbol": "BTCUSDT",
+    "side": "BUY",
+    "type": "LIMIT",
+    "timeInForce": "GTC",
+    "quantity": "0.01",
+    "price": "60000",
+}
+
+
+def test_public_methods_answer_what_rest_answers_with_the_weight_used() -> None:
+    ex = _exchange()
+    session = Session(ex)
+    assert _ask(session, "ping") == {"id": 1, "status": 200, "result": {},
+                                      "rateLimits": [{"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE",
+                                                      "intervalNum": 1, "limit": 6000, "count": 1}]}  # fmt: skip
+    assert _ask(session, "v3/time", ident="t")["result"] == {"serverTime": NOW}
+    price = _ask(session, "ticker.price", {"symbol": "BTCUSDT"})["result"]
+    assert price == signed_call(ex, "GET", "/api/v3/ticker/price", symbol="BTCUSDT")[1]
+    both = _ask(session, "ticker.price", {"symbols": ["BTCUSDT", "ETHUSDT"]})[
+        "result"
+    ]  # a JSON array as sent
+    assert [p["symbol"] for p in both] == ["BTCUSDT", "ETHUSDT"]
+    assert _ask(session, "depth", {"symbol": "NOPE"})["error"] == {"code": -1121, "msg": "Invalid symbol."}
+
+
+def test_a_signed_order_is_placed_by_the_rest_pipeline_and_read_back() -> None:
+    ex = _exchange()
+    session = Session(ex)
+    placed = _ask(session, "order.place", _signed(LIMIT))
+    assert placed["status"] == 200 and placed["result"]["status"] == "NEW"
+    kinds = {r["rateLimitType"] + r["interval"]: r["count"] for r in placed["rateLimits"]}
+    assert kinds["ORDERSSECOND"] == 1 and kinds["ORDERSDAY"] == 1
+    order_id = placed["result"]["orderId"]
+    status = _ask(session, "order.status", _signed({"symbol": "BTCUSDT", "orderId": order_id}))["result"]
+    assert status == signed_call(ex, "GET", "/api/v3/order", symbol="BTCUSDT", orderId=order_id)[1]
+    bad = _signed(LIMIT)
+    bad["signature"] = "0" * 64
+    assert _ask(session, "order.place", bad)["error"] == {
+        "code": -1022,
+        "msg": "Signature for this request is not valid.",
+    }
+    unsigned = {**LIMIT, "apiKey": DEMO_API_KEY, "timestamp": NOW}
+    assert _ask(session, "order.place", unsigned)["error"]["code"] == -1102
+    unknown = _signed(LIMIT, api_key="Unknown" + "x" * 20)
+    assert _ask(session, "order.place", unknown)["error"]["code"] == -2015
+    assert len(ex.orders()) == 1
+
+
+def test_a_logged_on_session_signs_for_its_requests(tmp_path: Path) -> None:
+    key = ed25519.Ed25519PrivateKey.generate()
+    ex = _exchange(tmp_path, key)
+    ex.set_balance("SPOT", "USDT", "10000", api_key=ED_KEY)
+    session = Session(ex)
+    sign = lambda payload: sign_with_private_key(key, payload)  # noqa: E731
+    wrong = _signed(
+        {}, api_key=ED_KEY, sign=lambda p: sign_with_private_key(ed25519.Ed25519PrivateKey.generate(), p)
+    )
+    assert _ask(session, "session.logon", wrong)["error"]["code"] == -1022
+    assert _ask(session, "session.logon", _signed({}))["error"]["code"] == -1022  # an HMAC key cannot log on
+    logon = _ask(session, "session.logon", _signed({}, api_key=ED_KEY, sign=sign))
+    assert logon["result"]["apiKey"] == ED_KEY and logon["result"]["authorizedSince"] == NOW
+    placed = _ask(session, "order.place", {**LIMIT, "timestamp": NOW})  # no apiKey, no signature
+    assert placed["status"] == 200 and ex.orders(api_key=ED_KEY)[0].order_id == placed["result"]["orderId"]
+    stale = _ask(session, "order.place", {**LIMIT, "timestamp": NOW - 600_000})
+    assert stale["error"]["code"] == -1021  # the session signs; the timestamp still counts
+    _ask(session, "session.logout")
+    assert _ask(session, "order.place", {**LIMIT, "timestamp": NOW})["error"]["code"] == -2014  # no key now
+
+
+def test_a_subscription_carries_the_accounts_events_from_rest_writes() -> None:
+    ex = _exchange()
+    session = Session(ex)
+    sub = _ask(session, "userDataStream.subscribe.signature", _signed({}))
+    assert sub == {"id": 1, "status": 200, "result": {"subscriptionId": 0}}
+    assert _ask(session, "userDataStream.subscribe.signature", _signed({}))["error"]["code"] == -2035
+    assert _ask(session, "userDataStream.subscribe")["error"]["code"] == -1002  # not logged on
+    _, body = signed_call(ex, "POST", "/api/v3/order", **LIMIT)
+    frames = [json.loads(f) for f in session.events()]
+    assert [f["subscriptionId"] for f in frames] == [0, 0]
+    report, position = (f["event"] for f in frames)
+    assert (report["e"], report["x"], report["i"]) == ("executionReport", "NEW", body["orderId"])
+    assert position["e"] == "outboundAccountPosition" and session.events() == []
+    signed_call(ex, "POST", "/sapi/v1/asset/transfer", type="MAIN_MARGIN", asset="USDT", amount="1")
+    updates = [json.loads(f)["event"]["e"] for f in session.events()]
+    assert updates == ["balanceUpdate", "outboundAccountPosition"]  # the spot side only
+    assert _ask(session, "session.subscriptions")["result"] == [{"subscriptionId": 0}]
+    assert _ask(session, "userDataStream.unsubscribe", {"subscriptionId": 0})["result"] == {}
+    signed_call(ex, "DELETE", "/api/v3/order", symbol="BTCUSDT", orderId=body["orderId"])
+    assert session.events() == []
+
+
+def test_a_frame_that_is_no_request_gets_an_error_naming_what_is_missing() -> None:
+    session = Session(_exchange())
+    assert json.loads(session.handle("not json")) == {
+        "id": None, "status": 400,
+        "error": {"code": -1102, "msg": "Mandatory parameter 'id' was not sent, was empty/null, or malformed."},
+    }  # fmt: skip
+    assert json.loads(session.handle('{"id": 7}'))["error"]["msg"].startswith("Mandatory parameter 'method'")
+    assert _ask(session, "order.teleport")["error"] == {
+        "code": -1130,
+        "msg": "Data sent for parameter 'method' is not valid.",
+    }
