@@ -505,7 +505,8 @@ def check_live(freqtrade: Freqtrade, mock: Mock, api_port: int) -> str:
     signed = collections.Counter(
         f"{e['method']} {e['path']}" for e in calls if "signature" in dict(e["params"])
     )
-    return f"{detail}; {compared}; its signed calls, all answered: {', '.join(f'{c} x{n}' for c, n in sorted(signed.items()))}"
+    counted = ", ".join(f"{call} x{n}" for call, n in sorted(signed.items()))
+    return f"{detail}; {compared}; its signed calls, all answered: {counted}"
 
 
 def _rows(database: Path, sql: str) -> list[dict[str, Any]]:
@@ -635,10 +636,13 @@ def _compare_with_the_mock(
     spot = mock.get(account)["wallets"]["SPOT"]
     theirs_spot = {a: (_d8(spot[a]["free"]), _d8(spot[a]["locked"])) for a in balances}
     if theirs_spot != {a: (amount, Decimal(0)) for a, amount in balances.items()}:
-        raise CheckFailed(f"from freqtrade's orders the wallet holds {balances}, the mock's SPOT {spot}", log)
+        raise CheckFailed(
+            f"from freqtrade's orders the wallet holds {balances}, the mock's SPOT (free, locked) {theirs_spot}",
+            log,
+        )
     held = {c["currency"]: (_d8(c["free"]), _d8(c["balance"])) for c in wallet.get("currencies", [])}
     if any(held.get(a, (Decimal(0), Decimal(0))) != (amount, amount) for a, amount in balances.items()):
-        raise CheckFailed(f"freqtrade's wallet {held}, the mock's SPOT {spot}", log)
+        raise CheckFailed(f"freqtrade's wallet (free, total) {held}, the mock's SPOT {theirs_spot}", log)
     return (
         f"its {len(orders)} orders and {len(trades)} trades equal the mock's orders and "
         f"{sum(map(len, fills.values()))} fills, its wallet the mock's SPOT "
