@@ -50,8 +50,9 @@ test-lowest:
 	$(LOWEST)/bin/pytest $(PYTEST_ARGS)
 
 # The real freqtrade (PyPI, pinned in tests/apps/freqtrade/requirements.txt) against `binance-mock
-# serve`: list-pairs, download-data compared candle by candle with the mock's klines, and a dry run
-# (docs/apps.md). freqtrade gets a virtualenv of its own: its pins clash with the test extras.
+# serve`: list-pairs, download-data compared candle by candle with the mock's klines, a dry run, and
+# a live run whose orders, fees and wallet must equal the mock's (docs/apps.md). freqtrade gets a
+# virtualenv of its own: its pins clash with the test extras.
 FREQTRADE := .venv-freqtrade
 FREQTRADE_REQS := tests/apps/freqtrade/requirements.txt
 FREQTRADE_STAMP := $(FREQTRADE)/.installed

@@ -280,15 +280,17 @@ def test_no_page_uses_a_label_it_does_not_explain() -> None:
     assert not hits, hits
 
 
-def test_the_apps_page_shows_the_config_and_strategy_make_test_freqtrade_uses() -> None:
-    """docs/apps.md is enough to run freqtrade against the mock by hand: its config and strategy
-    are the files the make target runs, to the character."""
+def test_the_apps_page_shows_the_configs_and_strategies_make_test_freqtrade_uses() -> None:
+    """docs/apps.md is enough to run freqtrade against the mock by hand, dry and live: its configs
+    and strategies are the files the make target runs, to the character."""
     page = ROOT / "docs" / "apps.md"
     shipped = ROOT / "tests" / "apps" / "freqtrade"
-    (config,) = code_blocks(page, "json")
-    (strategy,) = code_blocks(page, "python")
+    config, live_config = code_blocks(page, "json")
+    dry_run, live = code_blocks(page, "python")
     assert config + "\n" == (shipped / "config.json").read_text(encoding="utf-8")
-    assert strategy + "\n" == (shipped / "strategies" / "mock_probe.py").read_text(encoding="utf-8")
+    assert live_config + "\n" == (shipped / "config.live.json").read_text(encoding="utf-8")
+    assert dry_run + "\n" == (shipped / "strategies" / "mock_probe.py").read_text(encoding="utf-8")
+    assert live + "\n" == (shipped / "strategies" / "mock_live.py").read_text(encoding="utf-8")
     requirements = (shipped / "requirements.txt").read_text(encoding="utf-8")
     (pinned,) = re.findall(r"^freqtrade==(\S+)$", requirements, re.M)
     assert f"freqtrade=={pinned}" in page.read_text(encoding="utf-8")

@@ -5,13 +5,17 @@ Run with the Python of freqtrade's own virtualenv (it reads freqtrade's candle f
 
     .venv-freqtrade/bin/python tests/apps/freqtrade/run.py --binance-mock .venv/bin/binance-mock
 
-Three checks, each a freqtrade command a user would run:
+Four checks, each a freqtrade command a user would run:
 
 1. `list-pairs` lists exactly the mock's spot pairs;
 2. `download-data` for BTC/USDT and ETH/USDT in 1m, 5m and 1h over three days saves contiguous
    candles, each equal to what the mock's `GET /api/v3/klines` answers for it;
-3. `trade --dry-run` with the strategy in strategies/ reads candles, opens a trade per pair at the
-   mock's prices, refreshes its candles when a minute closes, and stops cleanly on SIGTERM.
+3. `trade --dry-run` with MockProbe (strategies/) reads candles, opens a trade per pair at the
+   mock's prices, refreshes its candles when a minute closes, exits when the run steers the prices
+   up, and stops cleanly on SIGTERM;
+4. `trade` for real (config.live.json over config.json) with MockLive and the demo account: it buys
+   each pair, rests a take-profit that fills when the run steers the prices up, and its database
+   (orders, trades, fees) and wallet then equal the mock's orders, fills and SPOT wallet.
 
 Every request freqtrade makes must be answered below 400. The closing line is the plain
 `freqtrade: N passed, N failed`; on a failure, freqtrade's log tail and the mock journal's last
@@ -21,6 +25,7 @@ entries are printed.
 from __future__ import annotations
 
 import argparse
+import collections
 import contextlib
 import itertools
 import json
@@ -37,6 +42,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +58,12 @@ DRY_RUN_LIMIT_S = 120.0  # the dry run's bound: start-up, two trades, then a clo
 EXIT_LIMIT_S = 60.0  # then, once the price is steered up, both trades exit within this
 RISE = 1.06  # the steered rise, above the strategy's 3% take-profit
 DRY_RUN_MIN_S = 30.0  # and at least this long with its API up: six bot loops of 5 s
+LIVE_LIMIT_S = 90.0  # the live run's bound: start-up, both pairs bought, both take-profits resting
+LIVE_START = {"USDT": "1000", "BTC": "0", "ETH": "0"}  # the demo account's SPOT wallet before it
+# ccxt's status of an order of each of Binance's statuses, as freqtrade stores it
+CCXT_STATUS = {"NEW": "open", "PARTIALLY_FILLED": "open", "FILLED": "closed", "CANCELED": "canceled",
+               "EXPIRED": "expired", "EXPIRED_IN_MATCH": "expired", "REJECTED": "rejected"}  # fmt: skip
+EIGHT = Decimal("1e-8")
 # What freqtrade's log must never hold (the warning is the strategy's, when a pair has no candles).
 BAD_LOG = re.compile(r"Empty candle \(OHLCV\) data|Traceback \(most recent call last\)| - ERROR - ")
 
@@ -74,6 +86,11 @@ class Mock:
 
     def get(self, path: str, **params: Any) -> Any:
         response = requests.get(self.base_url + path, params=params, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def put(self, path: str, body: dict[str, Any]) -> Any:
+        response = requests.put(self.base_url + path, json=body, timeout=30)
         response.raise_for_status()
         return response.json()
 
@@ -307,18 +324,38 @@ def _api(port: int, path: str, **params: Any) -> Any:
 
 
 def check_dry_run(freqtrade: Freqtrade, mock: Mock, api_port: int) -> str:
-    log = freqtrade.userdir.parent / "trade.log"
     database = freqtrade.userdir.parent / "trades.dryrun.sqlite"
+    detail, _ = _trade(
+        freqtrade,
+        mock,
+        "trade",
+        ["--dry-run", "--strategy", "MockProbe"],
+        database,
+        lambda bot, log: _watch_the_bot(bot, mock, api_port, log, database),
+    )
+    return detail
+
+
+def _trade(
+    freqtrade: Freqtrade,
+    mock: Mock,
+    name: str,
+    options: list[str],
+    database: Path,
+    watch: Callable[[subprocess.Popen[bytes], Path], str],
+) -> tuple[str, list[dict[str, Any]]]:
+    """`freqtrade trade` with these options, watched until `watch` returns, then stopped by
+    SIGTERM: it must stop cleanly, log nothing bad, and every request it made be answered. What
+    `watch` said, and the journal's entries since it started."""
+    log = freqtrade.userdir.parent / f"{name}.log"
     command = [
         str(freqtrade.executable),
         "trade",
-        "--dry-run",
         "-c",
         str(freqtrade.config),
+        *options,  # after the config: a further -c overrides it
         "--userdir",
         str(freqtrade.userdir),
-        "--strategy",
-        "MockProbe",
         "--strategy-path",
         str(HERE / "strategies"),
         "--db-url",
@@ -326,12 +363,12 @@ def check_dry_run(freqtrade: Freqtrade, mock: Mock, api_port: int) -> str:
         "--logfile",
         str(log),
     ]
-    with (freqtrade.userdir.parent / "trade.out").open("wb") as out:
+    with (freqtrade.userdir.parent / f"{name}.out").open("wb") as out:
         bot = subprocess.Popen(
             command, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "NO_COLOR": "1"}
         )
     try:
-        detail = _watch_the_bot(bot, mock, api_port, log, database)
+        detail = watch(bot, log)
     finally:
         if bot.poll() is None:
             bot.send_signal(signal.SIGTERM)
@@ -344,8 +381,7 @@ def check_dry_run(freqtrade: Freqtrade, mock: Mock, api_port: int) -> str:
     if code not in (0, 130) or "calling exit" not in log.read_text(encoding="utf-8"):
         raise CheckFailed(f"freqtrade did not stop cleanly (exit status {code})", log)
     _check_log(log)
-    _answered_below_400(mock, log)
-    return detail
+    return detail, _answered_below_400(mock, log)
 
 
 def _watch_the_bot(bot: subprocess.Popen[bytes], mock: Mock, port: int, log: Path, database: Path) -> str:
@@ -437,6 +473,195 @@ def _steer_up_and_see_the_exits(bot: subprocess.Popen[bytes], mock: Mock, log: P
     return ", ".join(f"{p} {o} -> {c} ({f:+.1%})" for p, o, c, f in done)
 
 
+def check_live(freqtrade: Freqtrade, mock: Mock, api_port: int) -> str:
+    """`freqtrade trade` for real with the demo account: MockLive buys each pair once and rests a
+    take-profit 4% up; the run steers the prices through it; then freqtrade's database and wallet
+    must hold what the mock's control API shows, order by order, fill by fill, asset by asset."""
+    key = json.loads(freqtrade.config.read_text(encoding="utf-8"))["exchange"]["key"]
+    account = f"/_mock/accounts/{key}"
+    for asset, free in LIVE_START.items():
+        mock.put(f"{account}/balances", {"wallet": "SPOT", "asset": asset, "free": free})
+    if mock.get(f"{account}/orders")["orders"]:
+        raise CheckFailed("the demo account has orders before freqtrade's first")
+    database = freqtrade.userdir.parent / "trades.live.sqlite"
+    wallet: dict[str, Any] = {}
+
+    def watch(bot: subprocess.Popen[bytes], log: Path) -> str:
+        resting = _see_the_take_profits_rest(bot, mock, api_port, account, log, database)
+        closed = _steer_up_and_see_the_exits(bot, mock, log, database)
+        wallet.update(_api(api_port, "balance"))  # freqtrade's wallet, before it stops
+        return f"{resting}; the price steered up {RISE - 1:.0%}, both filled ({closed})"
+
+    detail, calls = _trade(
+        freqtrade,
+        mock,
+        "trade-live",
+        ["-c", str(HERE / "config.live.json"), "--strategy", "MockLive"],
+        database,
+        watch,
+    )
+    log = freqtrade.userdir.parent / "trade-live.log"
+    compared = _compare_with_the_mock(mock, account, database, wallet, log)
+    signed = collections.Counter(
+        f"{e['method']} {e['path']}" for e in calls if "signature" in dict(e["params"])
+    )
+    counted = ", ".join(f"{call} x{n}" for call, n in sorted(signed.items()))
+    return f"{detail}; {compared}; its signed calls, all answered: {counted}"
+
+
+def _rows(database: Path, sql: str) -> list[dict[str, Any]]:
+    with contextlib.closing(sqlite3.connect(database)) as db:
+        db.row_factory = sqlite3.Row
+        return [dict(row) for row in db.execute(sql)]
+
+
+ORDERS_SQL = "SELECT o.*, t.pair FROM orders o JOIN trades t ON o.ft_trade_id = t.id ORDER BY o.id"
+
+
+def _see_the_take_profits_rest(
+    bot: subprocess.Popen[bytes], mock: Mock, port: int, account: str, log: Path, database: Path
+) -> str:
+    """Wait until freqtrade has bought both pairs and each take-profit rests, on its side and on
+    the mock's, its base asset locked in the SPOT wallet."""
+    deadline = time.monotonic() + LIVE_LIMIT_S
+    selling: dict[str, dict[str, Any]] = {}
+    while len(selling) < len(PAIRS):
+        if bot.poll() is not None:
+            raise CheckFailed(f"freqtrade trade exited early ({bot.returncode})", log)
+        if time.monotonic() > deadline:
+            raise CheckFailed(f"within {LIVE_LIMIT_S:.0f} s, open take-profits: {sorted(selling)}", log)
+        time.sleep(2)
+        try:
+            _api(port, "status")  # up, its database made
+        except requests.RequestException:
+            continue
+        orders = _rows(database, ORDERS_SQL)
+        selling = {o["pair"]: o for o in orders if o["ft_order_side"] == "sell" and o["status"] == "open"}
+    resting = {str(o["orderId"]): o for o in mock.get(f"{account}/orders", open="true")["orders"]}
+    if sorted(resting) != sorted(o["order_id"] for o in selling.values()):
+        raise CheckFailed(f"freqtrade's open orders {selling}, the mock's {list(resting.values())}", log)
+    spot = mock.get(account)["wallets"]["SPOT"]
+    for pair, order in selling.items():
+        on_mock = resting[order["order_id"]]
+        base = pair.split("/")[0]
+        if (on_mock["side"], on_mock["status"]) != ("SELL", "NEW") or _d8(spot[base]["locked"]) != _d8(
+            on_mock["origQty"]
+        ):
+            raise CheckFailed(f"{pair}: the mock rests {on_mock}, {base} in SPOT {spot[base]}", log)
+    return "bought both pairs at once, each take-profit resting on the mock, its base asset locked (" + (
+        ", ".join(f"{p} {o['amount']} at {o['price']}" for p, o in sorted(selling.items())) + ")"
+    )
+
+
+def _compare_with_the_mock(
+    mock: Mock, account: str, database: Path, wallet: dict[str, Any], log: Path
+) -> str:
+    """freqtrade's orders and trades tables and its wallet against the mock's orders, fills and
+    SPOT wallet."""
+    orders = _rows(database, ORDERS_SQL)
+    trades = _rows(database, "SELECT * FROM trades ORDER BY id")
+    on_mock = {str(o["orderId"]): o for o in mock.get(f"{account}/orders")["orders"]}
+    fills: dict[str, list[dict[str, Any]]] = {}
+    for fill in mock.get(f"{account}/trades")["trades"]:
+        fills.setdefault(str(fill["orderId"]), []).append(fill)
+    if sorted(o["order_id"] for o in orders) != sorted(on_mock):
+        raise CheckFailed(
+            f"freqtrade's orders {[o['order_id'] for o in orders]}, the mock's {sorted(on_mock)}", log
+        )
+    fees: dict[str, Decimal] = {}  # each order's commission, in what the mock charged it in
+    for order in orders:
+        theirs = on_mock[order["order_id"]]
+        mine = fills.get(order["order_id"], [])
+        where = f"order {order['order_id']} ({order['pair']} {order['side']})"
+        seen = (
+            order["symbol"].replace("/", ""), order["side"], order["order_type"], order["status"],
+            _d8(order["amount"]), _d8(order["price"]), _d8(order["filled"]), _d8(order["cost"]),
+            _ms(order["order_date"]), _ms(order["order_filled_date"]),
+        )  # fmt: skip
+        expected = (
+            theirs["symbol"], theirs["side"].lower(), theirs["type"].lower(), CCXT_STATUS[theirs["status"]],
+            _d8(theirs["origQty"]), _d8(theirs["price"]), _d8(theirs["executedQty"]),
+            _d8(theirs["cummulativeQuoteQty"]), theirs["time"],
+            theirs["updateTime"] if theirs["status"] == "FILLED" else None,  # when ccxt says it filled
+        )  # fmt: skip
+        if seen != expected:
+            raise CheckFailed(f"{where}: freqtrade stores {seen}, the mock shows {expected}", log)
+        if (
+            sum(_d8(f["qty"]) for f in mine) != expected[6]
+            or sum(_d8(f["quoteQty"]) for f in mine) != expected[7]
+        ):
+            raise CheckFailed(f"{where}: the mock's fills {mine} do not add up to {theirs}", log)
+        if mine and not math.isclose(order["average"], float(expected[7] / expected[6]), rel_tol=1e-9):
+            raise CheckFailed(
+                f"{where}: freqtrade's average {order['average']}, the mock's fills' {mine}", log
+            )
+        assets = {f["commissionAsset"] for f in mine}
+        received = order["pair"].split("/")[0 if order["side"] == "buy" else 1]
+        if assets - {received}:
+            raise CheckFailed(f"{where}: commission in {assets}, not in {received}, what it received", log)
+        fees[order["order_id"]] = sum((_d8(f["commission"]) for f in mine), Decimal(0))
+        if order["side"] == "buy" and mine and _d8(order["ft_fee_base"]) != fees[order["order_id"]]:
+            raise CheckFailed(
+                f"{where}: freqtrade's fee {order['ft_fee_base']}, the mock's fills {mine}", log
+            )
+    balances = {asset: Decimal(free) for asset, free in LIVE_START.items()}
+    for trade in trades:
+        where = f"trade {trade['id']} ({trade['pair']})"
+        base, quote = trade["pair"].split("/")
+        mine = [o for o in orders if o["ft_trade_id"] == trade["id"] and _d8(o["filled"])]
+        entries = [o for o in mine if o["side"] == "buy"]
+        exits = [o for o in mine if o["side"] == "sell"]
+        if trade["is_open"] or len(entries) != 1 or len(exits) != 1:
+            raise CheckFailed(f"{where}: not one filled entry and one filled exit, closed: {trade}", log)
+        entry, exit_ = entries[0], exits[0]
+        seen = (
+            trade["fee_open_currency"], trade["fee_close_currency"], _d8(trade["fee_close_cost"]),
+            _d8(trade["amount"]), trade["open_rate"], trade["close_rate"],
+        )  # fmt: skip
+        expected = (
+            base, quote, fees[exit_["order_id"]], _d8(exit_["filled"]), entry["average"], exit_["average"],
+        )  # fmt: skip
+        if seen != expected:
+            raise CheckFailed(
+                f"{where}: freqtrade stores {seen}, its orders and the mock's fills {expected}", log
+            )
+        for order, rate in ((entry, trade["fee_open"]), (exit_, trade["fee_close"])):
+            received = _d8(order["filled"]) if order["side"] == "buy" else _d8(order["cost"])
+            if not math.isclose(rate, float(fees[order["order_id"]] / received), rel_tol=1e-3):
+                raise CheckFailed(
+                    f"{where}: fee rate {rate}, the mock charged {fees[order['order_id']]}", log
+                )
+        balances[quote] += _d8(exit_["cost"]) - fees[exit_["order_id"]] - _d8(entry["cost"])
+        balances[base] += _d8(entry["filled"]) - fees[entry["order_id"]] - _d8(exit_["filled"])
+    spot = mock.get(account)["wallets"]["SPOT"]
+    theirs_spot = {a: (_d8(spot[a]["free"]), _d8(spot[a]["locked"])) for a in balances}
+    if theirs_spot != {a: (amount, Decimal(0)) for a, amount in balances.items()}:
+        raise CheckFailed(
+            f"from freqtrade's orders the wallet holds {balances}, the mock's SPOT (free, locked) {theirs_spot}",
+            log,
+        )
+    held = {c["currency"]: (_d8(c["free"]), _d8(c["balance"])) for c in wallet.get("currencies", [])}
+    if any(held.get(a, (Decimal(0), Decimal(0))) != (amount, amount) for a, amount in balances.items()):
+        raise CheckFailed(f"freqtrade's wallet (free, total) {held}, the mock's SPOT {theirs_spot}", log)
+    return (
+        f"its {len(orders)} orders and {len(trades)} trades equal the mock's orders and "
+        f"{sum(map(len, fills.values()))} fills, its wallet the mock's SPOT "
+        f"({', '.join(f'{a} {v.normalize():f}' for a, v in balances.items())})"
+    )
+
+
+def _ms(stored: str | None) -> int | None:
+    """A date of freqtrade's database (UTC, naive) in milliseconds."""
+    if stored is None:
+        return None
+    return round(datetime.fromisoformat(stored).replace(tzinfo=UTC).timestamp() * 1000)
+
+
+def _d8(value: Any) -> Decimal:
+    """A float of freqtrade's database or a decimal string of the mock's, to eight decimals."""
+    return Decimal(repr(value) if isinstance(value, float) else str(value or 0)).quantize(EIGHT)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--binance-mock", default=str(ROOT / ".venv" / "bin" / "binance-mock"))
@@ -461,6 +686,7 @@ def main() -> int:
         report.run("list-pairs", lambda: check_list_pairs(freqtrade, mock), mock)
         report.run("download-data", lambda: check_download_data(freqtrade, mock), mock)
         report.run("trade --dry-run", lambda: check_dry_run(freqtrade, mock, api_port), mock)
+        report.run("trade (live)", lambda: check_live(freqtrade, mock, api_port), mock)
     passed = sum(ok for _, ok, _ in report.results)
     failed = len(report.results) - passed
     print(f"whole run {time.monotonic() - started:.1f} s")
