@@ -198,10 +198,12 @@ class DiffDepth(Feed):
         super().__init__(stream)
         self.pair = pair
         self.last_u = 0
+        self.since = 0  # the last tick (or the start): the books from there on count
         self.held: tuple[set[int], set[int]] = (set(), set())
 
     def start(self, m: Market, now: int) -> None:
         super().start(m, now)
+        self.since = now
         self.last_u = update_id(now)
         self.held = _prices(book(m, self.pair, now, DIFF_LEVELS))
 
@@ -209,7 +211,7 @@ class DiffDepth(Feed):
         due = ticks(self.cursor, now, self.stream.speed_ms)
         jump = len(due) > MAX_TICKS
         out = []
-        before = self.cursor
+        before = self.since
         for at in due[-1:] if jump else due:
             changes = [] if jump else book_changes(m, self.pair, before, at)
             if not jump and not changes and _prices(book(m, self.pair, before, DIFF_LEVELS)) == self.held:
@@ -219,6 +221,7 @@ class DiffDepth(Feed):
             event = self._event(m, [before, *between], at)
             out.append(event)
             before = at
+        self.since = before
         return out
 
     def _event(self, m: Market, instants: list[int], at: int) -> dict[str, Any]:

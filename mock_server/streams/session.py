@@ -89,17 +89,17 @@ class Session:
         if not self._rate.admit(wall_s):
             self.close(*limits.CLOSE_TOO_MANY_MESSAGES)
             return
-        request_id: Any = None
+        self._request_id: Any = None
         try:
-            request_id, answer = self._answer(text)
-            body: dict[str, Any] = {"result": answer, "id": request_id}
+            answer = self._answer(text)
+            body: dict[str, Any] = {"result": answer, "id": self._request_id}
         except Refused as refused:
-            body = {"error": {"code": refused.code, "msg": refused.msg}, "id": request_id}
+            body = {"error": {"code": refused.code, "msg": refused.msg}, "id": self._request_id}
         self._outbox(json.dumps(body, separators=(",", ":")))
 
     # --- control messages ---
 
-    def _answer(self, text: str) -> tuple[Any, Any]:
+    def _answer(self, text: str) -> Any:
         try:
             message = json.loads(text)
         except (json.JSONDecodeError, RecursionError) as exc:
@@ -123,10 +123,10 @@ class Session:
         request_id = message.get("id", _MISSING)
         if not _valid_id(request_id):
             raise Refused(2, "Invalid request: request ID must be an unsigned integer")
-        params = message.get("params", _MISSING)
-        return request_id, self._run(method, params, request_id)
+        self._request_id = request_id
+        return self._run(method, message.get("params", _MISSING))
 
-    def _run(self, method: str, params: Any, request_id: Any) -> Any:
+    def _run(self, method: str, params: Any) -> Any:
         if method in ("SUBSCRIBE", "UNSUBSCRIBE"):
             names = _stream_names(params)
             if method == "UNSUBSCRIBE":
