@@ -76,6 +76,8 @@ def _run(ex: Exchange, ms: int, step: int = 250) -> None:
         ("btcusdt@depth20@100ms", "partialDepth", "BTCUSDT"),
         ("btcusdt@depth", "diffDepth", "BTCUSDT"),
         ("btcusdt@depth@100ms", "diffDepth", "BTCUSDT"),
+        ("btcusdt@depth@1000ms", "diffDepth", "BTCUSDT"),  # binance-connector's
+        ("btcusdt@depth5@1000ms", "partialDepth", "BTCUSDT"),
         ("nosuchusdt@trade", "trade", "NOSUCHUSDT"),  # well formed: a stream with no event
     ],
 )
@@ -87,7 +89,7 @@ def test_stream_names_parse(name: str, kind: str, symbol: str | None) -> None:
 @pytest.mark.parametrize(
     "name",
     ["BTCUSDT@trade", "btcusdt@trades", "btcusdt@kline_2m", "btcusdt@kline_1m@+09:00", "btcusdt@depth15",
-     "btcusdt@depth@1000ms", "btcusdt@ticker_2h", "!bookTicker", "0", "", "btcusdt"],
+     "btcusdt@depth@500ms", "btcusdt@ticker_2h", "!bookTicker", "0", "", "btcusdt"],
 )  # fmt: skip
 def test_names_that_are_no_stream(name: str) -> None:
     assert parse(name) is None

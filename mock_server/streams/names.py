@@ -3,7 +3,8 @@
 `btcusdt@trade`, `btcusdt@aggTrade`, `btcusdt@kline_1m`, `btcusdt@kline_1h@+08:00`,
 `btcusdt@miniTicker`, `!miniTicker@arr`, `btcusdt@ticker`, `!ticker@arr`, `btcusdt@ticker_1h`
 (`4h`, `1d`), `!ticker_1h@arr`, `btcusdt@bookTicker`, `btcusdt@depth5` (`10`, `20`, each with an
-optional `@100ms`), `btcusdt@depth` and `btcusdt@depth@100ms`. Symbols are lower case, as Binance
+optional `@100ms`), `btcusdt@depth` and `btcusdt@depth@100ms`; the depth streams also take
+`@1000ms`, their default, which Binance's own connector (binance-connector) always writes. Symbols are lower case, as Binance
 writes them; the event types are case-sensitive. A well-formed name of a symbol the market does
 not list is still a stream (it never has an event); anything else is no stream.
 """
@@ -32,8 +33,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("windowTicker", re.compile(_SYMBOL + r"@ticker_(?P<window>1h|4h|1d)")),
     ("windowTicker", re.compile(r"!ticker_(?P<window>1h|4h|1d)@arr")),
     ("bookTicker", re.compile(_SYMBOL + r"@bookTicker")),
-    ("partialDepth", re.compile(_SYMBOL + r"@depth(?P<levels>5|10|20)(?:@(?P<speed>100ms))?")),
-    ("diffDepth", re.compile(_SYMBOL + r"@depth(?:@(?P<speed>100ms))?")),
+    ("partialDepth", re.compile(_SYMBOL + r"@depth(?P<levels>5|10|20)(?:@(?P<speed>100|1000)ms)?")),
+    ("diffDepth", re.compile(_SYMBOL + r"@depth(?:@(?P<speed>100|1000)ms)?")),
 ]
 
 
@@ -69,7 +70,7 @@ def parse(name: str) -> Stream | None:
             return stream._replace(window_ms=TICKER_WINDOWS[parts["window"]])
         if kind in ("partialDepth", "diffDepth"):
             levels = int(parts.get("levels") or 0)
-            return stream._replace(levels=levels, speed_ms=100 if parts.get("speed") else 1_000)
+            return stream._replace(levels=levels, speed_ms=int(parts.get("speed") or 1_000))
         return stream
     return None
 
