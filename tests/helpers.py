@@ -200,6 +200,26 @@ def ccxt_binance(base_url: str, **config: Any) -> Any:
     return exchange
 
 
+def ccxt_pro_binance(base_url: str, **config: Any) -> Any:
+    """ccxt pro's binance, its REST URL families as ccxt_binance points them and its WebSocket
+    ones at the mock's streams. ccxt tells a spot stream from a futures one by `/stream` in the
+    connection's URL (Binance's host is stream.binance.com): the user part `stream@` of the URL
+    says it here, and the mock ignores it."""
+    import ccxt.pro
+
+    exchange = ccxt.pro.binance(config)
+    for name, url in exchange.urls["api"].items():
+        if isinstance(url, str):
+            for host in BINANCE_HOSTS:
+                url = url.replace(host, base_url)
+            exchange.urls["api"][name] = url
+    ws = exchange.urls["api"]["ws"]
+    streams = base_url.replace("http://", "ws://stream@") + "/ws"
+    for name in ("spot", "margin"):
+        ws[name] = streams
+    return exchange
+
+
 def signed_call(ex: Exchange, method: str, path: str, **params: Any) -> tuple[Reply, Any]:
     """A signed call of the demo account straight to the exchange (a POST's parameters in the
     body, as clients send them): its reply and its parsed body."""

@@ -197,6 +197,7 @@ LAYERS = [
     "rules",
     "state",
     "market",
+    "streams",
     "trading",
     "endpoints",
     "injection",

@@ -1,5 +1,5 @@
 """The listenKeys of user data streams: started, kept alive, closed and expired by the mock's
-clock, one per account and wallet, as Binance documents (docs/fidelity.md, F70)."""
+clock, one per account and wallet, as Binance documents (docs/fidelity.md, F80)."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ USER_STREAM security: the API key only. A key lives 60 minutes of the mock's clo
 alive (mock_server/state/listen_keys.py); PUT or DELETE of a key that is not the account's active
 key for that wallet is -1125. Binance retired the spot three on 2026-02-20 (its WebSocket API's
 user data stream replaces them); the mock serves them for the clients that still call them
-(F70).
+(F80).
 """
 
 from __future__ import annotations

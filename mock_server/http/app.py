@@ -16,6 +16,7 @@ from mock_server.exchange import Exchange, Settings
 from mock_server.exchange.wire import Call, Forward, Reply
 from mock_server.http.control import control_routes, no_route
 from mock_server.http.edge import MAX_BODY_BYTES, MAX_CONTROL_BODY_BYTES, BodyLimit, too_large
+from mock_server.http.streams import StreamEndpoint
 from mock_server.rules import errors
 from mock_server.rules.errors import error_body
 
@@ -118,13 +119,14 @@ class BinanceEndpoint:
 
 
 class MockApp:
-    """The whole mock as one ASGI app: /_mock goes to the control API (Starlette), anything
-    else straight to the exchange. Being outermost, it also receives the server's own
-    `send`, which `drop_connection` needs."""
+    """The whole mock as one ASGI app: /_mock goes to the control API (Starlette), a WebSocket
+    to the market streams, anything else straight to the exchange. Being outermost, it also
+    receives the server's own `send`, which `drop_connection` needs."""
 
     def __init__(self, exchange: Exchange, admin_token: str | None) -> None:
         self.exchange = exchange
         self.binance = BinanceEndpoint(exchange)
+        self.streams = StreamEndpoint(exchange.streams, exchange.now_ms)
         control = Starlette(
             routes=control_routes(exchange, admin_token), exception_handlers={404: no_route, 405: no_route}
         )
@@ -137,6 +139,8 @@ class MockApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not scope["path"].startswith("/_mock/"):
             await self.binance(scope, receive, send)
+        elif scope["type"] == "websocket":
+            await self.streams(scope, receive, send)
         else:
             await self.control(scope, receive, send)
 

@@ -9,6 +9,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from mock_server.http.edge import UVICORN_OPTIONS, LimitedHttpToolsProtocol
+from mock_server.streams.limits import PING_INTERVAL_S, PONG_TIMEOUT_S
 
 
 def server_config(
@@ -25,6 +26,10 @@ def server_config(
         lifespan="off",
         # The edge's size and time limits (edge.py), answered as CloudFront would.
         http=LimitedHttpToolsProtocol,
+        # The market streams (mock_server/http/streams.py): a ping frame every 20 s, and a
+        # connection that does not answer one within a minute is closed, as Binance does.
+        ws_ping_interval=PING_INTERVAL_S,
+        ws_ping_timeout=PONG_TIMEOUT_S,
         **UVICORN_OPTIONS,
     )
 

@@ -26,7 +26,7 @@ from mock_server.state.accounts import Account
 from mock_server.wsapi.methods import METHODS, SESSION_METHODS, method_name
 
 MAX_SUBSCRIPTIONS = 1_000  # active at once, per connection
-BAD_REQUEST = errors.INVALID_PARAMETER  # F71: a frame that is not a request
+BAD_REQUEST = errors.INVALID_PARAMETER  # F81: a frame that is not a request
 
 
 @dataclass
@@ -132,7 +132,7 @@ class Session:
     def _signed(self, params: dict[str, Any], now: int, ed25519_only: bool = False) -> Account:
         """A session method's own signature check, in the pipeline's order (F16). Logging on
         takes Ed25519 keys only, as Binance documents; another key's signature is -1022 there
-        (F71: what clients report live answers)."""
+        (F81: what clients report live answers)."""
         texts = {k: _text(v) for k, v in params.items()}
         account = security.check_key(texts.get("apiKey"), self.exchange.keys.get, None)
         signed = security.require_signed(_Params(texts))
