@@ -40,6 +40,7 @@ from mock_server.state.orders import Fill, Order
 from mock_server.state.wallets import EIGHT, Balance, amount, wallet_name
 from mock_server.state.weights import Weights
 from mock_server.streams.hub import Hub
+from mock_server.streams.user import UserData
 
 SNAPSHOT_MAX_ROWS = 200_000  # a copy of the start ledger is kept for fast resets up to this size
 SPOT_USDT = 10_000  # F51: what an account keeps in SPOT besides what its history moved
@@ -88,7 +89,10 @@ class Exchange:
                 except ValueError as exc:
                     raise ValueError(f"{s.scenario.source}: market.{symbol}: {exc}") from None
         # The market streams: one hub for every WebSocket connection (mock_server/streams/).
-        self.streams = Hub(self.world.clock.now_ms, lambda: self.world.market, self.world.lock)
+        self.streams = Hub(
+            self.world.clock.now_ms, lambda: self.world.market, self.world.lock,
+            lambda stream: UserData(stream, self.world.outbox, self.world.listen_keys),
+        )  # fmt: skip
         self.pipeline = Pipeline(
             self.registry, self.keys, self.world, self.profile, s.cassette, s.on_miss,
             self.recording.mode if self.recording is not None else "none",

@@ -17,6 +17,8 @@ from mock_server.exchange.wire import Call, Forward, Reply
 from mock_server.http.control import control_routes, no_route
 from mock_server.http.edge import MAX_BODY_BYTES, MAX_CONTROL_BODY_BYTES, BodyLimit, too_large
 from mock_server.http.streams import StreamEndpoint
+from mock_server.http.ws_api import PATH as WS_API_PATH
+from mock_server.http.ws_api import WsApiEndpoint
 from mock_server.rules import errors
 from mock_server.rules.errors import error_body
 
@@ -127,6 +129,7 @@ class MockApp:
         self.exchange = exchange
         self.binance = BinanceEndpoint(exchange)
         self.streams = StreamEndpoint(exchange.streams, exchange.now_ms)
+        self.ws_api = WsApiEndpoint(exchange)
         control = Starlette(
             routes=control_routes(exchange, admin_token), exception_handlers={404: no_route, 405: no_route}
         )
@@ -139,6 +142,8 @@ class MockApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not scope["path"].startswith("/_mock/"):
             await self.binance(scope, receive, send)
+        elif scope["type"] == "websocket" and scope["path"] == WS_API_PATH:
+            await self.ws_api(scope, receive, send)
         elif scope["type"] == "websocket":
             await self.streams(scope, receive, send)
         else:

@@ -250,7 +250,9 @@ def _prices(b: Book) -> tuple[set[int], set[int]]:
 
 
 def feed(stream: Stream, m: Market) -> Feed:
-    """The feed of a parsed stream on this market."""
+    """The feed of a parsed stream on this market (a listenKey's is the hub's user feed)."""
+    if stream.kind == "userData":
+        return Feed(stream)
     if stream.symbol is None:
         return Tickers(stream, m.pairs, _ticker_builder(stream))
     pair = m.pair(stream.symbol)

@@ -46,8 +46,12 @@ def encode(name: str, event: Any, combined: bool, micro: bool) -> str:
 
 
 class Hub:
-    def __init__(self, now: Callable[[], int], market: Callable[[], Market], lock: threading.RLock) -> None:
+    def __init__(
+        self, now: Callable[[], int], market: Callable[[], Market], lock: threading.RLock,
+        user: Callable[[Stream], Feed] | None = None,
+    ) -> None:  # fmt: skip
         self._now = now
+        self._user = user  # the feed of a listenKey's user data (streams/user.py)
         self._market = market
         self._lock = lock
         self._feeds: dict[str, Feed] = {}
@@ -76,7 +80,7 @@ class Hub:
         if stream is not None and name not in self._feeds:
             with self._lock:
                 m = self._market()
-                made = feed(stream, m)
+                made = self._user(stream) if stream.kind == "userData" and self._user else feed(stream, m)
                 made.start(m, self._now())
             self._feeds[name] = made
         self._listeners.setdefault(name, {})[sub] = None

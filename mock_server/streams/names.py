@@ -4,7 +4,8 @@
 `btcusdt@miniTicker`, `!miniTicker@arr`, `btcusdt@ticker`, `!ticker@arr`, `btcusdt@ticker_1h`
 (`4h`, `1d`), `!ticker_1h@arr`, `btcusdt@bookTicker`, `btcusdt@depth5` (`10`, `20`, each with an
 optional `@100ms`), `btcusdt@depth` and `btcusdt@depth@100ms`; the depth streams also take
-`@1000ms`, their default, which Binance's own connector (binance-connector) always writes. Symbols are lower case, as Binance
+`@1000ms`, their default, which Binance's own connector (binance-connector) always writes; and a
+listenKey (64 letters and digits), the user data of its account. Symbols are lower case, as Binance
 writes them; the event types are case-sensitive. A well-formed name of a symbol the market does
 not list is still a stream (it never has an event); anything else is no stream.
 """
@@ -35,6 +36,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("bookTicker", re.compile(_SYMBOL + r"@bookTicker")),
     ("partialDepth", re.compile(_SYMBOL + r"@depth(?P<levels>5|10|20)(?:@(?P<speed>100|1000)ms)?")),
     ("diffDepth", re.compile(_SYMBOL + r"@depth(?:@(?P<speed>100|1000)ms)?")),
+    ("userData", re.compile(r"[A-Za-z0-9]{64}")),  # a listenKey's shape (streams/user.py)
 ]
 
 
@@ -43,7 +45,7 @@ class Stream(NamedTuple):
     streams of every symbol."""
 
     name: str
-    kind: str  # trade, aggTrade, kline, miniTicker, ticker, windowTicker, bookTicker, partialDepth, diffDepth
+    kind: str  # trade, aggTrade, kline, miniTicker, ticker, windowTicker, bookTicker, partialDepth, diffDepth, userData
     symbol: str | None
     interval: str = ""  # kline
     tz_ms: int = 0  # kline: its time zone's offset

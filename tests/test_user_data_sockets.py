@@ -1,0 +1,108 @@
+"""User data over a real socket: a listenKey is a stream (`/ws/<listenKey>`, also beside market
+streams in `/stream`), the WebSocket API at `/ws-api/v3` answers REST's operations and carries
+a subscription's events. How soon an event arrives is the benchmark's to measure, not a test's."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+import requests
+from websockets.sync.client import ClientConnection, connect
+
+from mock_server import MockBinance
+from mock_server.rules.signature import sign_hmac
+from mock_server.state.accounts import DEMO_API_KEY, DEMO_SECRET
+
+LIMIT = {
+    "symbol": "BTCUSDT",
+    "side": "BUY",
+    "type": "LIMIT",
+    "timeInForce": "GTC",
+    "quantity": "0.01",
+    "price": "60000",
+}
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[MockBinance]:
+    with MockBinance(rows=0) as m:
+        yield m
+
+
+@pytest.fixture()
+def mock(server: MockBinance) -> MockBinance:
+    server.reset()
+    server.set_balance("USDT", "10000")
+    return server
+
+
+def _open(mock: MockBinance, path: str) -> ClientConnection:
+    return connect(mock.base_url.replace("http://", "ws://") + path, open_timeout=5, close_timeout=1)
+
+
+def _post(mock: MockBinance, path: str, params: dict[str, Any]) -> Any:
+    body = urlencode({**params, "timestamp": int(time.time() * 1000)})
+    r = requests.post(f"{mock.base_url}{path}", data=f"{body}&signature={sign_hmac(DEMO_SECRET, body.encode())}",
+                      headers={"X-MBX-APIKEY": DEMO_API_KEY}, timeout=10)  # fmt: skip
+    return r.json()
+
+
+def _events(ws: ClientConnection, count: int, within_s: float = 5) -> list[Any]:
+    out = []
+    deadline = time.monotonic() + within_s
+    while len(out) < count:
+        out.append(json.loads(ws.recv(timeout=max(deadline - time.monotonic(), 0.01))))
+    return out
+
+
+def test_a_listen_key_stream_carries_the_accounts_events(mock: MockBinance) -> None:
+    key = requests.post(f"{mock.base_url}/api/v3/userDataStream", headers={"X-MBX-APIKEY": DEMO_API_KEY},
+                        timeout=10).json()["listenKey"]  # fmt: skip
+    with _open(mock, f"/ws/{key}") as ws, _open(mock, f"/stream?streams={key}/btcusdt@bookTicker") as both:
+        time.sleep(0.2)  # both subscribed before the order
+        placed = _post(mock, "/api/v3/order", LIMIT)
+        report, position = _events(ws, 2)
+        assert (report["e"], report["x"], report["i"]) == ("executionReport", "NEW", placed["orderId"])
+        assert position["e"] == "outboundAccountPosition"
+        first = json.loads(both.recv(timeout=10))
+        while first["stream"] != key:  # the market's bookTicker events between
+            first = json.loads(both.recv(timeout=10))
+        assert first["data"] == report  # the same event, wrapped
+
+
+def test_an_expired_key_says_so_once(mock: MockBinance) -> None:
+    key = requests.post(f"{mock.base_url}/api/v3/userDataStream", headers={"X-MBX-APIKEY": DEMO_API_KEY},
+                        timeout=10).json()["listenKey"]  # fmt: skip
+    with _open(mock, f"/ws/{key}") as ws:
+        time.sleep(0.1)
+        mock.advance_clock(61 * 60_000)
+        (expired,) = _events(ws, 1)
+        assert (expired["e"], expired["listenKey"]) == ("listenKeyExpired", key)
+
+
+def _signed(params: dict[str, Any]) -> dict[str, Any]:
+    full = {**params, "apiKey": DEMO_API_KEY, "timestamp": int(time.time() * 1000)}
+    payload = "&".join(f"{k}={v}" for k, v in sorted(full.items())).encode()
+    return {**full, "signature": sign_hmac(DEMO_SECRET, payload)}
+
+
+def test_the_websocket_api_places_orders_and_streams_a_fill_the_market_made(mock: MockBinance) -> None:
+    with _open(mock, "/ws-api/v3") as ws:
+        ws.send(
+            json.dumps({"id": "sub", "method": "userDataStream.subscribe.signature", "params": _signed({})})
+        )
+        assert json.loads(ws.recv(timeout=5))["result"] == {"subscriptionId": 0}
+        ws.send(json.dumps({"id": 1, "method": "order.place", "params": _signed(LIMIT)}))
+        frames = _events(ws, 3)
+        answer = next(f for f in frames if f.get("id") == 1)
+        assert answer["status"] == 200 and answer["result"]["status"] == "NEW"
+        events = [f["event"] for f in frames if "subscriptionId" in f]
+        assert [e["e"] for e in events] == ["executionReport", "outboundAccountPosition"]
+        mock.set_price("BTCUSDT", "59000")  # the market trades through the order
+        fill, _ = (f["event"] for f in _events(ws, 2))
+        assert (fill["x"], fill["X"], fill["i"]) == ("TRADE", "FILLED", answer["result"]["orderId"])
