@@ -217,6 +217,7 @@ def ccxt_pro_binance(base_url: str, **config: Any) -> Any:
     streams = base_url.replace("http://", "ws://stream@") + "/ws"
     for name in ("spot", "margin"):
         ws[name] = streams
+    ws["ws-api"]["spot"] = base_url.replace("http://", "ws://") + "/ws-api/v3"  # user data, orders
     return exchange
 
 

@@ -106,3 +106,57 @@ def test_the_websocket_api_places_orders_and_streams_a_fill_the_market_made(mock
         mock.set_price("BTCUSDT", "59000")  # the market trades through the order
         fill, _ = (f["event"] for f in _events(ws, 2))
         assert (fill["x"], fill["X"], fill["i"]) == ("TRADE", "FILLED", answer["result"]["orderId"])
+
+
+def test_python_binance_user_socket_hears_its_order(mock: MockBinance) -> None:
+    """python-binance's spot user socket subscribes through the WebSocket API."""
+    import asyncio
+
+    from binance import AsyncClient, BinanceSocketManager
+
+    class Client(AsyncClient):  # python-binance takes its base URLs as class attributes
+        API_URL = f"{mock.base_url}/api"
+        WS_API_URL = mock.base_url.replace("http://", "ws://") + "/ws-api/v3"
+
+    async def run() -> list[Any]:
+        client = await Client.create(mock.api_key, mock.secret)
+        try:
+            async with BinanceSocketManager(client).user_socket() as socket:
+                await asyncio.sleep(0.3)
+                placed = await client.create_order(**LIMIT)
+                got = [await asyncio.wait_for(socket.recv(), 5) for _ in range(2)]
+                return [placed, *got]
+        finally:
+            await client.close_connection()
+
+    placed, report, position = asyncio.run(run())
+    assert (report["e"], report["x"], report["i"], report["p"]) == ("executionReport", "NEW", placed["orderId"],
+                                                                    "60000.00000000")  # fmt: skip
+    assert position["B"] == [{"a": "USDT", "f": "9400.00000000", "l": "600.00000000"}]
+
+
+def test_ccxt_pro_watches_its_orders_and_balance(mock: MockBinance) -> None:
+    import asyncio
+
+    from helpers import ccxt_pro_binance
+
+    async def run() -> tuple[Any, Any]:
+        ex = ccxt_pro_binance(mock.base_url, apiKey=mock.api_key, secret=mock.secret)
+        try:
+            await ex.load_markets()
+            watching = asyncio.create_task(ex.watch_orders("BTC/USDT"))
+            await asyncio.sleep(0.5)
+            await ex.create_order("BTC/USDT", "limit", "buy", 0.01, 60000)
+            orders = await asyncio.wait_for(watching, 5)
+            balance = asyncio.create_task(ex.watch_balance())
+            await asyncio.sleep(0.3)
+            await ex.create_order("BTC/USDT", "market", "buy", 0.001)
+            return orders, await asyncio.wait_for(balance, 5)
+        finally:
+            await ex.close()
+
+    orders, balance = asyncio.run(run())
+    assert [(o["status"], o["price"], o["amount"]) for o in orders] == [("open", 60000.0, 0.01)]
+    usdt = mock.balances()["SPOT"]["USDT"]
+    assert (balance["USDT"]["free"], balance["USDT"]["used"]) == (float(usdt["free"]), float(usdt["locked"]))
+    assert balance["BTC"]["free"] == float(mock.balances()["SPOT"]["BTC"]["free"])
