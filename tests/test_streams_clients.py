@@ -49,7 +49,7 @@ def leaky() -> Iterator[None]:
 
 
 def _ws(mock: MockBinance) -> str:
-    return mock.base_url.replace("http://", "ws://")
+    return mock.stream_url
 
 
 def _get(mock: MockBinance, path: str, **params: Any) -> Any:
@@ -58,11 +58,17 @@ def _get(mock: MockBinance, path: str, **params: Any) -> Any:
     return reply.json()
 
 
-def _wait(predicate: Callable[[], bool], timeout: float = 15.0) -> None:
+def _wait(predicate: Callable[[], bool], got: list[Any], timeout: float = 15.0) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
-        assert time.monotonic() < deadline, "timed out"
+        assert time.monotonic() < deadline, f"timed out; received: {[str(m)[:120] for m in got]}"
         time.sleep(0.02)
+
+
+def _nudge(mock: MockBinance, symbol: str) -> None:
+    """A trade now, at the price now: a minute of the market may hold as few as four trades, so
+    a test waiting for the next one prints it (a steer's print reaches the trade streams)."""
+    mock.set_price(symbol, _get(mock, "/api/v3/ticker/price", symbol=symbol)["price"])
 
 
 def _kline_row(mock: MockBinance, k: dict[str, Any]) -> list[Any]:
@@ -104,7 +110,13 @@ def test_python_binance_async_kline_trade_and_depth(mock: MockBinance) -> None:
         try:
             bsm = sockets_class(client)
             async with bsm.trade_socket("BTCUSDT") as socket:
-                trade = await asyncio.wait_for(socket.recv(), 10)
+                while True:  # until the subscription is in place and a trade came
+                    _nudge(mock, "BTCUSDT")
+                    try:
+                        trade = await asyncio.wait_for(socket.recv(), 1)
+                        break
+                    except TimeoutError:
+                        continue
             _before_a_minute_ends(mock)
             async with bsm.kline_socket("BTCUSDT") as socket:
                 await asyncio.sleep(0.3)  # subscribed under the frozen clock: nothing comes
@@ -156,7 +168,11 @@ def test_python_binance_threaded_manager(
         try:
             twm.start_kline_socket(callback=got.append, symbol="BTCUSDT", interval="1m")
             twm.start_trade_socket(callback=got.append, symbol="ETHUSDT")
-            _wait(lambda: {m.get("e") for m in got} >= {"kline", "trade"})
+            deadline = time.monotonic() + 15
+            while {m.get("e") for m in got} < {"kline", "trade"}:
+                assert time.monotonic() < deadline, f"timed out; received: {got}"
+                _nudge(mock, "ETHUSDT")
+                time.sleep(0.5)
         finally:
             twm.stop()
             twm.join(10)
@@ -190,11 +206,14 @@ def test_binance_connector_subscribes_and_reads_kline_trade_and_depth(mock: Mock
         client.diff_book_depth(symbol="btcusdt", speed=1000, id=3)  # btcusdt@depth@1000ms
         client.partial_book_depth(symbol="btcusdt", level=5, speed=1000, id=4)
         client.list_subscribe(id=5)
+        _wait(lambda: any(m.get("id") == 5 for m in list(got)), got)  # every subscription in place
+        _nudge(mock, "BTCUSDT")
         _wait(
             lambda: (
                 {m.get("e") for m in list(got)} >= {"kline", "trade", "depthUpdate"}
                 and any("lastUpdateId" in m for m in list(got))
-            )
+            ),
+            got,
         )
     finally:
         client.stop()

@@ -30,7 +30,7 @@ def mock(server: MockBinance) -> MockBinance:
 
 
 def _open(mock: MockBinance, path: str) -> ClientConnection:
-    return connect(mock.base_url.replace("http://", "ws://") + path, open_timeout=5, close_timeout=1)
+    return connect(mock.stream_url + path, open_timeout=5, close_timeout=1)
 
 
 def _ask(ws: ClientConnection, message: dict[str, Any]) -> Any:

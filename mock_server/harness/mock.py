@@ -150,6 +150,11 @@ class MockBinance:
         return f"http://{host}:{port}"
 
     @property
+    def stream_url(self) -> str:
+        """`ws://127.0.0.1:PORT`: the market streams, on the same port (docs/streams.md)."""
+        return self.base_url.replace("http://", "ws://", 1)
+
+    @property
     def api_key(self) -> str:
         """The first account's API key (the demo key unless `keys` replaced the accounts)."""
         return self.exchange.default_api_key

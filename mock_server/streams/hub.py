@@ -140,5 +140,8 @@ class Hub:
 
     async def _run(self) -> None:
         while self._members:
-            self.tick()
+            try:
+                self.tick()
+            except Exception:  # a bug of ours must not stop the streams for good
+                log.exception("the streams' tick failed")
             await asyncio.sleep(TICK_S)
