@@ -3,6 +3,7 @@ clock, one per account and wallet, as Binance documents (docs/fidelity.md, F80).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import warnings
 from typing import Any
@@ -95,14 +96,21 @@ def test_unmodified_clients_start_and_keep_their_streams() -> None:
     from binance.spot import Spot
 
     with MockBinance(rows=0) as mock:
-        pb = Client(mock.api_key, mock.secret, base_endpoint="", ping=False)
-        pb.API_URL = f"{mock.base_url}/api"
-        pb.MARGIN_API_URL = f"{mock.base_url}/sapi"
-        with warnings.catch_warnings():  # python-binance warns that Binance is retiring listenKeys
-            warnings.simplefilter("ignore", DeprecationWarning)
-            margin = pb.margin_stream_get_listen_key()
-            assert pb.margin_stream_keepalive(margin) == {}
-            isolated = pb.isolated_margin_stream_get_listen_key("BTCUSDT")
+        loop = asyncio.new_event_loop()  # python-binance takes the current loop, or makes one it never closes
+        asyncio.set_event_loop(loop)
+        try:
+            pb = Client(mock.api_key, mock.secret, base_endpoint="", ping=False)
+            pb.API_URL = f"{mock.base_url}/api"
+            pb.MARGIN_API_URL = f"{mock.base_url}/sapi"
+            with warnings.catch_warnings():  # python-binance warns that Binance is retiring listenKeys
+                warnings.simplefilter("ignore", DeprecationWarning)
+                margin = pb.margin_stream_get_listen_key()
+                assert pb.margin_stream_keepalive(margin) == {}
+                isolated = pb.isolated_margin_stream_get_listen_key("BTCUSDT")
+            pb.close_connection()
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()
         connector = Spot(api_key=mock.api_key, base_url=mock.base_url)
         spot = connector.new_listen_key()["listenKey"]
         assert connector.renew_listen_key(spot) == {} and connector.close_listen_key(spot) == {}
