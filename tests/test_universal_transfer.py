@@ -3,6 +3,7 @@ balances agree; refusals move nothing. Through the exchange, and with unmodified
 
 from __future__ import annotations
 
+import asyncio
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -201,6 +202,16 @@ def test_unmodified_clients_transfer_and_read_back() -> None:
     from binance.client import Client
     from binance.spot import Spot
 
+    loop = asyncio.new_event_loop()  # python-binance takes the current loop, or makes one it never closes
+    asyncio.set_event_loop(loop)
+    try:
+        _transfer_and_read_back(Client, Spot)
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
+
+
+def _transfer_and_read_back(Client: Any, Spot: Any) -> None:
     with MockBinance(rows=300) as mock:
         spot0 = Decimal(mock.balances()["SPOT"]["USDT"]["free"])
         margin0 = Decimal(mock.balances()["MARGIN"]["USDT"]["free"])
