@@ -221,13 +221,20 @@ def ccxt_pro_binance(base_url: str, **config: Any) -> Any:
     return exchange
 
 
-def signed_call(ex: Exchange, method: str, path: str, **params: Any) -> tuple[Reply, Any]:
-    """A signed call of the demo account straight to the exchange (a POST's parameters in the
-    body, as clients send them): its reply and its parsed body."""
+def signed_call(
+    ex: Exchange,
+    method: str,
+    path: str,
+    api_key: str = DEMO_API_KEY,
+    secret: str = DEMO_SECRET,
+    **params: Any,
+) -> tuple[Reply, Any]:
+    """A signed call of an account (the demo one by default) straight to the exchange (a POST's
+    parameters in the body, as clients send them): its reply and its parsed body."""
     query = urlencode([*params.items(), ("timestamp", ex.now_ms())])
-    signed = f"{query}&signature={sign_hmac(DEMO_SECRET, query.encode())}".encode()
+    signed = f"{query}&signature={sign_hmac(secret, query.encode())}".encode()
     body_sent = method in ("POST", "PUT")
-    call = Call(method, path, b"" if body_sent else signed, signed if body_sent else b"", DEMO_API_KEY)
+    call = Call(method, path, b"" if body_sent else signed, signed if body_sent else b"", api_key)
     reply = ex.handle(call)
     assert isinstance(reply, Reply)
     return reply, json.loads(reply.body)

@@ -6,17 +6,13 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from typing import Any
-from urllib.parse import urlencode
 
 import pytest
-from helpers import NOW, ccxt_binance
+from helpers import NOW, ccxt_binance, signed_call
 
 from mock_server import MockBinance
 from mock_server.exchange import Exchange, Settings
 from mock_server.exchange.wire import Call, Reply
-from mock_server.rules.signature import sign_hmac
-from mock_server.state.accounts import DEMO_API_KEY, DEMO_SECRET
 from mock_server.state.clock import Clock
 
 LOAN = "/sapi/v1/margin/borrow-repay"
@@ -32,15 +28,7 @@ def _exchange() -> Exchange:
     return ex
 
 
-def _call(ex: Exchange, method: str, path: str, **params: Any) -> tuple[Reply, Any]:
-    query = urlencode([*params.items(), ("timestamp", ex.now_ms())])
-    signed = f"{query}&signature={sign_hmac(DEMO_SECRET, query.encode())}".encode()
-    call = Call(
-        method, path, b"" if method == "POST" else signed, signed if method == "POST" else b"", DEMO_API_KEY
-    )
-    reply = ex.handle(call)
-    assert isinstance(reply, Reply)
-    return reply, json.loads(reply.body)
+_call = signed_call  # a signed call of the demo account (or the one named) to the exchange
 
 
 def _usdt(ex: Exchange) -> dict[str, Decimal]:

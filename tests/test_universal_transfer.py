@@ -8,16 +8,14 @@ import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
-from helpers import NOW, ccxt_binance
+from helpers import NOW, ccxt_binance, signed_call
 
 from mock_server import MockBinance
 from mock_server.exchange import Exchange, Settings
-from mock_server.exchange.wire import Call, Reply
-from mock_server.rules.signature import sign_hmac
-from mock_server.state.accounts import DEMO_API_KEY, DEMO_SECRET
+from mock_server.exchange.wire import Call
+from mock_server.state.accounts import DEMO_API_KEY
 from mock_server.state.clock import Clock
 from mock_server.state.wallets import eight_decimals as eight
 
@@ -31,16 +29,7 @@ def _exchange(rows: int = 300, **settings: Any) -> Exchange:
     return Exchange(Settings(anchor_ms=NOW, rows=rows, **settings), clock=clock)
 
 
-def _call(ex: Exchange, method: str, path: str, api_key: str = DEMO_API_KEY, secret: str = DEMO_SECRET,
-          **params: Any) -> tuple[Reply, Any]:  # fmt: skip
-    query = urlencode([*params.items(), ("timestamp", ex.now_ms())])
-    signed = f"{query}&signature={sign_hmac(secret, query.encode())}".encode()
-    call = Call(
-        method, path, b"" if method == "POST" else signed, signed if method == "POST" else b"", api_key
-    )
-    reply = ex.handle(call)
-    assert isinstance(reply, Reply)
-    return reply, json.loads(reply.body)
+_call = signed_call  # a signed call of the demo account (or the one named) to the exchange
 
 
 def _free(ex: Exchange, wallet: str, asset: str) -> Decimal:
