@@ -30,6 +30,7 @@ class Collector:
         self.micro = micro
         self.frames: list[str] = []
         self.ticks: list[int] = []
+        self.due_ms = 0  # ticked every time
 
     def deliver(self, frame: str) -> None:
         self.frames.append(frame)
@@ -374,8 +375,8 @@ def test_microseconds() -> None:
 class _Loopless(Hub):
     """A hub that is not ticking (no event loop here)."""
 
-    def attach(self, sub: Any) -> None:
-        self._members[sub] = None
+    def _keep_ticking(self) -> None:
+        pass
 
 
 def _session(names: tuple[str, ...] = (), combined: bool = False) -> tuple[Session, list[Any], list[Any]]:
@@ -481,3 +482,41 @@ def test_a_connection_ends_after_24_hours_of_mock_time() -> None:
     assert not closed
     s.tick(s.opened_ms + limits.MAX_AGE_MS)
     assert closed == [limits.CLOSE_AGE]
+
+
+def test_the_hub_closes_each_connection_when_its_own_24_hours_are_up() -> None:
+    """The hub ticks a connection only from its due instant on: each is still closed at the
+    first tick past its own 24 hours, whichever opened first, left, or came after."""
+    ex = market_exchange()
+    hub = _Loopless(ex.now_ms, lambda: ex.world.market, ex.world.lock)
+    closed: list[str] = []
+
+    def open_one(name: str) -> Session:
+        return Session(
+            hub, Route((), False), False, ex.now_ms(), lambda f: None, lambda c, r: closed.append(name)
+        )
+
+    open_one("first")
+    ex.advance_clock(1_000)
+    gone = open_one("gone")
+    open_one("second")
+    gone.ended()  # left before its time: never closed by the hub
+    hub.tick()
+    ex.advance_clock(limits.MAX_AGE_MS - 1_001)
+    hub.tick()
+    assert closed == []
+    ex.advance_clock(1)
+    hub.tick()
+    assert closed == ["first"]
+    ex.advance_clock(500)
+    open_one("late")  # opened after the hub's last pass
+    hub.tick()
+    ex.advance_clock(499)
+    hub.tick()
+    assert closed == ["first"]
+    ex.advance_clock(1)
+    hub.tick()
+    assert closed == ["first", "second"]
+    ex.advance_clock(limits.MAX_AGE_MS)
+    hub.tick()
+    assert closed == ["first", "second", "late"] and hub.connections() == 0

@@ -25,6 +25,7 @@ from mock_server.streams.limits import Attempts
 from mock_server.streams.names import Stream
 
 TICK_S = 0.05
+_NEVER = 2**63
 log = logging.getLogger("binance_mock")
 
 
@@ -33,11 +34,13 @@ class Subscriber(Protocol):
 
     combined: bool  # events wrapped as {"stream": name, "data": event}
     micro: bool  # time fields in microseconds
+    due_ms: int  # the mock instant from which `tick` may have something to do
 
     def deliver(self, frame: str) -> None: ...
 
     def tick(self, now_ms: int) -> None:
-        """Once a tick, with the mock's now: the connection's own rules by mock time."""
+        """With the mock's now, at the first tick at or after `due_ms` (and maybe later ones):
+        the connection's own rules by mock time."""
 
 
 def encode(name: str, event: Any, combined: bool, micro: bool) -> str:
@@ -57,6 +60,9 @@ class Hub:
         self._feeds: dict[str, Feed] = {}
         self._listeners: dict[str, dict[Subscriber, None]] = {}  # an ordered set a stream
         self._members: dict[Subscriber, None] = {}
+        # No member's tick is due before this mock instant: a thousand connections cost nothing
+        # a tick until one may be (the earliest of their due_ms, or earlier after a detach).
+        self._due = _NEVER
         self.attempts = Attempts()  # new connections by IP (limits.py)
         self._task: asyncio.Task[None] | None = None
 
@@ -65,6 +71,10 @@ class Hub:
     def attach(self, sub: Subscriber) -> None:
         """A connection opened (on the running loop): the hub ticks while any is open."""
         self._members[sub] = None
+        self._due = min(self._due, sub.due_ms)
+        self._keep_ticking()
+
+    def _keep_ticking(self) -> None:
         task = self._task
         if task is None or task.done():
             self._task = asyncio.get_running_loop().create_task(self._run())
@@ -122,8 +132,11 @@ class Hub:
         for name, events in made:
             for event in events:
                 self._fan(name, event)
-        for sub in list(self._members):
-            sub.tick(now)
+        if now >= self._due:
+            for sub in list(self._members):
+                if now >= sub.due_ms:
+                    sub.tick(now)
+            self._due = min((sub.due_ms for sub in self._members), default=_NEVER)
 
     def _fan(self, name: str, event: Any) -> int:
         subs = self._listeners.get(name)

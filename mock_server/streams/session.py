@@ -49,6 +49,7 @@ class Session:
         self.combined = route.combined
         self.micro = micro
         self.opened_ms = now_ms
+        self.due_ms = now_ms + limits.MAX_AGE_MS  # the hub's tick: when this one's age is up
         self.names: dict[str, None] = {}  # in the order subscribed
         self._outbox = outbox
         self._close = close
@@ -65,7 +66,7 @@ class Session:
             self._outbox(frame)
 
     def tick(self, now_ms: int) -> None:
-        if now_ms - self.opened_ms >= limits.MAX_AGE_MS:
+        if now_ms >= self.due_ms:
             self.close(*limits.CLOSE_AGE)
 
     # --- what the connection calls ---
