@@ -441,6 +441,8 @@ def report(
     took: float,
     mkt: dict,
     ords: dict,
+    streams: list[str],
+    fills: dict,
 ) -> str:
     start, start_exact = starts
 
@@ -459,6 +461,9 @@ def report(
         ("resident memory with 1,000,000 rows", f"{s['rss_1m_mb']:.0f} MB", "≤ 300 MB", s["rss_1m_mb"] <= 300),
         ("building 1,000,000 rows", f"{build:.1f} s", "< 15 s", build < 15),
         ("start to health with the default data and the spec tier", f"{start:.2f} s", "< 1.5 s", start < 1.5),
+        ("a REST fill's executionReport, p99 (listenKey stream / WebSocket API)",
+         f"{fills['listenKey']['p99']:.0f} / {fills['wsapi']['p99']:.0f} ms", "< 100 ms",
+         max(fills["listenKey"]["p99"], fills["wsapi"]["p99"]) < 100),
     ]  # fmt: skip
     lines = [
         "# Benchmarks",
@@ -577,6 +582,7 @@ def report(
         f"| those 200 filled by one steer of the price through them (`set_price`) | "
         f"**{ords['fill_per_s']:,.0f}** fills |",
         "",
+        *streams,
         "## Where the time goes",
         "",
         f"The exchange alone (no HTTP; `Exchange.handle` in a loop) costs {dom['full']:.0f} µs for a "
@@ -629,12 +635,16 @@ def main() -> int:
         mkt = market(tmp)
         print("orders ...", flush=True)
         ords = orders()
+        from bench import streams as stream_bench  # it imports this module's helpers
+
+        strm = stream_bench.measure()
         print("prism ...", flush=True)
         try:
             peer = prism(tmp)
         except Exception as exc:  # a peer that fails to start must not lose our figures
             peer = {"skipped": f"prism failed: {exc}"}
-    text = report(t, s, build, (start, start_exact), dom, peer, time.monotonic() - started, mkt, ords)
+    text = report(t, s, build, (start, start_exact), dom, peer, time.monotonic() - started, mkt, ords,
+                  stream_bench.report(strm), strm["fills"])  # fmt: skip
     # Earlier runs compared with this one (a change's before and after) are kept by hand in
     # bench/history.md, each with its commit and command; a run never rewrites them.
     history = ROOT / "bench" / "history.md"
