@@ -164,6 +164,27 @@ def test_a_gap_in_diff_depth_breaks_the_u_chain(mock: MockBinance) -> None:
     assert len(skipped) == 1 and after["U"] > last["u"] + 1  # what a syncing client must detect
 
 
+def test_shutdown_sends_binances_event_and_then_closes(mock: MockBinance) -> None:
+    with (
+        _open(mock, "/ws/btcusdt@trade") as raw,
+        _open(mock, "/stream?streams=btcusdt@trade") as combined,
+        _open(mock, "/ws-api/v3") as api,
+    ):
+        _wait_connections(mock, 3)
+        answer = mock.exchange.add_stream_fault({"kind": "shutdown", "ms": 300})
+        assert answer["told"] == 3
+        now = mock.now_ms()
+        assert json.loads(raw.recv(timeout=5)) == {"e": "serverShutdown", "E": now}
+        assert json.loads(combined.recv(timeout=5)) == {
+            "stream": "!serverShutdown",
+            "data": {"e": "serverShutdown", "E": now},
+        }
+        assert json.loads(api.recv(timeout=5)) == {"event": {"e": "serverShutdown", "E": now}}
+        for ws in (raw, combined, api):
+            closed = _closed(ws)
+            assert closed.rcvd is not None and closed.rcvd.code == 1001
+
+
 def test_refuse_turns_new_connections_away_until_spent(mock: MockBinance) -> None:
     mock.stream_fault("refuse", times=2)
     for path in ("/ws/btcusdt@trade", "/ws-api/v3"):
@@ -217,7 +238,7 @@ def test_a_listen_key_connection_matches_by_its_key_and_account_and_the_journal_
 
 def test_the_control_api_names_what_is_wrong(mock: MockBinance) -> None:
     cases = [
-        ({"kind": "stall"}, "'kind' must be one of pause, delay, gap, expire, refuse"),
+        ({"kind": "stall"}, "'kind' must be one of pause, delay, gap, expire, refuse, shutdown"),
         ({"kind": "gap", "ms": 5}, "'ms' does not go with kind 'gap'"),
         ({"kind": "delay"}, "a delay needs 'ms'"),
         (
@@ -228,7 +249,7 @@ def test_the_control_api_names_what_is_wrong(mock: MockBinance) -> None:
         ({"kind": "pause", "match": {"apiKey": "nobody"}}, "is not an account of this mock"),
         (
             {"kind": "pause", "match": {"endpoint": "ws-api"}},
-            "for the WebSocket API use drop, expire or refuse",
+            "for the WebSocket API use drop, expire, shutdown or refuse",
         ),
         ({"kind": "pause", "ms": 0}, "'ms' must be an integer from 1"),
         ({"kind": "pause", "every": 1}, "unknown field(s) every"),
@@ -249,5 +270,5 @@ def test_a_scenario_starts_with_stream_faults_and_a_reset_brings_them_back(tmp_p
         mock.reset()
         assert [(r["kind"], r["times"]) for r in mock.stream_faults()] == [("gap", 3)]
     path.write_text(json.dumps({"streams": {"faults": [{"kind": "expire"}]}}))
-    with pytest.raises(ValueError, match=r"streams.faults\[0\]: an expire ends the connections open"):
+    with pytest.raises(ValueError, match=r"streams.faults\[0\]: expire acts on the connections open"):
         MockBinance(rows=0, scenario=str(path))

@@ -41,7 +41,7 @@ from mock_server.state.orders import Fill, Order
 from mock_server.state.wallets import EIGHT, Balance, amount, wallet_name
 from mock_server.state.weights import Weights
 from mock_server.streams.connections import Connection, Connections, masked_listen_keys
-from mock_server.streams.faults import parse_fault, parse_match
+from mock_server.streams.faults import SHUTDOWN_MS, parse_fault, parse_match
 from mock_server.streams.hub import Hub
 from mock_server.streams.user import UserData
 
@@ -416,10 +416,14 @@ class Exchange:
             data = {**data, "match": self._stream_match(data["match"])}
         rule = self.world.stream_faults.add(parse_fault(data, self._is_listen_key), self.streams.wall())
         shown = rule.to_dict(self.streams.wall(), mask_key)
+        conns = self.streams.connections
         if rule.kind == "expire":
-            conns = self.streams.connections
             rule.fired = conns.on_loop(lambda: conns.expire(rule.match, rule.times, rule.id), 0)
             shown = {**rule.to_dict(self.streams.wall(), mask_key), "closed": rule.fired}
+        elif rule.kind == "shutdown":
+            now, ms = self.now_ms(), rule.ms if rule.ms is not None else SHUTDOWN_MS
+            rule.fired = conns.on_loop(lambda: conns.shutdown(rule.match, rule.times, rule.id, now, ms), 0)
+            shown = {**rule.to_dict(self.streams.wall(), mask_key), "told": rule.fired}
         return shown
 
     def stream_fault_rules(self) -> list[dict[str, Any]]:

@@ -206,7 +206,8 @@ class MockBinance:
         """Add a stream fault; returns its id. `stream_fault("pause", ms=2000, stream="btcusdt@trade")`,
         `stream_fault("delay", ms=300)`, `stream_fault("gap", stream="btcusdt@depth@100ms")`,
         `stream_fault("expire")` (every connection ends as at 24 hours, now),
-        `stream_fault("refuse", ms=5000)`."""
+        `stream_fault("refuse", ms=5000)`, `stream_fault("shutdown", ms=2000)` (Binance's serverShutdown
+        event now, the close 2 s later)."""
         rule: dict[str, Any] = {"kind": kind, "match": _stream_match(stream, listen_key, api_key, endpoint)}
         if ms is not None:
             rule["ms"] = ms

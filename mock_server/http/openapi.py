@@ -153,7 +153,7 @@ def _control_paths() -> dict[str, Any]:
                                            '{"match": {"stream", "listenKey", "apiKey", "endpoint"}}; '
                                            'an empty body: all')},
         "/_mock/streams/faults": {
-            "post": op('Add a stream fault: {"kind": "pause"|"delay"|"gap"|"expire"|"refuse", "match", "ms", '
+            "post": op('Add a stream fault: {"kind": "pause"|"delay"|"gap"|"expire"|"refuse"|"shutdown", "match", "ms", '
                        '"times"}', "201", body=True),
             "get": op("List stream faults with how often each fired"),
             "delete": op("Remove every stream fault", "204"),

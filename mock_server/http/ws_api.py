@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
@@ -48,6 +50,11 @@ class WsApiEndpoint:
                 hub.connections.closed(conn, code, reason)
                 ended.set()
 
+        announced: list[str] = []  # the connection's own events, sent with the next poll
+
+        def announce(event: dict[str, Any]) -> None:  # the WebSocket API's form: {"event": {...}}
+            announced.append(json.dumps({"event": event}, separators=(",", ":")))
+
         def drop() -> None:
             if not closing:
                 closing.append((1006, ""))
@@ -57,7 +64,8 @@ class WsApiEndpoint:
 
         conn = hub.connections.opened(
             Connection("ws-api", PATH, ip, session.connected_ms, close, drop,
-                       accounts=lambda: {*session.subscriptions.values(), *filter(None, [session.api_key])}),
+                       accounts=lambda: {*session.subscriptions.values(), *filter(None, [session.api_key])},
+                       announce=announce),
         )  # fmt: skip
 
         async def pump() -> None:
@@ -72,7 +80,9 @@ class WsApiEndpoint:
                 if self.exchange.now_ms() - session.connected_ms >= limits.MAX_AGE_MS:
                     close(*limits.CLOSE_AGE)
                     break
-                for frame in session.events():
+                frames = [*announced, *session.events()]
+                announced.clear()
+                for frame in frames:
                     async with lock:
                         await send({"type": "websocket.send", "text": frame})
 

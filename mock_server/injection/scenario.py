@@ -27,7 +27,7 @@ from mock_server.state.clock import parse_clock_setting
 from mock_server.state.data import parse_rows
 from mock_server.state.ledger import Transfer
 from mock_server.state.wallets import amount, wallet_name
-from mock_server.streams.faults import parse_fault
+from mock_server.streams.faults import ACTS_AT_ONCE, parse_fault
 
 _FIELDS = frozenset({"clock", "pacing", "faults", "transfers", "rows", "market", "balances", "streams"})
 _BALANCE_FIELDS = frozenset({"wallet", "asset", "free", "apiKey"})
@@ -142,10 +142,10 @@ def _stream_faults(data: dict[str, Any], source: str) -> list[dict[str, Any]]:
             parse_fault(rule)
         except ValueError as exc:
             raise ValueError(f"{where}: {exc}") from None
-        if rule.get("kind") == "expire":
+        if rule.get("kind") in ACTS_AT_ONCE:
             raise ValueError(
-                f"{where}: an expire ends the connections open when it is added, and a scenario is "
-                "read before any opens; use refuse, or POST /_mock/streams/faults during the run"
+                f"{where}: {rule['kind']} acts on the connections open when it is added, and a scenario "
+                "is read before any opens; use refuse, or POST /_mock/streams/faults during the run"
             )
     return list(rules)
 

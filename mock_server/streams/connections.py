@@ -25,6 +25,7 @@ T = TypeVar("T")
 # 1006); Binance's own codes for the ends it chooses are in limits.py.
 DROPPED = (1006, "Dropped by the control API")
 EXPIRED = limits.CLOSE_AGE
+SHUT_DOWN = (1001, "Server is shutting down")  # F84: the close after serverShutdown
 _LISTEN_KEY = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{64}(?![A-Za-z0-9])")
 
 
@@ -44,6 +45,7 @@ class Connection:
     drop: Callable[[], None]  # without one
     names: Callable[[], Iterable[str]] = lambda: ()  # the streams it listens to
     accounts: Callable[[], Iterable[str]] = lambda: ()  # the API keys whose user data it carries
+    announce: Callable[[dict[str, Any]], None] = lambda event: None  # an event of the connection's own
     id: int = 0
 
     def view(self, now_ms: int, mask: Callable[[str], str]) -> dict[str, Any]:
@@ -102,6 +104,18 @@ class Connections:
                 "fault", conn, f"expire: ended as at 24 hours (stream fault {rule_id})", EXPIRED[0], rule_id
             )
             conn.close(*EXPIRED)
+        return len(found)
+
+    def shutdown(self, match: Match, most: int | None, rule_id: int, now_ms: int, close_in_ms: int) -> int:
+        """On the loop: Binance's `serverShutdown` to the matching connections (at most `most`),
+        each closed `close_in_ms` later unless it left first; how many were told."""
+        found = self.matching(match)[:most]
+        loop = asyncio.get_running_loop()
+        for conn in found:
+            self.note("fault", conn, f"shutdown: serverShutdown sent, closing in {close_in_ms} ms (stream fault {rule_id})",
+                      None, rule_id)  # fmt: skip
+            conn.announce({"e": "serverShutdown", "E": now_ms})
+            loop.call_later(close_in_ms / 1000, conn.close, *SHUT_DOWN)
         return len(found)
 
     def on_loop(self, fn: Callable[[], T], default: T) -> T:

@@ -14,6 +14,8 @@ Five kinds, each a rule that matches streams or connections (`match`: `stream`, 
   `times` of them); nothing is left to fire afterwards.
 - `refuse`: new matching connections are refused at the handshake for `ms` (or the next `times`
   attempts; until removed with neither).
+- `shutdown`: the matching connections open now get Binance's `serverShutdown` event, and the
+  mock closes each `ms` later (SHUTDOWN_MS without it) unless the client left first.
 
 Pauses and delays run on the wall clock, as a network's do: a test that freezes the mock's clock
 must still see a paused stream come back. Rules are listed with how often each fired, like the
@@ -29,7 +31,8 @@ from typing import Any
 
 from mock_server.streams.names import parse
 
-KINDS = ("pause", "delay", "gap", "expire", "refuse")
+KINDS = ("pause", "delay", "gap", "expire", "refuse", "shutdown")
+SHUTDOWN_MS = 10_000  # from serverShutdown to the close, when the rule gives no `ms` (F84)
 ENDPOINTS = ("streams", "ws-api")
 _FIELDS = frozenset({"kind", "match", "ms", "times"})
 _MATCH_FIELDS = ("stream", "listenKey", "apiKey", "endpoint")
@@ -41,7 +44,9 @@ _TAKES: dict[str, tuple[str, ...]] = {
     "gap": ("times",),
     "expire": ("times",),
     "refuse": ("ms", "times"),
+    "shutdown": ("ms", "times"),
 }
+ACTS_AT_ONCE = ("expire", "shutdown")  # on the connections open when added; then spent
 
 
 @dataclass(frozen=True)
@@ -91,7 +96,7 @@ class StreamFault:
     def active(self, wall_s: float) -> bool:
         if self.times is not None and self.fired >= self.times:
             return False
-        if self.kind == "expire":
+        if self.kind in ACTS_AT_ONCE:
             return False  # it acted when it was added
         if self.ms is not None and self.kind in ("pause", "refuse"):
             return wall_s < self.ends_s
@@ -141,7 +146,7 @@ def parse_fault(data: Any, is_listen_key: Callable[[str], bool] | None = None) -
     if kind in ("pause", "delay", "gap") and match.endpoint == "ws-api":
         raise ValueError(
             f"a {kind} acts on the market streams' events (/ws, /stream, a listenKey's); "
-            "for the WebSocket API use drop, expire or refuse"
+            "for the WebSocket API use drop, expire, shutdown or refuse"
         )
     if kind == "refuse" and match.api_key is not None and match.endpoint == "ws-api":
         raise ValueError(

@@ -19,7 +19,7 @@ from typing import Any
 
 from mock_server.streams import limits
 from mock_server.streams.connections import Connection
-from mock_server.streams.hub import Hub
+from mock_server.streams.hub import Hub, encode
 from mock_server.streams.names import Route, parse
 
 METHODS = ("SUBSCRIBE", "UNSUBSCRIBE", "LIST_SUBSCRIPTIONS", "SET_PROPERTY", "GET_PROPERTY")
@@ -63,7 +63,7 @@ class Session:
             self._add(name)
         self.connection = hub.connections.opened(
             Connection("streams", path, ip, now_ms, self.close, self._drop, lambda: self.names,
-                       lambda: [k for n in self.names if (k := hub.owner(n)) is not None]),
+                       lambda: [k for n in self.names if (k := hub.owner(n)) is not None], self._announce),
             " ".join(self.names),
         )  # fmt: skip
         self._dropped = drop
@@ -84,6 +84,10 @@ class Session:
         if not self._closed:
             self._end(code, reason)
             self._close(code, reason)
+
+    def _announce(self, event: dict[str, Any]) -> None:
+        """An event of the connection itself (serverShutdown): raw, or as the `!<type>` stream."""
+        self.deliver(encode(f"!{event['e']}", event, self.combined, self.micro))
 
     def _drop(self) -> None:
         if not self._closed:
