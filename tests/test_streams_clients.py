@@ -122,7 +122,10 @@ def test_python_binance_async_kline_trade_and_depth(mock: MockBinance) -> None:
                 await asyncio.sleep(0.3)  # subscribed under the frozen clock: nothing comes
                 mock.advance_clock(2_000)  # the minute closes: its last state, then the next one
                 klines = [await asyncio.wait_for(socket.recv(), 10) for _ in range(2)]
-            klines.append(_kline_row(mock, klines[0]["k"]))  # the REST row, the clock still there
+                klines.append(_kline_row(mock, klines[0]["k"]))  # the REST row, the clock still there
+                # python-binance notices the socket closing only when its reader wakes, after an
+                # event or 10 s of silence: one more kline, and it leaves at once.
+                mock.advance_clock(2_000)
             mock.real_clock()
             depth: list[dict[str, Any]] = []
             async with bsm.depth_socket("BTCUSDT") as socket:
@@ -156,9 +159,13 @@ def test_python_binance_threaded_manager(
     mock: MockBinance, monkeypatch: pytest.MonkeyPatch, leaky: None
 ) -> None:
     from binance import AsyncClient, BinanceSocketManager, ThreadedWebsocketManager
+    from binance.ws.reconnecting_websocket import ReconnectingWebsocket
 
     monkeypatch.setattr(AsyncClient, "API_URL", f"{mock.base_url}/api")
     monkeypatch.setattr(BinanceSocketManager, "STREAM_URL", f"{_ws(mock)}/")
+    # Its reader notices a socket closing only when a frame comes or TIMEOUT (10 s) passes; the
+    # ETHUSDT trades of a quiet market minute would hold `stop` that long.
+    monkeypatch.setattr(ReconnectingWebsocket, "TIMEOUT", 1)
     got: list[dict[str, Any]] = []
     loop = asyncio.new_event_loop()  # python-binance takes the current loop, or makes one it never closes
     asyncio.set_event_loop(loop)
