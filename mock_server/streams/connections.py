@@ -122,7 +122,7 @@ class Connections:
         """`fn()` on the server's loop, from any thread; `default` when no connection ever opened
         (nothing can be open then)."""
         loop = self.loop
-        if loop is None or loop.is_closed():
+        if loop is None or loop.is_closed() or not loop.is_running():  # a stopped server has none open
             return default
         try:
             running = asyncio.get_running_loop()
