@@ -26,6 +26,7 @@ from mock_server.state.accounts import mask_key
 from mock_server.state.journal import Entry
 from mock_server.state.orders import Fill, Order
 from mock_server.state.weights import MINUTE_MS
+from mock_server.streams.names import parse as parse_stream
 from mock_server.version import __version__
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -310,6 +311,13 @@ def control_routes(ex: Exchange, admin_token: str | None) -> list[Route]:
         except ValueError as exc:
             raise ControlError(404, str(exc)) from None
 
+    async def list_streams(request: Request) -> Response:
+        # A listenKey is a stream name that reads an account's user data: masked like a key.
+        connections = ex.streams.describe()
+        for c in connections:
+            c["streams"] = [mask_key(n) if _is_user_data(n) else n for n in c["streams"]]
+        return JSONResponse({"connections": connections})
+
     async def list_market(request: Request) -> Response:
         return JSONResponse({"symbols": ex.prices()})
 
@@ -362,6 +370,7 @@ def control_routes(ex: Exchange, admin_token: str | None) -> list[Route]:
         ("/_mock/accounts/{api_key}/balances", "PUT", put_balance, False),
         ("/_mock/accounts/{api_key}/orders", "GET", get_orders, False),
         ("/_mock/accounts/{api_key}/trades", "GET", get_trades, False),
+        ("/_mock/streams", "GET", list_streams, False),
         ("/_mock/market", "GET", list_market, False),
         ("/_mock/market/{symbol}", "GET", get_market, False),
         ("/_mock/market/{symbol}", "PUT", put_market, False),
@@ -376,6 +385,11 @@ def control_routes(ex: Exchange, admin_token: str | None) -> list[Route]:
         Route("/_mock/ui", guarded(ui_page, page=True), methods=["GET"]),
         Route("/_mock/ui/{name}", guarded(ui_asset, page=True), methods=["GET"]),
     ]
+
+
+def _is_user_data(name: str) -> bool:
+    stream = parse_stream(name)
+    return stream is not None and stream.kind == "userData"
 
 
 def error_catalog() -> list[dict[str, Any]]:

@@ -40,6 +40,17 @@ class Subscriber(Protocol):
         """Once a tick, with the mock's now: the connection's own rules by mock time."""
 
 
+class _Seen:
+    """What the hub counts of a connection."""
+
+    __slots__ = ("events", "opened_ms", "streams")
+
+    def __init__(self, opened_ms: int) -> None:
+        self.opened_ms = opened_ms
+        self.events = 0
+        self.streams: dict[str, None] = {}  # in the order subscribed
+
+
 def encode(name: str, event: Any, combined: bool, micro: bool) -> str:
     raw = json.dumps(in_microseconds(event) if micro else event, separators=(",", ":"))
     return f'{{"stream":{json.dumps(name)},"data":{raw}}}' if combined else raw
@@ -56,7 +67,7 @@ class Hub:
         self._lock = lock
         self._feeds: dict[str, Feed] = {}
         self._listeners: dict[str, dict[Subscriber, None]] = {}  # an ordered set a stream
-        self._members: dict[Subscriber, None] = {}
+        self._members: dict[Subscriber, _Seen] = {}  # every open connection, oldest first
         self.attempts = Attempts()  # new connections by IP (limits.py)
         self._task: asyncio.Task[None] | None = None
 
@@ -64,7 +75,7 @@ class Hub:
 
     def attach(self, sub: Subscriber) -> None:
         """A connection opened (on the running loop): the hub ticks while any is open."""
-        self._members[sub] = None
+        self._members[sub] = _Seen(self._now())
         task = self._task
         if task is None or task.done():
             self._task = asyncio.get_running_loop().create_task(self._run())
@@ -84,12 +95,16 @@ class Hub:
                 made.start(m, self._now())
             self._feeds[name] = made
         self._listeners.setdefault(name, {})[sub] = None
+        if (seen := self._members.get(sub)) is not None:
+            seen.streams[name] = None
 
     def unsubscribe(self, sub: Subscriber, name: str) -> None:
         subs = self._listeners.get(name)
         if subs is None:
             return
         subs.pop(sub, None)
+        if (seen := self._members.get(sub)) is not None:
+            seen.streams.pop(name, None)
         if not subs:
             del self._listeners[name]
             self._feeds.pop(name, None)
@@ -100,6 +115,19 @@ class Hub:
 
     def connections(self) -> int:
         return len(self._members)
+
+    def describe(self) -> list[dict[str, Any]]:
+        """Every open connection, oldest first: its streams, its form, when it opened (mock
+        time) and how many events it has been sent (GET /_mock/streams)."""
+        return [
+            {
+                "streams": list(seen.streams),
+                "combined": sub.combined,
+                "openedMs": seen.opened_ms,
+                "events": seen.events,
+            }
+            for sub, seen in self._members.items()
+        ]
 
     # --- events ---
 
@@ -136,6 +164,9 @@ class Hub:
             if frame is None:
                 frame = frames[form] = encode(name, event, *form)
             sub.deliver(frame)
+            seen = self._members.get(sub)
+            if seen is not None:
+                seen.events += 1
         return len(subs)
 
     async def _run(self) -> None:
