@@ -289,3 +289,39 @@ def test_ccxt_pro_ticker_ohlcv_and_order_book_agree_with_rest(mock: MockBinance)
     for side in ("bids", "asks"):
         assert book[side] == [[float(p), float(q)] for p, q in rest[side][:50]], side
         assert all(Decimal(str(q)) > 0 for _, q in book[side])
+
+
+def test_ccxt_pro_watch_ohlcv_as_freqtrade_reads_its_candles(mock: MockBinance) -> None:
+    """freqtrade's WebSocket candles (enable_ws, its default; exchange_ws.py): a watch_ohlcv
+    loop a pair, both on ccxt's one connection; at a minute's close the cache holds the closed
+    candle, which must be the REST kline freqtrade then analyses; when a pair leaves its
+    whitelist, un_watch_ohlcv_for_symbols ends that pair's stream alone."""
+    pairs = ("BTC/USDT", "ETH/USDT")
+
+    async def run() -> tuple[list[Any], int, dict[str, list[Any]], list[Any]]:
+        exchange = ccxt_pro_binance(mock.base_url)
+        try:
+            for pair in pairs:
+                await asyncio.wait_for(exchange.watch_ohlcv(pair, "1m"), 15)
+            listening = _get(mock, "/_mock/streams")["connections"]
+            closes = _before_a_minute_ends(mock) + 1_000
+            mock.advance_clock(2_000)  # through the close: its last event, then the new minute's
+            for pair in pairs:
+                while exchange.ohlcvs[pair]["1m"][-1][0] < closes:
+                    await asyncio.wait_for(exchange.watch_ohlcv(pair, "1m"), 15)
+            cached = {pair: list(exchange.ohlcvs[pair]["1m"]) for pair in pairs}
+            await asyncio.wait_for(exchange.un_watch_ohlcv_for_symbols([["ETH/USDT", "1m"]]), 15)
+            left = _get(mock, "/_mock/streams")["connections"]
+            return listening, closes, cached, left
+        finally:
+            await exchange.close()
+
+    listening, closes, cached, left = asyncio.run(run())
+    assert [c["streams"] for c in listening] == [["btcusdt@kline_1m", "ethusdt@kline_1m"]]
+    for pair in pairs:
+        (row,) = _get(mock, "/api/v3/klines", symbol=pair.replace("/", ""), interval="1m",
+                      startTime=closes - MINUTE, limit=1)  # fmt: skip
+        closed = next(c for c in cached[pair] if c[0] == closes - MINUTE)
+        assert closed == [row[0], *(float(x) for x in row[1:6])], pair
+        assert cached[pair][-1][0] == closes
+    assert [c["streams"] for c in left] == [["btcusdt@kline_1m"]]

@@ -46,6 +46,7 @@ class Connection:
     names: Callable[[], Iterable[str]] = lambda: ()  # the streams it listens to
     accounts: Callable[[], Iterable[str]] = lambda: ()  # the API keys whose user data it carries
     announce: Callable[[dict[str, Any]], None] = lambda event: None  # an event of the connection's own
+    details: Callable[[], dict[str, Any]] = dict  # what else the listing shows of it
     id: int = 0
 
     def view(self, now_ms: int, mask: Callable[[str], str]) -> dict[str, Any]:
@@ -58,6 +59,7 @@ class Connection:
             "ageMs": max(0, now_ms - self.opened_ms),
             "streams": [masked_listen_keys(n) for n in self.names()],
             "apiKeys": sorted(mask(k) for k in set(self.accounts())),
+            **self.details(),
         }
 
 

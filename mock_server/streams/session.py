@@ -54,6 +54,7 @@ class Session:
         self.micro = micro
         self.opened_ms = now_ms
         self.names: dict[str, None] = {}  # in the order subscribed
+        self.sent = 0  # events delivered (GET /_mock/streams shows it)
         self._outbox = outbox
         self._close = close
         self._rate = limits.Window(limits.MESSAGES_PER_SECOND, 1.0)
@@ -63,7 +64,8 @@ class Session:
             self._add(name)
         self.connection = hub.connections.opened(
             Connection("streams", path, ip, now_ms, self.close, self._drop, lambda: self.names,
-                       lambda: [k for n in self.names if (k := hub.owner(n)) is not None], self._announce),
+                       lambda: [k for n in self.names if (k := hub.owner(n)) is not None], self._announce,
+                       lambda: {"combined": self.combined, "events": self.sent}),
             " ".join(self.names),
         )  # fmt: skip
         self._dropped = drop
@@ -72,6 +74,7 @@ class Session:
 
     def deliver(self, frame: str) -> None:
         if not self._closed:
+            self.sent += 1
             self._outbox(frame)
 
     def tick(self, now_ms: int) -> None:
