@@ -83,6 +83,9 @@ def test_a_drop_ends_the_matching_connections_without_a_close_frame(mock: MockBi
         ("close", "/ws/ethusdt@trade"),
     ]
     assert entries[0]["params"] == [["streams", "btcusdt@trade"]]
+    # The handshake's status throughout (400 and up means refused); the close code is in msg.
+    assert {e["status"] for e in entries} == {101}
+    assert entries[3]["msg"] == "closed 1006: dropped"
 
 
 def test_expire_ends_a_connection_as_binance_does_at_24_hours(mock: MockBinance) -> None:

@@ -452,7 +452,10 @@ class Exchange:
     def _journal_connection(
         self, what: str, conn: Connection, detail: str, code: int | None, rule_id: int | None
     ) -> None:
-        """A connection's opening, subscriptions and end, as journal entries (method WS)."""
+        """A connection's opening, subscriptions and end, as journal entries (method WS). Their
+        status is the handshake's, 101, whatever the end: a status of 400 and above means a
+        refused request everywhere in the journal, and a close code (1000 and up) is no HTTP
+        status, so it goes in `msg`."""
         keys = sorted(set(conn.accounts()))
         if what in ("open", "subscribe", "unsubscribe"):
             query = urlencode({"streams": masked_listen_keys(detail)}).encode() if detail else b""
@@ -461,7 +464,7 @@ class Exchange:
             query, msg = b"", f"closed {code}: {detail}" if what == "close" else detail
         self.world.journal.record(
             self.now_ms(), "WS", masked_listen_keys(conn.path), query, mask_key(keys[0]) if keys else None,
-            code if code is not None else 1005, None, msg, what, rule_id, conn.ip, None,
+            101, None, msg, what, rule_id, conn.ip, None,
         )  # fmt: skip
 
     def _journal_stream_fault(self, what: str, name: str, rule_id: int) -> None:
