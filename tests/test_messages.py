@@ -58,7 +58,7 @@ def test_a_scenario_field_mistyped_gets_the_field_it_meant() -> None:
         parse_scenario({"fault": [{"code": -3020}]}, "s.json")
     assert str(caught.value) == (
         "s.json: unknown field(s) 'fault'; did you mean 'faults'? "
-        "(a scenario has balances, clock, faults, market, pacing, rows, transfers)"
+        "(a scenario has balances, clock, faults, market, pacing, rows, streams, transfers)"
     )
 
 

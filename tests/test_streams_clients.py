@@ -122,7 +122,10 @@ def test_python_binance_async_kline_trade_and_depth(mock: MockBinance) -> None:
                 await asyncio.sleep(0.3)  # subscribed under the frozen clock: nothing comes
                 mock.advance_clock(2_000)  # the minute closes: its last state, then the next one
                 klines = [await asyncio.wait_for(socket.recv(), 10) for _ in range(2)]
-            klines.append(_kline_row(mock, klines[0]["k"]))  # the REST row, the clock still there
+                klines.append(_kline_row(mock, klines[0]["k"]))  # the REST row, the clock still there
+                # python-binance notices the socket closing only when its reader wakes, after an
+                # event or 10 s of silence: one more kline, and it leaves at once.
+                mock.advance_clock(2_000)
             mock.real_clock()
             depth: list[dict[str, Any]] = []
             async with bsm.depth_socket("BTCUSDT") as socket:
@@ -156,9 +159,13 @@ def test_python_binance_threaded_manager(
     mock: MockBinance, monkeypatch: pytest.MonkeyPatch, leaky: None
 ) -> None:
     from binance import AsyncClient, BinanceSocketManager, ThreadedWebsocketManager
+    from binance.ws.reconnecting_websocket import ReconnectingWebsocket
 
     monkeypatch.setattr(AsyncClient, "API_URL", f"{mock.base_url}/api")
     monkeypatch.setattr(BinanceSocketManager, "STREAM_URL", f"{_ws(mock)}/")
+    # Its reader notices a socket closing only when a frame comes or TIMEOUT (10 s) passes; the
+    # ETHUSDT trades of a quiet market minute would hold `stop` that long.
+    monkeypatch.setattr(ReconnectingWebsocket, "TIMEOUT", 1)
     got: list[dict[str, Any]] = []
     loop = asyncio.new_event_loop()  # python-binance takes the current loop, or makes one it never closes
     asyncio.set_event_loop(loop)
@@ -282,3 +289,39 @@ def test_ccxt_pro_ticker_ohlcv_and_order_book_agree_with_rest(mock: MockBinance)
     for side in ("bids", "asks"):
         assert book[side] == [[float(p), float(q)] for p, q in rest[side][:50]], side
         assert all(Decimal(str(q)) > 0 for _, q in book[side])
+
+
+def test_ccxt_pro_watch_ohlcv_as_freqtrade_reads_its_candles(mock: MockBinance) -> None:
+    """freqtrade's WebSocket candles (enable_ws, its default; exchange_ws.py): a watch_ohlcv
+    loop a pair, both on ccxt's one connection; at a minute's close the cache holds the closed
+    candle, which must be the REST kline freqtrade then analyses; when a pair leaves its
+    whitelist, un_watch_ohlcv_for_symbols ends that pair's stream alone."""
+    pairs = ("BTC/USDT", "ETH/USDT")
+
+    async def run() -> tuple[list[Any], int, dict[str, list[Any]], list[Any]]:
+        exchange = ccxt_pro_binance(mock.base_url)
+        try:
+            for pair in pairs:
+                await asyncio.wait_for(exchange.watch_ohlcv(pair, "1m"), 15)
+            listening = _get(mock, "/_mock/streams")["connections"]
+            closes = _before_a_minute_ends(mock) + 1_000
+            mock.advance_clock(2_000)  # through the close: its last event, then the new minute's
+            for pair in pairs:
+                while exchange.ohlcvs[pair]["1m"][-1][0] < closes:
+                    await asyncio.wait_for(exchange.watch_ohlcv(pair, "1m"), 15)
+            cached = {pair: list(exchange.ohlcvs[pair]["1m"]) for pair in pairs}
+            await asyncio.wait_for(exchange.un_watch_ohlcv_for_symbols([["ETH/USDT", "1m"]]), 15)
+            left = _get(mock, "/_mock/streams")["connections"]
+            return listening, closes, cached, left
+        finally:
+            await exchange.close()
+
+    listening, closes, cached, left = asyncio.run(run())
+    assert [c["streams"] for c in listening] == [["btcusdt@kline_1m", "ethusdt@kline_1m"]]
+    for pair in pairs:
+        (row,) = _get(mock, "/api/v3/klines", symbol=pair.replace("/", ""), interval="1m",
+                      startTime=closes - MINUTE, limit=1)  # fmt: skip
+        closed = next(c for c in cached[pair] if c[0] == closes - MINUTE)
+        assert closed == [row[0], *(float(x) for x in row[1:6])], pair
+        assert cached[pair][-1][0] == closes
+    assert [c["streams"] for c in left] == [["btcusdt@kline_1m"]]

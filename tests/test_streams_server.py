@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import requests
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
@@ -99,3 +100,38 @@ def test_a_connection_ends_when_the_mock_s_clock_passes_24_hours(mock: MockBinan
 def test_the_server_pings_every_20_s_and_waits_a_minute_for_the_pong() -> None:
     config = server_config(object())  # type: ignore[arg-type]
     assert (config.ws_ping_interval, config.ws_ping_timeout) == (20.0, 60.0)
+
+
+def test_the_control_api_lists_each_connection_with_its_streams(mock: MockBinance) -> None:
+    """GET /_mock/streams: what a test reads to know an app subscribed (not only that it
+    polled REST), its listenKeys masked as keys are."""
+    key = requests.post(
+        mock.base_url + "/api/v3/userDataStream", headers={"X-MBX-APIKEY": mock.api_key}, timeout=5
+    ).json()["listenKey"]
+
+    def connections() -> list[dict[str, Any]]:
+        reply = requests.get(mock.base_url + "/_mock/streams", timeout=5)
+        assert reply.status_code == 200, reply.text
+        listed: list[dict[str, Any]] = reply.json()["connections"]
+        return listed
+
+    assert connections() == []
+    with (
+        _open(mock, "/ws/0") as ws,
+        _open(mock, f"/stream?streams={key}/ethusdt@kline_1m") as combined,
+    ):
+        _ask(ws, {"method": "SUBSCRIBE", "params": ["btcusdt@kline_1m", "ethusdt@kline_1m"], "id": 1})
+        _ask(combined, {"method": "LIST_SUBSCRIPTIONS", "id": 1})
+        deadline = time.monotonic() + 5
+        while (listed := connections())[0]["events"] < 2:  # a kline event a second a stream
+            assert time.monotonic() < deadline, listed
+            time.sleep(0.1)
+        first, second = listed
+        assert first["streams"] == ["btcusdt@kline_1m", "ethusdt@kline_1m"]
+        assert not first["combined"] and abs(first["openedMs"] - mock.now_ms()) < 10_000
+        assert second["streams"] == [f"{key[:4]}...{key[-4:]}", "ethusdt@kline_1m"]
+        assert second["combined"] and key not in json.dumps(listed)
+    deadline = time.monotonic() + 5
+    while connections():  # gone once the server has seen each close
+        assert time.monotonic() < deadline
+        time.sleep(0.05)

@@ -108,11 +108,18 @@ def test_the_websocket_api_places_orders_and_streams_a_fill_the_market_made(mock
         assert (fill["x"], fill["X"], fill["i"]) == ("TRADE", "FILLED", answer["result"]["orderId"])
 
 
-def test_python_binance_user_socket_hears_its_order(mock: MockBinance) -> None:
+def test_python_binance_user_socket_hears_its_order(
+    mock: MockBinance, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """python-binance's spot user socket subscribes through the WebSocket API."""
     import asyncio
 
     from binance import AsyncClient, BinanceSocketManager
+    from binance.ws.reconnecting_websocket import ReconnectingWebsocket
+
+    # Its reader notices the socket closing only when a frame comes or TIMEOUT (10 s) passes; a
+    # quiet user data stream would hold the test that long.
+    monkeypatch.setattr(ReconnectingWebsocket, "TIMEOUT", 1)
 
     class Client(AsyncClient):  # python-binance takes its base URLs as class attributes
         API_URL = f"{mock.base_url}/api"

@@ -12,6 +12,7 @@ import ctypes
 import ctypes.util
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 from mock_server.endpoints.declaration import Endpoint
 from mock_server.endpoints.registry import Registry
@@ -39,6 +40,8 @@ from mock_server.state.operations import Operations
 from mock_server.state.orders import Fill, Order
 from mock_server.state.wallets import EIGHT, Balance, amount, wallet_name
 from mock_server.state.weights import Weights
+from mock_server.streams.connections import Connection, Connections, masked_listen_keys
+from mock_server.streams.faults import SHUTDOWN_MS, parse_fault, parse_match
 from mock_server.streams.hub import Hub
 from mock_server.streams.user import UserData
 
@@ -70,6 +73,14 @@ class Exchange:
             Market(s.seed, self.anchor_ms),
         )  # fmt: skip
         self.world.fill_through = FILL_THROUGH.on(self.profile)
+        # The market streams: one hub for every WebSocket connection (mock_server/streams/).
+        self.streams = Hub(
+            self.world.clock.now_ms, lambda: self.world.market, self.world.lock,
+            lambda stream: UserData(stream, self.world.outbox, self.world.listen_keys),
+            self.world.stream_faults, self._listen_key_owner, Connections(self._journal_connection),
+        )  # fmt: skip
+        self.streams.note = self._journal_stream_fault
+        self.streams.refused = self._journal_refusal
         self.recording = s.recording
         if self.recording is not None and s.cassette is None:
             raise ValueError("recording needs the cassette to record into (Recording.open)")
@@ -88,11 +99,6 @@ class Exchange:
                     self.steer(symbol, plan)
                 except ValueError as exc:
                     raise ValueError(f"{s.scenario.source}: market.{symbol}: {exc}") from None
-        # The market streams: one hub for every WebSocket connection (mock_server/streams/).
-        self.streams = Hub(
-            self.world.clock.now_ms, lambda: self.world.market, self.world.lock,
-            lambda stream: UserData(stream, self.world.outbox, self.world.listen_keys),
-        )  # fmt: skip
         self.pipeline = Pipeline(
             self.registry, self.keys, self.world, self.profile, s.cassette, s.on_miss,
             self.recording.mode if self.recording is not None else "none",
@@ -192,6 +198,11 @@ class Exchange:
                 self.world.faults.add(rule)
             except ValueError as exc:
                 raise ValueError(f"{scenario.source}: faults[{i}]: {exc}") from None
+        for i, rule in enumerate(scenario.stream_faults):
+            try:
+                self.add_stream_fault(rule)
+            except ValueError as exc:
+                raise ValueError(f"{scenario.source}: streams.faults[{i}]: {exc}") from None
         for i, b in enumerate(scenario.balances):  # set after the opening balances (the history's)
             try:
                 self.set_balance(b.get("wallet", "SPOT"), b["asset"], b["free"], b.get("apiKey"))
@@ -383,6 +394,97 @@ class Exchange:
 
     def clear_faults(self) -> None:
         self.world.faults.clear()
+
+    # --- the WebSocket connections (mock_server/streams/) ---
+
+    def stream_connections(self) -> list[dict[str, Any]]:
+        conns = self.streams.connections
+        now = self.now_ms()
+        return conns.on_loop(lambda: [c.view(now, mask_key) for c in conns.open.values()], [])
+
+    def drop_streams(self, match: Any = None) -> int:
+        """Close the matching connections now, without a close frame (all for no match); how
+        many. ValueError naming what is wrong with `match`."""
+        found = parse_match(self._stream_match(match), self._is_listen_key)
+        conns = self.streams.connections
+        return conns.on_loop(lambda: conns.drop(found), 0)
+
+    def add_stream_fault(self, data: Any) -> dict[str, Any]:
+        """A stream fault in the control API's shape (mock_server/streams/faults.py); an expire acts
+        at once. ValueError naming what is wrong with it."""
+        if isinstance(data, dict) and "match" in data:
+            data = {**data, "match": self._stream_match(data["match"])}
+        rule = self.world.stream_faults.add(parse_fault(data, self._is_listen_key), self.streams.wall())
+        shown = rule.to_dict(self.streams.wall(), mask_key)
+        conns = self.streams.connections
+        if rule.kind == "expire":
+            rule.fired = conns.on_loop(lambda: conns.expire(rule.match, rule.times, rule.id), 0)
+            shown = {**rule.to_dict(self.streams.wall(), mask_key), "closed": rule.fired}
+        elif rule.kind == "shutdown":
+            now, ms = self.now_ms(), rule.ms if rule.ms is not None else SHUTDOWN_MS
+            rule.fired = conns.on_loop(lambda: conns.shutdown(rule.match, rule.times, rule.id, now, ms), 0)
+            shown = {**rule.to_dict(self.streams.wall(), mask_key), "told": rule.fired}
+        return shown
+
+    def stream_fault_rules(self) -> list[dict[str, Any]]:
+        wall = self.streams.wall()
+        return [r.to_dict(wall, mask_key) for r in self.world.stream_faults.rules]
+
+    def remove_stream_fault(self, rule_id: int) -> bool:
+        return self.world.stream_faults.remove(rule_id)
+
+    def clear_stream_faults(self) -> None:
+        self.world.stream_faults.clear()
+
+    def _stream_match(self, match: Any) -> Any:
+        """`match` with its apiKey as the account's full key (a masked one names it too)."""
+        if isinstance(match, dict) and match.get("apiKey") is not None:
+            return {**match, "apiKey": self.account_named(match["apiKey"])}
+        return match
+
+    def _is_listen_key(self, key: str) -> bool:
+        return key in self.world.listen_keys.keys
+
+    def _listen_key_owner(self, name: str) -> str | None:
+        found = self.world.listen_keys.keys.get(name)
+        return found.api_key if found is not None else None
+
+    def _journal_connection(
+        self, what: str, conn: Connection, detail: str, code: int | None, rule_id: int | None
+    ) -> None:
+        """A connection's opening, subscriptions and end, as journal entries (method WS). Their
+        status is the handshake's, 101, whatever the end: a status of 400 and above means a
+        refused request everywhere in the journal, and a close code (1000 and up) is no HTTP
+        status, so it goes in `msg`."""
+        keys = sorted(set(conn.accounts()))
+        if what in ("open", "subscribe", "unsubscribe"):
+            query = urlencode({"streams": masked_listen_keys(detail)}).encode() if detail else b""
+            msg = {"open": "connected", "subscribe": "SUBSCRIBE", "unsubscribe": "UNSUBSCRIBE"}[what]
+        else:
+            query, msg = b"", f"closed {code}: {detail}" if what == "close" else detail
+        self.world.journal.record(
+            self.now_ms(), "WS", masked_listen_keys(conn.path), query, mask_key(keys[0]) if keys else None,
+            101, None, msg, what, rule_id, conn.ip, None,
+        )  # fmt: skip
+
+    def _journal_stream_fault(self, what: str, name: str, rule_id: int) -> None:
+        owner = self._listen_key_owner(name)
+        shown = mask_key(name) if owner is not None else name  # a listenKey is a credential
+        msg = {
+            "gap": f"gap: an event of {shown} was skipped",
+            "pause": f"pause: {shown} holds its events",
+            "delay": f"delay: {shown} sends its events late",
+        }[what]
+        self.world.journal.record(
+            self.now_ms(), "WS", shown, b"", mask_key(owner) if owner else None, 101, None,
+            f"{msg} (stream fault {rule_id})", "stream_fault", rule_id, "", None,
+        )  # fmt: skip
+
+    def _journal_refusal(self, endpoint: str, path: str, ip: str, rule_id: int) -> None:
+        self.world.journal.record(
+            self.now_ms(), "WS", path, b"", None, 403, None,
+            f"connection refused (stream fault {rule_id})", "stream_fault", rule_id, ip, None,
+        )  # fmt: skip
 
     # --- clock and pacing ---
 

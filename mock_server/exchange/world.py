@@ -27,6 +27,7 @@ from mock_server.state.pacing import Pacer
 from mock_server.state.universal import UniversalBook
 from mock_server.state.wallets import Wallets
 from mock_server.state.weights import WeightCounter, Weights
+from mock_server.streams.faults import StreamFaults
 from mock_server.trading import engine
 
 
@@ -43,6 +44,7 @@ class Snapshot(NamedTuple):
     loans: Any
     orders: Any
     listen_keys: Any
+    stream_faults: Any
 
 
 class World:
@@ -62,6 +64,7 @@ class World:
         self.listen_keys = ListenKeys()  # the user data streams' keys
         self.outbox = Outbox(lock)  # what the user data streams will send (not reset: it was sent)
         self.faults = FaultBook(seed=seed, paths=paths, lock=lock)
+        self.stream_faults = StreamFaults(lock)  # what the WebSocket connections get wrong
         self.pacer = Pacer(min_interval_ms, lock)
         self.weights = Weights(*(WeightCounter(limit, lock) for limit in weight_limits))
         self.journal = Journal(journal_size, lock)
@@ -101,7 +104,7 @@ class World:
                 self.ledger.snapshot() if ledger else None, self.wallets.snapshot(), self.faults.snapshot(),
                 self.clock.snapshot(), self.pacer.snapshot(), self.weights.snapshot(), self.journal.snapshot(),
                 self.market.steering.snapshot(), self.universal.snapshot(), self.loans.snapshot(),
-                self.orders.snapshot(), self.listen_keys.snapshot(),
+                self.orders.snapshot(), self.listen_keys.snapshot(), self.stream_faults.snapshot(),
             )  # fmt: skip
 
     def restore(self, snapshot: Snapshot) -> None:
@@ -120,3 +123,4 @@ class World:
             self.loans.restore(snapshot.loans)
             self.orders.restore(snapshot.orders)
             self.listen_keys.restore(snapshot.listen_keys)
+            self.stream_faults.restore(snapshot.stream_faults)

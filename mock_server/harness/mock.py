@@ -184,6 +184,44 @@ class MockBinance:
         """Remove every fault rule."""
         self.exchange.clear_faults()
 
+    # --- streams (docs/streams.md, "Faults on the streams") ---
+
+    def connections(self) -> list[dict[str, Any]]:
+        """The open WebSocket connections, as `GET /_mock/streams` lists them."""
+        return self.exchange.stream_connections()
+
+    def drop_streams(
+        self, stream: str | None = None, listen_key: str | None = None, api_key: str | None = None,
+        endpoint: str | None = None,
+    ) -> int:  # fmt: skip
+        """Close the matching connections now, without a close frame, as a failed network would
+        (every connection when nothing is named); returns how many. `endpoint`: "streams" or
+        "ws-api"; `api_key`: the connections carrying that account's user data."""
+        return self.exchange.drop_streams(_stream_match(stream, listen_key, api_key, endpoint))
+
+    def stream_fault(
+        self, kind: str, ms: int | None = None, times: int | None = None, stream: str | None = None,
+        listen_key: str | None = None, api_key: str | None = None, endpoint: str | None = None,
+    ) -> int:  # fmt: skip
+        """Add a stream fault; returns its id. `stream_fault("pause", ms=2000, stream="btcusdt@trade")`,
+        `stream_fault("delay", ms=300)`, `stream_fault("gap", stream="btcusdt@depth@100ms")`,
+        `stream_fault("expire")` (every connection ends as at 24 hours, now),
+        `stream_fault("refuse", ms=5000)`, `stream_fault("shutdown", ms=2000)` (Binance's serverShutdown
+        event now, the close 2 s later)."""
+        rule: dict[str, Any] = {"kind": kind, "match": _stream_match(stream, listen_key, api_key, endpoint)}
+        if ms is not None:
+            rule["ms"] = ms
+        if times is not None:
+            rule["times"] = times
+        return int(self.exchange.add_stream_fault(rule)["id"])
+
+    def stream_faults(self) -> list[dict[str, Any]]:
+        """Every stream fault as the control API lists it, with `fired` and `active`."""
+        return self.exchange.stream_fault_rules()
+
+    def clear_stream_faults(self) -> None:
+        self.exchange.clear_stream_faults()
+
     def set_pacing(self, min_interval_ms: int) -> None:
         """Calls of one account closer than this get -21003 (0 turns pacing off)."""
         self.exchange.set_pacing(min_interval_ms)
@@ -340,3 +378,10 @@ def _explain_miss(path: str, wanted: dict[str, str], status: int, entries: list[
             + (f"; differs: {', '.join(differs)}" if differs else "")
         )
     return "\n".join(lines)
+
+
+def _stream_match(
+    stream: str | None, listen_key: str | None, api_key: str | None, endpoint: str | None
+) -> dict[str, str]:
+    named = {"stream": stream, "listenKey": listen_key, "apiKey": api_key, "endpoint": endpoint}
+    return {k: v for k, v in named.items() if v is not None}

@@ -198,6 +198,32 @@ def control_routes(ex: Exchange, admin_token: str | None) -> list[Route]:
     async def get_clock(request: Request) -> Response:
         return JSONResponse(ex.clock_state().to_dict())
 
+    async def list_streams(request: Request) -> Response:
+        return JSONResponse({"connections": ex.stream_connections()})
+
+    async def drop_streams(request: Request) -> Response:
+        body = await request.body()
+        data = await _json(request) if body.strip() else {}
+        if not isinstance(data, dict) or set(data) - {"match"}:
+            raise ControlError(400, 'the body is {"match": {...}} (or empty: every connection)')
+        return JSONResponse({"dropped": ex.drop_streams(data.get("match"))})
+
+    async def add_stream_fault(request: Request) -> Response:
+        return JSONResponse(ex.add_stream_fault(await _json(request)), 201)
+
+    async def list_stream_faults(request: Request) -> Response:
+        return JSONResponse({"faults": ex.stream_fault_rules()})
+
+    async def delete_stream_fault(request: Request) -> Response:
+        raw = request.path_params["rule_id"]
+        if not raw.isdigit() or not ex.remove_stream_fault(int(raw)):
+            raise ControlError(404, f"no stream fault {raw}; GET /_mock/streams/faults lists them")
+        return Response(status_code=204)
+
+    async def clear_stream_faults(request: Request) -> Response:
+        ex.clear_stream_faults()
+        return Response(status_code=204)
+
     async def put_clock(request: Request) -> Response:
         ex.set_clock(await _json(request))
         return JSONResponse(ex.clock_state().to_dict())
@@ -344,6 +370,12 @@ def control_routes(ex: Exchange, admin_token: str | None) -> list[Route]:
         ("/_mock/faults", "GET", list_faults, False),
         ("/_mock/faults", "DELETE", clear_faults, False),
         ("/_mock/faults/{rule_id}", "DELETE", delete_fault, False),
+        ("/_mock/streams", "GET", list_streams, False),
+        ("/_mock/streams/drop", "POST", drop_streams, False),
+        ("/_mock/streams/faults", "POST", add_stream_fault, False),
+        ("/_mock/streams/faults", "GET", list_stream_faults, False),
+        ("/_mock/streams/faults", "DELETE", clear_stream_faults, False),
+        ("/_mock/streams/faults/{rule_id}", "DELETE", delete_stream_fault, False),
         ("/_mock/clock", "GET", get_clock, False),
         ("/_mock/clock", "PUT", put_clock, False),
         ("/_mock/pacing", "GET", get_pacing, False),

@@ -148,6 +148,21 @@ def _control_paths() -> dict[str, Any]:
                        "parameters": [{"in": "path", "name": "rule_id", "required": True,
                                        "schema": {"type": "integer"}}]},
         },
+        "/_mock/streams": {"get": op("The open WebSocket connections: endpoint, path, streams, age")},
+        "/_mock/streams/drop": {"post": op('Close the matching connections now, without a close frame: '
+                                           '{"match": {"stream", "listenKey", "apiKey", "endpoint"}}; '
+                                           'an empty body: all')},
+        "/_mock/streams/faults": {
+            "post": op('Add a stream fault: {"kind": "pause"|"delay"|"gap"|"expire"|"refuse"|"shutdown", "match", "ms", '
+                       '"times"}', "201", body=True),
+            "get": op("List stream faults with how often each fired"),
+            "delete": op("Remove every stream fault", "204"),
+        },
+        "/_mock/streams/faults/{rule_id}": {
+            "delete": {**op("Remove one stream fault", "204"),
+                       "parameters": [{"in": "path", "name": "rule_id", "required": True,
+                                       "schema": {"type": "integer"}}]},
+        },
         "/_mock/clock": {"get": op("Server clock"),
                          "put": op('{"now_ms": N} | {"offset_ms": N} | {"mode": "real"}', body=True)},
         "/_mock/pacing": {"get": op("Pacing interval (F23)"), "put": op('{"min_interval_ms": N}', body=True)},

@@ -2,7 +2,8 @@
 type "websocket". Everything Binance-specific is mock_server/streams/; this module accepts or
 refuses the handshake, passes text frames to the connection's `Session` and writes what it puts
 in its outbox. uvicorn sends the ping frames and drops a connection that does not answer them
-(server.py: every 20 s, a minute to answer).
+(server.py: every 20 s, a minute to answer). A stream fault may refuse the handshake, and the
+control API may drop the connection: the socket is then aborted, with no close frame.
 """
 
 from __future__ import annotations
@@ -38,12 +39,13 @@ class StreamEndpoint:
             return
         client = scope.get("client")
         ip = client[0] if client else ""
-        # Not a stream path, a URL over the streams' limit, or an IP over its connections: the
-        # handshake is refused (uvicorn answers 403), F72, F73.
+        # Not a stream path, a URL over the streams' limit, an IP over its connections, or a
+        # stream fault refusing it: the handshake is refused (uvicorn answers 403), F72, F73.
         if (
             found is None
             or len(found.names) > limits.MAX_STREAMS
             or not self.hub.attempts.admit(ip, time.monotonic())
+            or self.hub.refuses("streams", scope["path"], found.names, ip)
         ):
             await send({"type": "websocket.close", "code": 1008})
             return
@@ -59,13 +61,22 @@ class StreamEndpoint:
         def close(code: int, reason: str) -> None:
             outbox.put_nowait(_Close(code, reason))
 
-        session = Session(self.hub, found, micro(scope.get("query_string", b"")), self.now_ms(), put, close)
+        def drop() -> None:
+            abort(send)
+            outbox.put_nowait(_Close(1006, ""))  # the writer stops; nothing more is sent
+
+        session = Session(
+            self.hub, found, micro(scope.get("query_string", b"")), self.now_ms(), put, close, drop,
+            scope["path"], ip,
+        )  # fmt: skip
         writer = asyncio.get_running_loop().create_task(self._write(send, outbox))
+        code = None
         try:
             while True:
                 message = await receive()
                 kind = message["type"]
                 if kind == "websocket.disconnect":
+                    code = message.get("code")
                     break
                 if kind == "websocket.receive":
                     text = message.get("text")
@@ -73,7 +84,7 @@ class StreamEndpoint:
                         text = (message.get("bytes") or b"").decode("utf-8", "replace")
                     session.receive(text, time.monotonic())
         finally:
-            session.ended()
+            session.ended(code)
             writer.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await writer
@@ -82,6 +93,16 @@ class StreamEndpoint:
         while True:
             item = await outbox.get()
             if isinstance(item, _Close):
-                await send({"type": "websocket.close", "code": item.code, "reason": item.reason})
+                if item.code != 1006:  # a drop sends nothing: the socket is gone already
+                    await send({"type": "websocket.close", "code": item.code, "reason": item.reason})
                 return
             await send({"type": "websocket.send", "text": item})
+
+
+def abort(send: Send) -> None:
+    """End the connection under `send` at once, without a close frame, as a failed network
+    would. uvicorn's `send` is a method of its protocol, which holds the transport; where there
+    is none (an in-process test client), nothing is aborted and the caller's close stands."""
+    transport: Any = getattr(getattr(send, "__self__", None), "transport", None)
+    if transport is not None:
+        transport.abort()

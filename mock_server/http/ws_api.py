@@ -1,15 +1,23 @@
 """The WebSocket API at `/ws-api/v3`, on the REST API's port: plain ASGI for its WebSocket. The
 requests and the user data subscriptions are mock_server/wsapi/session.py's; this module moves
-text frames, and sends a subscription's events as they come (polled every POLL_S)."""
+text frames, and sends a subscription's events as they come (polled every POLL_S). The connection
+is one of the hub's `connections` (listed, dropped and expired by the control API) and ends, as
+Binance ends one, once the mock's clock passes 24 hours from its opening.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
 from mock_server.exchange.exchange import Exchange
+from mock_server.http.streams import abort
+from mock_server.streams import limits
+from mock_server.streams.connections import Connection
 from mock_server.wsapi.session import Session
 
 PATH = "/ws-api/v3"
@@ -24,24 +32,75 @@ class WsApiEndpoint:
         message = await receive()
         if message["type"] != "websocket.connect":
             return
-        await send({"type": "websocket.accept"})
         client = scope.get("client")
-        session = Session(self.exchange, client[0] if client else "127.0.0.1")
+        ip = client[0] if client else "127.0.0.1"
+        hub = self.exchange.streams
+        if hub.refuses("ws-api", PATH, (), ip):  # a stream fault (uvicorn answers 403)
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        await send({"type": "websocket.accept"})
+        session = Session(self.exchange, ip)
         lock = asyncio.Lock()  # one frame at a time on the socket
+        ended: asyncio.Event = asyncio.Event()
+        closing: list[tuple[int, str]] = []
+
+        def close(code: int, reason: str) -> None:
+            if not closing:
+                closing.append((code, reason))
+                hub.connections.closed(conn, code, reason)
+                ended.set()
+
+        announced: list[str] = []  # the connection's own events, sent with the next poll
+
+        def announce(event: dict[str, Any]) -> None:  # the WebSocket API's form: {"event": {...}}
+            announced.append(json.dumps({"event": event}, separators=(",", ":")))
+
+        def drop() -> None:
+            if not closing:
+                closing.append((1006, ""))
+                hub.connections.closed(conn, 1006, "dropped")
+                abort(send)
+                ended.set()
+
+        conn = hub.connections.opened(
+            Connection("ws-api", PATH, ip, session.connected_ms, close, drop,
+                       accounts=lambda: {*session.subscriptions.values(), *filter(None, [session.api_key])},
+                       announce=announce),
+        )  # fmt: skip
 
         async def pump() -> None:
-            while True:
+            try:
+                await pumping()
+            finally:
+                ended.set()
+
+        async def pumping() -> None:
+            while not ended.is_set():
                 await asyncio.sleep(POLL_S)
-                for frame in session.events():
+                if self.exchange.now_ms() - session.connected_ms >= limits.MAX_AGE_MS:
+                    close(*limits.CLOSE_AGE)
+                    break
+                frames = [*announced, *session.events()]
+                announced.clear()
+                for frame in frames:
                     async with lock:
                         await send({"type": "websocket.send", "text": frame})
 
-        events = asyncio.get_running_loop().create_task(pump())
-        try:
+        async def read() -> None:
+            try:
+                await reading()
+            finally:  # whatever ended it, the connection ends
+                ended.set()
+
+        async def reading() -> None:
             while True:
                 message = await receive()
                 if message["type"] == "websocket.disconnect":
-                    break
+                    if not closing:
+                        closing.append((message.get("code", 1005), "the client left"))
+                        hub.connections.closed(conn, message.get("code"), "the client left")
+                    ended.set()
+                    return
                 if message["type"] == "websocket.receive":
                     text = message.get("text")
                     if text is None:
@@ -49,7 +108,18 @@ class WsApiEndpoint:
                     answer = session.handle(text)
                     async with lock:
                         await send({"type": "websocket.send", "text": answer})
+
+        loop = asyncio.get_running_loop()
+        tasks = [loop.create_task(pump()), loop.create_task(read())]
+        try:
+            await ended.wait()
+            code, reason = closing[0] if closing else (1011, "")
+            if code != 1006 and not tasks[1].done():  # we end it: Binance's close frame
+                async with lock:
+                    await send({"type": "websocket.close", "code": code, "reason": reason})
         finally:
-            events.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await events
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task

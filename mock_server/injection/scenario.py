@@ -6,7 +6,8 @@
      "transfers": [{"apiKey": "...", "rows": [ROW, ...]}],
      "rows": [ROW, ...],
      "market": {"BTCUSDT": {"price": "61000.5"}, "ETHUSDT": {"path": [{"in_ms": 300000, "price": "3000"}]}},
-     "balances": [{"wallet": "MARGIN", "asset": "USDT", "free": "500", "apiKey": "..."}]}
+     "balances": [{"wallet": "MARGIN", "asset": "USDT", "free": "500", "apiKey": "..."}],
+     "streams": {"faults": [{"kind": "gap", "match": {"stream": "btcusdt@depth@100ms"}}]}}
 
 Everything is validated when the file is read, so a bad scenario stops the server at
 start with a message naming the field, never on the first request.
@@ -26,8 +27,9 @@ from mock_server.state.clock import parse_clock_setting
 from mock_server.state.data import parse_rows
 from mock_server.state.ledger import Transfer
 from mock_server.state.wallets import amount, wallet_name
+from mock_server.streams.faults import ACTS_AT_ONCE, parse_fault
 
-_FIELDS = frozenset({"clock", "pacing", "faults", "transfers", "rows", "market", "balances"})
+_FIELDS = frozenset({"clock", "pacing", "faults", "transfers", "rows", "market", "balances", "streams"})
 _BALANCE_FIELDS = frozenset({"wallet", "asset", "free", "apiKey"})
 
 
@@ -40,6 +42,7 @@ class Scenario:
     source: str = "scenario"
     market: list[tuple[str, Plan]] = field(default_factory=list)  # applied in this order, at start
     balances: list[dict[str, Any]] = field(default_factory=list)  # PUT /_mock/accounts/.../balances' shape
+    stream_faults: list[dict[str, Any]] = field(default_factory=list)  # POST /_mock/streams/faults' shape
 
 
 def parse_scenario(data: Any, source: str) -> Scenario:
@@ -114,7 +117,37 @@ def parse_scenario(data: Any, source: str) -> Scenario:
             amount(b["free"], "free")
         except ValueError as exc:
             raise ValueError(f"{where}: {exc}") from None
-    return Scenario(clock, min_interval, list(faults), transfers, source, plans, list(balances))
+    return Scenario(
+        clock,
+        min_interval,
+        list(faults),
+        transfers,
+        source,
+        plans,
+        list(balances),
+        _stream_faults(data, source),
+    )
+
+
+def _stream_faults(data: dict[str, Any], source: str) -> list[dict[str, Any]]:
+    streams = data.get("streams", {})
+    if not isinstance(streams, dict) or set(streams) - {"faults"}:
+        raise ValueError(f'{source}: streams is {{"faults": [...]}}, the rules of POST /_mock/streams/faults')
+    rules = streams.get("faults", [])
+    if not isinstance(rules, list):
+        raise ValueError(f"{source}: streams.faults must be a list")
+    for i, rule in enumerate(rules):
+        where = f"{source}: streams.faults[{i}]"
+        try:
+            parse_fault(rule)
+        except ValueError as exc:
+            raise ValueError(f"{where}: {exc}") from None
+        if rule.get("kind") in ACTS_AT_ONCE:
+            raise ValueError(
+                f"{where}: {rule['kind']} acts on the connections open when it is added, and a scenario "
+                "is read before any opens; use refuse, or POST /_mock/streams/faults during the run"
+            )
+    return list(rules)
 
 
 def load_scenario(path: str | Path) -> Scenario:

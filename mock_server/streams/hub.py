@@ -7,6 +7,10 @@ mock's clock, advances each feed under the world's lock (the market's caches and
 are the world's), and fans the events out. `publish` is the seam for events that are not the
 market's: a later step's user data (an account's executionReport, outboundAccountPosition, ...)
 is published to its stream name by whoever makes it, and reaches the subscribers of that name.
+
+Stream faults (faults.py) act between a feed and its subscribers: an event may be skipped (a gap)
+or held in its stream's queue until a wall time (a delay, a pause); a stream with held events
+queues every later one behind them, so its order never changes.
 """
 
 from __future__ import annotations
@@ -15,11 +19,15 @@ import asyncio
 import json
 import logging
 import threading
+import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
 
 from mock_server.market.model import Market
+from mock_server.streams.connections import Connections
 from mock_server.streams.events import in_microseconds
+from mock_server.streams.faults import StreamFaults, Verdict
 from mock_server.streams.feeds import Feed, feed
 from mock_server.streams.limits import Attempts
 from mock_server.streams.names import Stream
@@ -51,7 +59,9 @@ def encode(name: str, event: Any, combined: bool, micro: bool) -> str:
 class Hub:
     def __init__(
         self, now: Callable[[], int], market: Callable[[], Market], lock: threading.RLock,
-        user: Callable[[Stream], Feed] | None = None,
+        user: Callable[[Stream], Feed] | None = None, faults: StreamFaults | None = None,
+        owner: Callable[[str], str | None] = lambda name: None, connections: Connections | None = None,
+        wall: Callable[[], float] = time.monotonic,
     ) -> None:  # fmt: skip
         self._now = now
         self._user = user  # the feed of a listenKey's user data (streams/user.py)
@@ -64,6 +74,14 @@ class Hub:
         # a tick until one may be (the earliest of their due_ms, or earlier after a detach).
         self._due = _NEVER
         self.attempts = Attempts()  # new connections by IP (limits.py)
+        self.faults = faults or StreamFaults(lock)
+        self.owner = owner  # the API key whose listenKey a stream name is, if it is one
+        self.connections = connections or Connections()
+        self.wall = wall
+        self._held: dict[str, deque[tuple[float, Any]]] = {}  # by stream: (due wall time, event)
+        # The journal's ears (Exchange wires them): a fault fired on a stream; a connection refused.
+        self.note: Callable[[str, str, int], None] = lambda what, name, rule_id: None
+        self.refused: Callable[[str, str, str, int], None] = lambda endpoint, path, ip, rule_id: None
         self._task: asyncio.Task[None] | None = None
 
     # --- connections and their streams ---
@@ -103,13 +121,21 @@ class Hub:
         if not subs:
             del self._listeners[name]
             self._feeds.pop(name, None)
+            self._held.pop(name, None)
+
+    def refuses(self, endpoint: str, path: str, names: tuple[str, ...], ip: str) -> bool:
+        """Whether a stream fault turns away this new connection (journaled when one does)."""
+        if not self.faults.rules:
+            return False
+        accounts = [k for n in names if (k := self.owner(n)) is not None]
+        rule = self.faults.refuses(endpoint, names, accounts, self.wall())
+        if rule is not None:
+            self.refused(endpoint, path, ip, rule.id)
+        return rule is not None
 
     def streams(self) -> list[str]:
         """The names with at least one subscriber."""
         return list(self._listeners)
-
-    def connections(self) -> int:
-        return len(self._members)
 
     # --- events ---
 
@@ -129,14 +155,47 @@ class Hub:
                     made.append((name, f.advance(m, now)))
                 except Exception:  # a bug of ours must not stop every other stream
                     log.exception("stream %s failed at %d", name, now)
-        for name, events in made:
-            for event in events:
-                self._fan(name, event)
+        if self.faults.rules or self._held:
+            self._shaped(made)
+        else:
+            for name, events in made:
+                for event in events:
+                    self._fan(name, event)
         if now >= self._due:
             for sub in list(self._members):
                 if now >= sub.due_ms:
                     sub.tick(now)
             self._due = min((sub.due_ms for sub in self._members), default=_NEVER)
+
+    def _shaped(self, made: list[tuple[str, list[Any]]]) -> None:
+        """The tick's events through the stream faults: held ones that are due go first."""
+        wall = self.wall()
+        for name in list(self._held):
+            queue = self._held[name]
+            if self.faults.paused(name, self.owner(name), wall):
+                continue
+            while queue and queue[0][0] <= wall:
+                self._fan(name, queue.popleft()[1])
+            if not queue:
+                del self._held[name]
+        for name, events in made:
+            owner = self.owner(name) if events else None
+            for event in events:
+                verdict, until, rule = self.faults.event(name, owner, wall)
+                if verdict == Verdict.SKIP:
+                    assert rule is not None
+                    self.note("gap", name, rule.id)
+                    continue
+                queue = self._held.get(name)
+                if verdict == Verdict.SEND and not queue:
+                    self._fan(name, event)
+                    continue
+                if rule is not None and rule.fired == 1:
+                    self.note(rule.kind, name, rule.id)
+                if queue is None:
+                    queue = self._held[name] = deque()
+                # Behind what is held already: a stream's events keep their order.
+                queue.append((max(until, queue[-1][0]) if queue else until, event))
 
     def _fan(self, name: str, event: Any) -> int:
         subs = self._listeners.get(name)

@@ -3,7 +3,9 @@ control messages it is sent (SUBSCRIBE, UNSUBSCRIBE, LIST_SUBSCRIPTIONS, SET_PRO
 GET_PROPERTY) with Binance's answers, and its limits.
 
 The HTTP layer (mock_server/http/streams.py) feeds it the text frames received and sends what it
-puts in its outbox; `close` is the layer's way to end the connection with a code and reason.
+puts in its outbox; `close` is the layer's way to end the connection with a code and reason, and
+`drop` to end it without one. The session is one of the hub's `connections`, which the control
+API lists, drops and expires, and the journal hears its opening, subscriptions and end.
 Answers are `{"result": ..., "id": N}`; errors `{"error": {"code": C, "msg": M}, "id": N}` with
 the codes and messages of the page's "Error Messages" table (F70).
 """
@@ -16,7 +18,8 @@ from collections.abc import Callable
 from typing import Any
 
 from mock_server.streams import limits
-from mock_server.streams.hub import Hub
+from mock_server.streams.connections import Connection
+from mock_server.streams.hub import Hub, encode
 from mock_server.streams.names import Route, parse
 
 METHODS = ("SUBSCRIBE", "UNSUBSCRIBE", "LIST_SUBSCRIPTIONS", "SET_PROPERTY", "GET_PROPERTY")
@@ -43,7 +46,8 @@ def _where(text: str, index: int) -> str:
 class Session:
     def __init__(
         self, hub: Hub, route: Route, micro: bool, now_ms: int, outbox: Callable[[str], None],
-        close: Callable[[int, str], None],
+        close: Callable[[int, str], None], drop: Callable[[], None] = lambda: None, path: str = "/ws",
+        ip: str = "",
     ) -> None:  # fmt: skip
         self.hub = hub
         self.combined = route.combined
@@ -51,6 +55,7 @@ class Session:
         self.opened_ms = now_ms
         self.due_ms = now_ms + limits.MAX_AGE_MS  # the hub's tick: when this one's age is up
         self.names: dict[str, None] = {}  # in the order subscribed
+        self.sent = 0  # events delivered (GET /_mock/streams shows it)
         self._outbox = outbox
         self._close = close
         self._rate = limits.Window(limits.MESSAGES_PER_SECOND, 1.0)
@@ -58,11 +63,19 @@ class Session:
         hub.attach(self)
         for name in route.names:
             self._add(name)
+        self.connection = hub.connections.opened(
+            Connection("streams", path, ip, now_ms, self.close, self._drop, lambda: self.names,
+                       lambda: [k for n in self.names if (k := hub.owner(n)) is not None], self._announce,
+                       lambda: {"combined": self.combined, "events": self.sent}),
+            " ".join(self.names),
+        )  # fmt: skip
+        self._dropped = drop
 
     # --- what the hub calls ---
 
     def deliver(self, frame: str) -> None:
         if not self._closed:
+            self.sent += 1
             self._outbox(frame)
 
     def tick(self, now_ms: int) -> None:
@@ -73,14 +86,27 @@ class Session:
 
     def close(self, code: int, reason: str) -> None:
         if not self._closed:
-            self._closed = True
-            self.hub.detach(self)
+            self._end(code, reason)
             self._close(code, reason)
 
-    def ended(self) -> None:
+    def _announce(self, event: dict[str, Any]) -> None:
+        """An event of the connection itself (serverShutdown): raw, or as the `!<type>` stream."""
+        self.deliver(encode(f"!{event['e']}", event, self.combined, self.micro))
+
+    def _drop(self) -> None:
+        if not self._closed:
+            self._end(1006, "dropped")
+            self._dropped()
+
+    def ended(self, code: int | None = None) -> None:
         """The connection is gone (the client left, or the close was sent)."""
+        if not self._closed:
+            self._end(code, "the client left")
+
+    def _end(self, code: int | None, reason: str) -> None:
         self._closed = True
         self.hub.detach(self)
+        self.hub.connections.closed(self.connection, code, reason)
 
     def receive(self, text: str, wall_s: float) -> None:
         """A text frame from the client: answered in the outbox, or the connection closed when
@@ -131,10 +157,12 @@ class Session:
         if method in ("SUBSCRIBE", "UNSUBSCRIBE"):
             names = _stream_names(params)
             if method == "UNSUBSCRIBE":
-                for name in names:
-                    if name in self.names:
-                        del self.names[name]
-                        self.hub.unsubscribe(self, name)
+                gone = [name for name in names if name in self.names]
+                for name in gone:
+                    del self.names[name]
+                    self.hub.unsubscribe(self, name)
+                if gone:
+                    self.hub.connections.note("unsubscribe", self.connection, " ".join(gone), None, None)
                 return None
             new = [n for n in dict.fromkeys(names) if n not in self.names]
             if len(self.names) + len(new) > limits.MAX_STREAMS:
@@ -144,6 +172,8 @@ class Session:
                 )
             for name in new:
                 self._add(name)
+            if new:
+                self.hub.connections.note("subscribe", self.connection, " ".join(new), None, None)
             return None
         if method == "LIST_SUBSCRIPTIONS":
             if params is not _MISSING and params not in ([], None):

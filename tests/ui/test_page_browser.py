@@ -464,3 +464,37 @@ def test_the_orders_panel_shows_open_orders_and_trades_as_they_happen(browser: A
         panel = browser.find_element(By.ID, "orders")
         browser.execute_script("arguments[0].scrollIntoView()", panel)
         panel.screenshot(str(shots / "orders.png"))
+
+
+def test_the_streams_panel_lists_connections_adds_a_fault_and_drops_them(browser: Any, shots: Path) -> None:
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    with MockBinance(seed=7, rows=0) as mock, connect(mock.stream_url + "/ws/btcusdt@trade") as ws:
+        browser.get(f"{mock.base_url}/_mock/ui")
+        wait_for(browser, lambda: browser.find_element(By.ID, "status").text == "live")
+        row = wait_for(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "#connection-rows tr"))
+        assert "btcusdt@trade" in row[0].text and "streams" in row[0].text
+        Select(browser.find_element(By.ID, "stream-fault-kind")).select_by_value("gap")
+        browser.find_element(By.ID, "stream-fault-stream").send_keys("btcusdt@depth@100ms")
+        browser.find_element(By.ID, "stream-fault-times").send_keys("3")
+        click(browser, "#stream-fault-add")
+        wait_for(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "#stream-fault-rows tr"))
+        assert [(r["kind"], r["match"], r["times"]) for r in mock.stream_faults()] == [
+            ("gap", {"stream": "btcusdt@depth@100ms"}, 3)
+        ]
+        browser.find_element(By.ID, "stream-fault-stream").send_keys("s")  # a name that is no stream
+        click(browser, "#stream-fault-add")
+        wait_for(browser, lambda: "is no stream name" in browser.find_element(By.ID, "streams-error").text)
+        panel = browser.find_element(By.ID, "streams")
+        browser.execute_script("arguments[0].scrollIntoView()", panel)
+        panel.screenshot(str(shots / "streams.png"))
+        click(browser, "#streams-drop")
+        with pytest.raises(ConnectionClosed):
+            for _ in range(100):
+                ws.recv(timeout=5)
+        wait_for(browser, lambda: browser.find_element(By.ID, "streams-count").text == "0 open")
+        entries = severe(browser)  # the refused fault's 400, shown on the page, and nothing else
+        assert all("/_mock/streams/faults" in e["message"] and "400" in e["message"] for e in entries), (
+            entries
+        )

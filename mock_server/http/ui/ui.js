@@ -194,6 +194,45 @@
     return rule;
   }
 
+  // --- streams ---
+
+  function renderStreams(conns, rules) {
+    $("streams-count").textContent = `${conns.length} open`;
+    $("connection-rows").replaceChildren(...conns.map((c) => el("tr", { "data-id": c.id },
+      el("td", { text: "#" + c.id }), el("td", { text: c.endpoint }), el("td", { cls: "wrap", text: c.path }),
+      el("td", { cls: "wrap", text: c.streams.join(" ") }), el("td", { text: c.apiKeys.join(" ") }),
+      el("td", { text: Math.round(c.ageMs / 1000) + " s" }))));
+    $("stream-fault-rows").replaceChildren(...rules.map((r) => {
+      const remove = el("button", { type: "button", "aria-label": `Remove stream fault ${r.id}`, text: "Remove" });
+      remove.addEventListener("click", act("streams-error", async () => {
+        await api("DELETE", "/streams/faults/" + r.id);
+        await pollStreams();
+      }));
+      const m = Object.entries(r.match).map(([k, v]) => `${k} ${v}`).join(", ") || "everything";
+      return el("tr", { "data-id": r.id, cls: r.fired ? "fired" : "" },
+        el("td", { text: "#" + r.id }), el("td", { text: r.kind }), el("td", { cls: "wrap", text: m }),
+        el("td", { text: show(r.ms) }), el("td", { text: r.times === null ? "" : r.times }),
+        el("td", { text: r.fired }), el("td", { text: r.active ? "yes" : "no" }), el("td", {}, remove));
+    }));
+  }
+
+  async function pollStreams() {
+    const [conns, rules] = await Promise.all([api("GET", "/streams"), api("GET", "/streams/faults")]);
+    if (changed("streams", [conns, rules])) renderStreams(conns.connections, rules.faults);
+  }
+
+  function streamFaultFromForm() {
+    const rule = { kind: $("stream-fault-kind").value }, m = {};
+    const stream = $("stream-fault-stream").value.trim(), endpoint = $("stream-fault-endpoint").value;
+    if (stream) m.stream = stream;
+    if (endpoint) m.endpoint = endpoint;
+    if (Object.keys(m).length) rule.match = m;
+    const ms = num($("stream-fault-ms").value), times = num($("stream-fault-times").value);
+    if (ms !== undefined) rule.ms = ms;
+    if (times !== undefined) rule.times = times;
+    return rule;
+  }
+
   // --- clock, pacing, weights ---
 
   function renderClock(c) {
@@ -480,7 +519,7 @@
     try {
       const [clock] = await Promise.all(
         [api("GET", "/clock"), pollJournal(), pollFaults(), pollWeights(), pollCassette(), pollMarket(),
-          pollWallets()]);
+          pollWallets(), pollStreams()]);
       renderClock(clock);
       $("status").textContent = "live";
       $("status").className = "";
@@ -556,6 +595,22 @@
     $("fault-clear").addEventListener("click", act("fault-error", async () => {
       await api("DELETE", "/faults");
       await pollFaults();
+    }));
+    $("stream-fault-form").addEventListener("submit", act("streams-error", async () => {
+      await api("POST", "/streams/faults", streamFaultFromForm());
+      await pollStreams();
+    }));
+    $("stream-fault-clear").addEventListener("click", act("streams-error", async () => {
+      await api("DELETE", "/streams/faults");
+      await pollStreams();
+    }));
+    $("streams-drop").addEventListener("click", act("streams-error", async () => {
+      await api("POST", "/streams/drop");
+      await pollStreams();
+    }));
+    $("streams-expire").addEventListener("click", act("streams-error", async () => {
+      await api("POST", "/streams/faults", { kind: "expire" });
+      await pollStreams();
     }));
     $("clock-form").addEventListener("submit", act("clock-error", () =>
       setClock({ now_ms: parseInstant($("clock-at").value), strict: $("clock-strict").checked })));

@@ -11,8 +11,9 @@ Four checks, each a freqtrade command a user would run:
 2. `download-data` for BTC/USDT and ETH/USDT in 1m, 5m and 1h over three days saves contiguous
    candles, each equal to what the mock's `GET /api/v3/klines` answers for it;
 3. `trade --dry-run` with MockProbe (strategies/) reads candles, opens a trade per pair at the
-   mock's prices, refreshes its candles when a minute closes, exits when the run steers the prices
-   up, and stops cleanly on SIGTERM;
+   mock's prices, refreshes its candles when a minute closes, from the kline streams (freqtrade's
+   default, `enable_ws`), not by polling REST, exits when the run steers the prices up, and stops
+   cleanly on SIGTERM;
 4. `trade` for real (config.live.json over config.json) with MockLive and the demo account: it buys
    each pair, rests a take-profit that fills when the run steers the prices up, and its database
    (orders, trades, fees) and wallet then equal the mock's orders, fills and SPOT wallet.
@@ -45,12 +46,13 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
-TEMPLATE_BASE = "http://127.0.0.1:8900"  # what config.json names; the run swaps in the mock's URL
+TEMPLATE_HOST = "127.0.0.1:8900"  # the mock's address in config.json; the run swaps in its own
 PAIRS = ("BTC/USDT", "ETH/USDT")
 TIMEFRAMES = {"1m": 60_000, "5m": 300_000, "1h": 3_600_000}
 DAYS = 3
@@ -195,7 +197,11 @@ def write_config(mock: Mock, workdir: Path, api_port: int) -> Path:
     """config.json with the mock's URL for every URL family of the installed ccxt's binance."""
     import ccxt  # freqtrade's ccxt, from this virtualenv
 
-    text = (HERE / "config.json").read_text(encoding="utf-8").replace(TEMPLATE_BASE, mock.base_url)
+    text = (
+        (HERE / "config.json")
+        .read_text(encoding="utf-8")
+        .replace(TEMPLATE_HOST, urlsplit(mock.base_url).netloc)
+    )
     config = json.loads(text)
     config["api_server"]["listen_port"] = api_port
     families = set(ccxt.binance().urls["api"])
@@ -203,6 +209,13 @@ def write_config(mock: Mock, workdir: Path, api_port: int) -> Path:
         missing = families - set(config["exchange"][name]["urls"]["api"])
         if missing:  # a newer ccxt with a new family: it would reach the real Binance
             raise CheckFailed(f"config.json's {name} misses ccxt's URL families {sorted(missing)}")
+    # The streams freqtrade watches its candles on, ccxt pro's for a spot market: named by the
+    # asynchronous client's config (check 3 shows they are the mock's).
+    streams = set(config["exchange"]["ccxt_async_config"]["urls"]["api"].get("ws", {}))
+    if streams != {"spot", "margin"}:
+        raise CheckFailed(
+            f"config.json's ccxt_async_config names the streams {sorted(streams)}, not spot and margin"
+        )
     path = workdir / "config.json"
     path.write_text(json.dumps(config, indent=2), encoding="utf-8")
     return path
@@ -414,18 +427,13 @@ def _watch_the_bot(bot: subprocess.Popen[bytes], mock: Mock, port: int, log: Pat
         refreshed = candles["data_stop_ts"] > first_stop
         if len(status) == len(PAIRS) and refreshed and time.monotonic() - api_up >= DRY_RUN_MIN_S:
             break
+    streams = mock.get("/_mock/streams")["connections"]  # while the bot still listens
     _check_log(log)
-    calls = len(_answered_below_400(mock, log))  # freqtrade's, before this script's own below
-    rows = candles["data"]
-    columns = candles["columns"]
-    at = {name: columns.index(name) for name in ("__date_ts", "open", "high", "low", "close", "volume")}
-    served = mock.klines(PAIRS[0].replace("/", ""), "1m", rows[0][at["__date_ts"]], rows[-1][at["__date_ts"]])
-    analysed = [[row[at[k]] for k in ("__date_ts", "open", "high", "low", "close", "volume")] for row in rows]
-    expected = [[k[0], *map(float, k[1:6])] for k in served]
-    if analysed != expected:
-        raise CheckFailed(
-            f"the bot's candles differ from the mock's klines: {analysed[-1]} vs {expected[-1]}", log
-        )
+    entries = _answered_below_400(mock, log)  # freqtrade's, before this script's own below
+    analysed = {PAIRS[0]: candles} | {
+        pair: _api(port, "pair_candles", pair=pair, timeframe="1m", limit=30) for pair in PAIRS[1:]
+    }
+    streamed = _candles_came_over_the_stream(mock, log, streams, entries, analysed)
     with contextlib.closing(sqlite3.connect(database)) as db:
         trades = db.execute("SELECT pair, open_rate, is_open FROM trades ORDER BY pair").fetchall()
     if sorted(t[0] for t in trades) != sorted(PAIRS) or not all(t[2] for t in trades):
@@ -436,10 +444,68 @@ def _watch_the_bot(bot: subprocess.Popen[bytes], mock: Mock, port: int, log: Pat
             raise CheckFailed(f"{pair} opened at {open_rate}, the mock's price is {last}", log)
     closed = _steer_up_and_see_the_exits(bot, mock, log, database)
     return (
-        f"{len(rows)} analysed 1m candles of {PAIRS[0]} equal to the mock's klines, refreshed past a "
-        f"minute's close; trades opened at the mock's price ({', '.join(f'{p} at {r}' for p, r, _ in trades)}) "
+        f"{streamed}; trades opened at the mock's price ({', '.join(f'{p} at {r}' for p, r, _ in trades)}) "
         f"and, the price steered up {RISE - 1:.0%}, exited at a profit ({closed}); "
-        f"{calls} requests to the mock, all answered"
+        f"{len(entries)} requests to the mock, all answered"
+    )
+
+
+def _candles_came_over_the_stream(
+    mock: Mock,
+    log: Path,
+    streams: list[dict[str, Any]],
+    entries: list[dict[str, Any]],
+    analysed: dict[str, dict[str, Any]],
+) -> str:
+    """What shows that freqtrade read its candles from the kline streams, not from REST: it
+    subscribed to each pair's `<symbol>@kline_1m` and was sent their events (the mock's
+    GET /_mock/streams); each pair's newest analysed candle closed after freqtrade's last
+    `GET /api/v3/klines` of that pair (the history it reads once at start), so REST never
+    served it closed; it never logged falling back to REST; and the analysed candles, streamed
+    ones included, equal the mock's klines. freqtrade falls back to REST without an error when a
+    stream gives it nothing: each of these fails then."""
+    wanted = {f"{pair.replace('/', '').lower()}@kline_1m" for pair in PAIRS}
+    listening = {name for c in streams if c["events"] for name in c["streams"]}
+    if not wanted <= listening:
+        raise CheckFailed(f"freqtrade listens to {sorted(listening)} (GET /_mock/streams: {streams})", log)
+    fallback = [
+        line for line in log.read_text(encoding="utf-8").splitlines() if "falling back to REST" in line
+    ]
+    if fallback:
+        raise CheckFailed(f"freqtrade fell back to REST {len(fallback)} times: {fallback[0][:300]}", log)
+    said = []
+    for pair, frame in analysed.items():
+        symbol = pair.replace("/", "")
+        columns = frame["columns"]
+        at = {k: columns.index(k) for k in ("__date_ts", "open", "high", "low", "close", "volume")}
+        rows = [[row[at[k]] for k in at] for row in frame["data"]]
+        if not rows:
+            raise CheckFailed(f"freqtrade analysed no {pair} candles", log)
+        served = mock.klines(symbol, "1m", rows[0][0], rows[-1][0])
+        expected = [[k[0], *map(float, k[1:6])] for k in served]
+        if rows != expected:
+            raise CheckFailed(
+                f"{pair}: the bot's candles differ from the mock's klines: {rows[-1]} vs {expected[-1]}", log
+            )
+        asked = [
+            e["time"]
+            for e in entries
+            if e["path"] == "/api/v3/klines"
+            and ["symbol", symbol] in e["params"]
+            and ["interval", "1m"] in e["params"]
+        ]
+        closed = rows[-1][0] + 60_000
+        if not asked or max(asked) >= closed:
+            raise CheckFailed(
+                f"{pair}: freqtrade's newest candle closed at {closed}, its klines requests were at {asked}",
+                log,
+            )
+        said.append(
+            f"{pair} {len(rows)}, the newest closed {(closed - max(asked)) / 1000:.0f} s after its last klines request"
+        )
+    return (
+        f"subscribed to {' and '.join(sorted(wanted))} (GET /_mock/streams), its analysed 1m candles "
+        f"equal to the mock's klines, the newest from the stream ({'; '.join(said)})"
     )
 
 
