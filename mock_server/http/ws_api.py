@@ -1,6 +1,7 @@
 """The WebSocket API at `/ws-api/v3`, on the REST API's port: plain ASGI for its WebSocket. The
 requests and the user data subscriptions are mock_server/wsapi/session.py's; this module moves
-text frames, and sends a subscription's events as they come (polled every POLL_S)."""
+text frames, and sends a subscription's events as they come (polled every POLL_S, and at once
+after each answer, so that an unsubscribe's eventStreamTerminated follows its answer)."""
 
 from __future__ import annotations
 
@@ -47,8 +48,9 @@ class WsApiEndpoint:
                     if text is None:
                         text = (message.get("bytes") or b"").decode("utf-8", "replace")
                     answer = session.handle(text)
-                    async with lock:
-                        await send({"type": "websocket.send", "text": answer})
+                    async with lock:  # the answer, then what it ended (eventStreamTerminated)
+                        for frame in (answer, *session.events()):
+                            await send({"type": "websocket.send", "text": frame})
         finally:
             events.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
