@@ -26,6 +26,15 @@ from mock_server.state.clock import Clock
 
 NOW = 1_790_000_000_000  # a fixed server time (2026-09-21) for deterministic tests
 PATH = "/sapi/v1/margin/transfer"
+# A resting spot buy: 0.01 BTC at 60,000 USDT (600 USDT locked), below the seeded price.
+LIMIT = {
+    "symbol": "BTCUSDT",
+    "side": "BUY",
+    "type": "LIMIT",
+    "timeInForce": "GTC",
+    "quantity": "0.01",
+    "price": "60000",
+}
 
 
 class Signer:

@@ -16,19 +16,10 @@ from urllib.parse import urlencode
 
 import pytest
 import requests
-from helpers import post_signed, threaded_manager, wait_until
+from helpers import LIMIT, post_signed, threaded_manager, wait_until
 
 from mock_server import MockBinance
 from mock_server.rules.signature import sign_hmac
-
-LIMIT = {
-    "symbol": "BTCUSDT",
-    "side": "BUY",
-    "type": "LIMIT",
-    "timeInForce": "GTC",
-    "quantity": "0.01",
-    "price": "60000",
-}
 
 
 @pytest.fixture(scope="module")

@@ -11,21 +11,12 @@ from typing import Any
 
 import pytest
 import requests
-from helpers import post_signed
+from helpers import LIMIT, post_signed
 from websockets.sync.client import ClientConnection, connect
 
 from mock_server import MockBinance
 from mock_server.rules.signature import sign_hmac
 from mock_server.state.accounts import DEMO_API_KEY, DEMO_SECRET
-
-LIMIT = {
-    "symbol": "BTCUSDT",
-    "side": "BUY",
-    "type": "LIMIT",
-    "timeInForce": "GTC",
-    "quantity": "0.01",
-    "price": "60000",
-}
 
 
 @pytest.fixture(scope="module")

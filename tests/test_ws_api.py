@@ -10,7 +10,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
-from helpers import NOW, signed_call
+from helpers import LIMIT, NOW, signed_call
 
 from mock_server.exchange import Exchange, Settings
 from mock_server.rules.signature import sign_hmac, sign_with_private_key
@@ -55,16 +55,6 @@ def _ask(
     if params is not None:
         request["params"] = params
     return json.loads(session.handle(json.dumps(request)))
-
-
-LIMIT = {
-    "symbol": "BTCUSDT",
-    "side": "BUY",
-    "type": "LIMIT",
-    "timeInForce": "GTC",
-    "quantity": "0.01",
-    "price": "60000",
-}
 
 
 def test_public_methods_answer_what_rest_answers_with_the_weight_used() -> None:
@@ -180,10 +170,7 @@ def _token(ex: Exchange, **params: Any) -> dict[str, Any]:
 
 
 def test_a_listen_token_subscription_carries_its_margin_wallets_events_until_it_expires() -> None:
-    clock = Clock()
-    clock.freeze(NOW)
-    ex = Exchange(Settings(anchor_ms=NOW, rows=0), clock=clock)
-    ex.set_balance("SPOT", "USDT", "10000")
+    ex = _exchange()
     ex.set_balance("MARGIN", "USDT", "10000")
     session = Session(ex)
     token = _token(ex, validity=60_000)
@@ -197,13 +184,13 @@ def test_a_listen_token_subscription_carries_its_margin_wallets_events_until_it_
     assert position["B"] == [{"a": "USDT", "f": "9400.00000000", "l": "600.00000000"}]  # the margin wallet
     signed_call(ex, "POST", "/sapi/v1/asset/transfer", type="MARGIN_MAIN", asset="USDT", amount="1")
     assert [e["e"] for _, e in _frames(session)] == ["balanceUpdate", "outboundAccountPosition"]
-    clock.freeze(NOW + 30_000)
+    ex.set_clock({"now_ms": NOW + 30_000})
     renewed = _token(ex)  # a new token of the same wallet renews the subscription
     sub = _ask(session, "userDataStream.subscribe.listenToken", {"listenToken": renewed["token"]})
     assert sub["result"] == {"subscriptionId": 0, "expirationTime": NOW + 30_000 + 86_400_000}
-    clock.freeze(NOW + 60_000)
+    ex.set_clock({"now_ms": NOW + 60_000})
     assert session.events() == []  # the first token's expiry ends nothing now
-    clock.freeze(renewed["expirationTime"])
+    ex.set_clock({"now_ms": renewed["expirationTime"]})
     signed_call(ex, "DELETE", "/sapi/v1/margin/order", symbol="BTCUSDT", orderId=placed["orderId"])
     assert _frames(session) == [(0, {"e": "eventStreamTerminated", "E": renewed["expirationTime"]})]
     assert _ask(session, "session.subscriptions")["result"] == []
