@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +26,15 @@ from mock_server.state.clock import Clock
 
 NOW = 1_790_000_000_000  # a fixed server time (2026-09-21) for deterministic tests
 PATH = "/sapi/v1/margin/transfer"
+# A resting spot buy: 0.01 BTC at 60,000 USDT (600 USDT locked), below the seeded price.
+LIMIT = {
+    "symbol": "BTCUSDT",
+    "side": "BUY",
+    "type": "LIMIT",
+    "timeInForce": "GTC",
+    "quantity": "0.01",
+    "price": "60000",
+}
 
 
 class Signer:
@@ -238,3 +249,69 @@ def signed_call(
     reply = ex.handle(call)
     assert isinstance(reply, Reply)
     return reply, json.loads(reply.body)
+
+
+@contextmanager
+def threaded_manager(**client: Any) -> Iterator[Any]:
+    """python-binance's ThreadedWebsocketManager, started and then stopped: it takes the current
+    event loop, or makes one it never closes, so it gets one of its own here, closed after.
+
+    Each socket is stopped before the manager: a user data socket unsubscribes on its way out,
+    and after the manager's own stop() that request goes out on a new WebSocket API connection,
+    where the subscription is not active (-2036), and the manager's thread never ends. With a
+    WebSocket API connection open, stop() gives up on closing it after 5 s and its thread ends
+    with the connection's tasks pending: they are cancelled here, before the loop closes."""
+    import asyncio
+
+    from binance import ThreadedWebsocketManager
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        twm = ThreadedWebsocketManager(**client)
+        twm.start()
+        try:
+            yield twm
+        finally:
+            running = twm._socket_running
+            for name in list(running):
+                twm.stop_socket(name)
+            deadline = time.monotonic() + 10  # a socket looks at its flag every 3 s
+            while running and time.monotonic() < deadline:
+                time.sleep(0.05)
+            twm.stop()
+            twm.join(10)
+            assert not twm.is_alive(), "the threaded manager did not stop"
+    finally:
+        for _ in range(10):  # a cancelled read loop may start a reconnection's tasks
+            pending = asyncio.all_tasks(loop)
+            if not pending:
+                break
+            for task in pending:
+                task.cancel()
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        asyncio.set_event_loop(None)
+        loop.close()
+        with warnings.catch_warnings():  # the connection stop() gave up on, unreachable now
+            warnings.simplefilter("ignore", ResourceWarning)
+            gc.collect()
+
+
+def wait_until(predicate: Any, got: Any, timeout: float = 15.0) -> None:
+    """Poll `predicate` until true; on timeout, fail showing what was received (`got`)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out; received: {[str(m)[:120] for m in got]}"
+        time.sleep(0.02)
+
+
+def post_signed(base_url: str, path: str, api_key: str = DEMO_API_KEY, secret: str = DEMO_SECRET,
+                **params: Any) -> Any:  # fmt: skip
+    """A signed POST over HTTP, its parameters in the body as clients send them: the 200 body."""
+    import requests
+
+    body = urlencode({**params, "timestamp": int(time.time() * 1000)})
+    reply = requests.post(f"{base_url}{path}", data=f"{body}&signature={sign_hmac(secret, body.encode())}",
+                          headers={"X-MBX-APIKEY": api_key}, timeout=10)  # fmt: skip
+    assert reply.status_code == 200, reply.text
+    return reply.json()

@@ -6,19 +6,17 @@ the same instants, not only that something arrived."""
 from __future__ import annotations
 
 import asyncio
-import gc
 import itertools
 import json
 import threading
 import time
-import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
 import requests
-from helpers import ccxt_pro_binance
+from helpers import ccxt_pro_binance, threaded_manager, wait_until
 
 from mock_server import MockBinance
 
@@ -37,17 +35,6 @@ def mock(server: MockBinance) -> MockBinance:
     return server
 
 
-@pytest.fixture()
-def leaky() -> Iterator[None]:
-    """For a client that leaves a socket behind when stopped (python-binance's threaded
-    manager lets its own event loop go with the connection's transport in it): collected here,
-    without the ResourceWarning, so that no later test is blamed for it."""
-    yield
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        gc.collect()
-
-
 def _ws(mock: MockBinance) -> str:
     return mock.stream_url
 
@@ -56,13 +43,6 @@ def _get(mock: MockBinance, path: str, **params: Any) -> Any:
     reply = requests.get(mock.base_url + path, params=params, timeout=10)
     assert reply.status_code == 200, reply.text
     return reply.json()
-
-
-def _wait(predicate: Callable[[], bool], got: list[Any], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out; received: {[str(m)[:120] for m in got]}"
-        time.sleep(0.02)
 
 
 def _nudge(mock: MockBinance, symbol: str) -> None:
@@ -158,7 +138,7 @@ def test_python_binance_async_kline_trade_and_depth(mock: MockBinance) -> None:
 def test_python_binance_threaded_manager(
     mock: MockBinance, monkeypatch: pytest.MonkeyPatch, leaky: None
 ) -> None:
-    from binance import AsyncClient, BinanceSocketManager, ThreadedWebsocketManager
+    from binance import AsyncClient, BinanceSocketManager
     from binance.ws.reconnecting_websocket import ReconnectingWebsocket
 
     monkeypatch.setattr(AsyncClient, "API_URL", f"{mock.base_url}/api")
@@ -167,25 +147,14 @@ def test_python_binance_threaded_manager(
     # ETHUSDT trades of a quiet market minute would hold `stop` that long.
     monkeypatch.setattr(ReconnectingWebsocket, "TIMEOUT", 1)
     got: list[dict[str, Any]] = []
-    loop = asyncio.new_event_loop()  # python-binance takes the current loop, or makes one it never closes
-    asyncio.set_event_loop(loop)
-    try:
-        twm = ThreadedWebsocketManager()
-        twm.start()
-        try:
-            twm.start_kline_socket(callback=got.append, symbol="BTCUSDT", interval="1m")
-            twm.start_trade_socket(callback=got.append, symbol="ETHUSDT")
-            deadline = time.monotonic() + 15
-            while {m.get("e") for m in got} < {"kline", "trade"}:
-                assert time.monotonic() < deadline, f"timed out; received: {got}"
-                _nudge(mock, "ETHUSDT")
-                time.sleep(0.5)
-        finally:
-            twm.stop()
-            twm.join(10)
-    finally:
-        asyncio.set_event_loop(None)
-        loop.close()
+    with threaded_manager() as twm:
+        twm.start_kline_socket(callback=got.append, symbol="BTCUSDT", interval="1m")
+        twm.start_trade_socket(callback=got.append, symbol="ETHUSDT")
+        deadline = time.monotonic() + 15
+        while {m.get("e") for m in got} < {"kline", "trade"}:
+            assert time.monotonic() < deadline, f"timed out; received: {got}"
+            _nudge(mock, "ETHUSDT")
+            time.sleep(0.5)
     kline = next(m for m in got if m.get("e") == "kline")["k"]
     assert (kline["s"], kline["i"], kline["t"] % MINUTE) == ("BTCUSDT", "1m", 0)
     trade = next(m for m in got if m.get("e") == "trade")
@@ -213,9 +182,9 @@ def test_binance_connector_subscribes_and_reads_kline_trade_and_depth(mock: Mock
         client.diff_book_depth(symbol="btcusdt", speed=1000, id=3)  # btcusdt@depth@1000ms
         client.partial_book_depth(symbol="btcusdt", level=5, speed=1000, id=4)
         client.list_subscribe(id=5)
-        _wait(lambda: any(m.get("id") == 5 for m in list(got)), got)  # every subscription in place
+        wait_until(lambda: any(m.get("id") == 5 for m in list(got)), got)  # every subscription in place
         _nudge(mock, "BTCUSDT")
-        _wait(
+        wait_until(
             lambda: (
                 {m.get("e") for m in list(got)} >= {"kline", "trade", "depthUpdate"}
                 and any("lastUpdateId" in m for m in list(got))

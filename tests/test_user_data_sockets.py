@@ -8,24 +8,15 @@ import json
 import time
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 import requests
+from helpers import LIMIT, post_signed
 from websockets.sync.client import ClientConnection, connect
 
 from mock_server import MockBinance
 from mock_server.rules.signature import sign_hmac
 from mock_server.state.accounts import DEMO_API_KEY, DEMO_SECRET
-
-LIMIT = {
-    "symbol": "BTCUSDT",
-    "side": "BUY",
-    "type": "LIMIT",
-    "timeInForce": "GTC",
-    "quantity": "0.01",
-    "price": "60000",
-}
 
 
 @pytest.fixture(scope="module")
@@ -45,13 +36,6 @@ def _open(mock: MockBinance, path: str) -> ClientConnection:
     return connect(mock.base_url.replace("http://", "ws://") + path, open_timeout=5, close_timeout=1)
 
 
-def _post(mock: MockBinance, path: str, params: dict[str, Any]) -> Any:
-    body = urlencode({**params, "timestamp": int(time.time() * 1000)})
-    r = requests.post(f"{mock.base_url}{path}", data=f"{body}&signature={sign_hmac(DEMO_SECRET, body.encode())}",
-                      headers={"X-MBX-APIKEY": DEMO_API_KEY}, timeout=10)  # fmt: skip
-    return r.json()
-
-
 def _events(ws: ClientConnection, count: int, within_s: float = 5) -> list[Any]:
     out = []
     deadline = time.monotonic() + within_s
@@ -65,7 +49,7 @@ def test_a_listen_key_stream_carries_the_accounts_events(mock: MockBinance) -> N
                         timeout=10).json()["listenKey"]  # fmt: skip
     with _open(mock, f"/ws/{key}") as ws, _open(mock, f"/stream?streams={key}/btcusdt@bookTicker") as both:
         time.sleep(0.2)  # both subscribed before the order
-        placed = _post(mock, "/api/v3/order", LIMIT)
+        placed = post_signed(mock.base_url, "/api/v3/order", **LIMIT)
         report, position = _events(ws, 2)
         assert (report["e"], report["x"], report["i"]) == ("executionReport", "NEW", placed["orderId"])
         assert position["e"] == "outboundAccountPosition"

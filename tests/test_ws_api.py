@@ -10,7 +10,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
-from helpers import NOW, signed_call
+from helpers import LIMIT, NOW, signed_call
 
 from mock_server.exchange import Exchange, Settings
 from mock_server.rules.signature import sign_hmac, sign_with_private_key
@@ -55,16 +55,6 @@ def _ask(
     if params is not None:
         request["params"] = params
     return json.loads(session.handle(json.dumps(request)))
-
-
-LIMIT = {
-    "symbol": "BTCUSDT",
-    "side": "BUY",
-    "type": "LIMIT",
-    "timeInForce": "GTC",
-    "quantity": "0.01",
-    "price": "60000",
-}
 
 
 def test_public_methods_answer_what_rest_answers_with_the_weight_used() -> None:
@@ -146,7 +136,112 @@ def test_a_subscription_carries_the_accounts_events_from_rest_writes() -> None:
     assert _ask(session, "session.subscriptions")["result"] == [{"subscriptionId": 0}]
     assert _ask(session, "userDataStream.unsubscribe", {"subscriptionId": 0})["result"] == {}
     signed_call(ex, "DELETE", "/api/v3/order", symbol="BTCUSDT", orderId=body["orderId"])
+    assert _frames(session) == [(0, {"e": "eventStreamTerminated", "E": NOW})]  # and not the cancel
     assert session.events() == []
+
+
+def _frames(session: Session) -> list[tuple[int, dict[str, Any]]]:
+    return [(f["subscriptionId"], f["event"]) for f in map(json.loads, session.events())]
+
+
+def test_unsubscribing_and_logging_out_end_subscriptions_with_event_stream_terminated(tmp_path: Path) -> None:
+    key = ed25519.Ed25519PrivateKey.generate()
+    ex = _exchange(tmp_path, key)
+    session = Session(ex)
+    signed = lambda payload: sign_with_private_key(key, payload)  # noqa: E731
+    _ask(session, "session.logon", _signed({}, api_key=ED_KEY, sign=signed))
+    assert _ask(session, "userDataStream.subscribe")["result"] == {"subscriptionId": 0}
+    assert _ask(session, "userDataStream.subscribe.signature", _signed({}))["result"] == {"subscriptionId": 1}
+    assert _ask(session, "session.logout")["result"]["userDataStream"] is True  # the signature's stays
+    assert _frames(session) == [(0, {"e": "eventStreamTerminated", "E": NOW})]
+    assert _ask(session, "session.subscriptions")["result"] == [{"subscriptionId": 1}]
+    assert _ask(session, "userDataStream.unsubscribe", {"subscriptionId": 0})["error"]["code"] == -2036
+    assert session.events() == []  # a refused unsubscribe ends nothing
+    _ask(session, "userDataStream.subscribe.signature", _signed({}, api_key=ED_KEY, sign=signed))
+    assert _ask(session, "userDataStream.unsubscribe")["result"] == {}  # every subscription
+    assert _frames(session) == [(n, {"e": "eventStreamTerminated", "E": NOW}) for n in (1, 2)]
+    assert _ask(session, "session.status")["result"]["userDataStream"] is False
+
+
+def _token(ex: Exchange, **params: Any) -> dict[str, Any]:
+    reply, body = signed_call(ex, "POST", "/sapi/v1/userListenToken", **params)
+    assert reply.status == 200, body
+    return body
+
+
+def test_a_listen_token_subscription_carries_its_margin_wallets_events_until_it_expires() -> None:
+    ex = _exchange()
+    ex.set_balance("MARGIN", "USDT", "10000")
+    session = Session(ex)
+    token = _token(ex, validity=60_000)
+    assert token["expirationTime"] == NOW + 60_000 and len(token["token"]) == 70
+    sub = _ask(session, "userDataStream.subscribe.listenToken", {"listenToken": token["token"]})
+    assert sub["result"] == {"subscriptionId": 0, "expirationTime": NOW + 60_000}
+    signed_call(ex, "POST", "/api/v3/order", **LIMIT)  # the spot wallet's: not this stream's
+    _, placed = signed_call(ex, "POST", "/sapi/v1/margin/order", **LIMIT)
+    report, position = (e for _, e in _frames(session))
+    assert (report["e"], report["x"], report["i"]) == ("executionReport", "NEW", placed["orderId"])
+    assert position["B"] == [{"a": "USDT", "f": "9400.00000000", "l": "600.00000000"}]  # the margin wallet
+    signed_call(ex, "POST", "/sapi/v1/asset/transfer", type="MARGIN_MAIN", asset="USDT", amount="1")
+    assert [e["e"] for _, e in _frames(session)] == ["balanceUpdate", "outboundAccountPosition"]
+    ex.set_clock({"now_ms": NOW + 30_000})
+    renewed = _token(ex)  # a new token of the same wallet renews the subscription
+    sub = _ask(session, "userDataStream.subscribe.listenToken", {"listenToken": renewed["token"]})
+    assert sub["result"] == {"subscriptionId": 0, "expirationTime": NOW + 30_000 + 86_400_000}
+    ex.set_clock({"now_ms": NOW + 60_000})
+    assert session.events() == []  # the first token's expiry ends nothing now
+    ex.set_clock({"now_ms": renewed["expirationTime"]})
+    signed_call(ex, "DELETE", "/sapi/v1/margin/order", symbol="BTCUSDT", orderId=placed["orderId"])
+    assert _frames(session) == [(0, {"e": "eventStreamTerminated", "E": renewed["expirationTime"]})]
+    assert _ask(session, "session.subscriptions")["result"] == []
+    for sent in (renewed["token"], "no-such-token"):  # expired, unknown
+        answer = _ask(session, "userDataStream.subscribe.listenToken", {"listenToken": sent})
+        assert answer["error"] == {"code": -1209, "msg": "Invalid listenToken."} and answer["status"] == 400
+    missing = _ask(session, "userDataStream.subscribe.listenToken", {})
+    assert (
+        missing["error"]["msg"]
+        == "Mandatory parameter 'listenToken' was not sent, was empty/null, or malformed."
+    )
+
+
+def test_an_isolated_listen_token_hears_that_pair_alone() -> None:
+    ex = _exchange()
+    ex.set_balance("MARGIN", "USDT", "10000")
+    ex.set_balance("ISOLATED:BTCUSDT", "USDT", "10000")
+    session = Session(ex)
+    token = _token(ex, isIsolated="true", symbol="BTCUSDT")["token"]
+    assert _ask(session, "userDataStream.subscribe.listenToken", {"listenToken": token})["status"] == 200
+    signed_call(ex, "POST", "/sapi/v1/margin/order", **LIMIT)  # cross margin: not this stream's
+    _, placed = signed_call(ex, "POST", "/sapi/v1/margin/order", isIsolated="TRUE", **LIMIT)
+    assert [(e["e"], e.get("i")) for _, e in _frames(session)] == [
+        ("executionReport", placed["orderId"]), ("outboundAccountPosition", None)]  # fmt: skip
+
+
+def test_the_listen_token_endpoint_checks_what_binance_documents() -> None:
+    ex = _exchange()
+    cases = [({"isIsolated": "true"}, -1102), ({"validity": 86_400_001}, -1130), ({"validity": 0}, -1130),
+             ({"isIsolated": "true", "symbol": "NOPE"}, -1121), ({"isIsolated": "maybe"}, -1130)]  # fmt: skip
+    for params, code in cases:
+        reply, body = signed_call(ex, "POST", "/sapi/v1/userListenToken", **params)
+        assert (reply.status, body["code"]) == (400, code), params
+    first, second = _token(ex)["token"], _token(ex)["token"]
+    assert first != second  # a new token every time, as the page describes
+    reply, _ = signed_call(ex, "POST", "/sapi/v1/userListenToken", isIsolated="TRUE", symbol="ETHUSDT")
+    assert reply.status == 200 and reply.headers["X-SAPI-USED-UID-WEIGHT-1M"] == str(len(cases) + 3)
+
+
+def test_the_listen_key_methods_answer_as_rest_does() -> None:
+    """userDataStream.start, .ping and .stop (binance-connector's user_data_start and the rest)."""
+    ex = _exchange()
+    session = Session(ex)
+    started = _ask(session, "userDataStream.start", {"apiKey": DEMO_API_KEY})
+    key = started["result"]["listenKey"]
+    assert started["status"] == 200 and len(key) == 64
+    assert _ask(session, "userDataStream.ping", {"apiKey": DEMO_API_KEY, "listenKey": key})["result"] == {}
+    assert _ask(session, "userDataStream.stop", {"apiKey": DEMO_API_KEY, "listenKey": key})["result"] == {}
+    gone = _ask(session, "userDataStream.ping", {"apiKey": DEMO_API_KEY, "listenKey": key})
+    assert gone["error"] == {"code": -1125, "msg": "This listenKey does not exist."}
+    assert _ask(session, "userDataStream.start")["error"]["code"] == -2014  # no key
 
 
 def test_a_frame_that_is_no_request_gets_an_error_naming_what_is_missing() -> None:

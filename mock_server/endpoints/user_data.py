@@ -1,6 +1,8 @@
 """The listenKeys of user data streams (world tier): POST, PUT and DELETE of
 /api/v3/userDataStream (the spot wallet), /sapi/v1/userDataStream (cross margin) and
-/sapi/v1/userDataStream/isolated (a pair's isolated wallet, named by `symbol`).
+/sapi/v1/userDataStream/isolated (a pair's isolated wallet, named by `symbol`); and the margin
+wallets' listenToken, POST /sapi/v1/userListenToken (SIGNED), which the WebSocket API's
+`userDataStream.subscribe.listenToken` takes (mock_server/wsapi/session.py).
 
 USER_STREAM security: the API key only. A key lives 60 minutes of the mock's clock unless kept
 alive (mock_server/state/listen_keys.py); PUT or DELETE of a key that is not the account's active
@@ -15,8 +17,11 @@ from typing import Any, NamedTuple
 
 from mock_server.endpoints.declaration import Context, Endpoint, Rules, Security, Values
 from mock_server.endpoints.market.common import dumps, pair
+from mock_server.rules import errors
+from mock_server.rules.errors import BinanceError
 from mock_server.rules.fidelity import Profile
-from mock_server.rules.params import Text
+from mock_server.rules.params import Choice, Long, Text
+from mock_server.state.listen_keys import TOKEN_LIFETIME_MS
 from mock_server.state.operations import Operations
 
 
@@ -88,10 +93,54 @@ def _declare(path: str, weight: int, names: tuple[str, str, str]) -> tuple[Endpo
     )  # fmt: skip
 
 
+# --- POST /sapi/v1/userListenToken ---
+
+
+class Token(NamedTuple):
+    wallet: str
+    validity_ms: int
+    seed: int
+    token: str = ""
+    expires_ms: int = 0
+
+
+def _token_rules(values: Values, ctx: Context) -> Token:
+    assert ctx.market is not None
+    wallet = "MARGIN"
+    if values["isIsolated"].lower() == "true":
+        if not values["symbol"]:
+            raise BinanceError(errors.MANDATORY_PARAM, "symbol")
+        wallet = "ISOLATED:" + pair(ctx, values["symbol"]).symbol
+    return Token(wallet, values["validity"], ctx.market.seed)
+
+
+def _token_write(t: Token, ctx: Context, ops: Operations) -> Token:
+    made = ops.start_token(t.seed, t.wallet, t.validity_ms)
+    return t._replace(token=made.key, expires_ms=made.expires_ms)
+
+
+def _token_answer(t: Token, ctx: Context) -> bytes:
+    return dumps({"token": t.token, "expirationTime": t.expires_ms})
+
+
+def _token_schema(profile: Profile) -> dict[str, Any]:
+    return {"type": "object", "required": ["token", "expirationTime"],
+            "properties": {"token": {"type": "string"}, "expirationTime": {"type": "integer", "format": "int64"}}}  # fmt: skip
+
+
+LISTEN_TOKEN = Endpoint(
+    "POST", "/sapi/v1/userListenToken", "Create Margin Account listenToken (USER_STREAM)", _token_answer,
+    _token_schema, security=Security.SIGNED, weight=1, weight_kind="UID", margin_account=True,
+    params=(Text("symbol"), Choice("isIsolated", ("true", "false", "TRUE", "FALSE"), default="false"),
+            Long("validity", default=TOKEN_LIFETIME_MS, minimum=1, maximum=TOKEN_LIFETIME_MS)),
+    rules=_token_rules, write=_token_write, tier="world", operation_id="createMarginListenToken",
+)  # fmt: skip
+
 ENDPOINTS = (
     *_declare("/api/v3/userDataStream", 2, ("createUserDataStream", "putUserDataStream", "deleteUserDataStream")),
     *_declare("/sapi/v1/userDataStream", 1,
               ("createMarginUserDataStream", "putMarginUserDataStream", "deleteMarginUserDataStream")),
     *_declare("/sapi/v1/userDataStream/isolated", 1,
               ("createIsolatedUserDataStream", "putIsolatedUserDataStream", "deleteIsolatedUserDataStream")),
+    LISTEN_TOKEN,
 )  # fmt: skip

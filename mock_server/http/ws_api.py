@@ -1,8 +1,9 @@
 """The WebSocket API at `/ws-api/v3`, on the REST API's port: plain ASGI for its WebSocket. The
 requests and the user data subscriptions are mock_server/wsapi/session.py's; this module moves
-text frames, and sends a subscription's events as they come (polled every POLL_S). The connection
-is one of the hub's `connections` (listed, dropped and expired by the control API) and ends, as
-Binance ends one, once the mock's clock passes 24 hours from its opening.
+text frames, and sends a subscription's events as they come (polled every POLL_S, and at once
+after each answer, so that an unsubscribe's eventStreamTerminated follows its answer). The
+connection is one of the hub's `connections` (listed, dropped and expired by the control API) and
+ends, as Binance ends one, once the mock's clock passes 24 hours from its opening.
 """
 
 from __future__ import annotations
@@ -64,7 +65,8 @@ class WsApiEndpoint:
 
         conn = hub.connections.opened(
             Connection("ws-api", PATH, ip, session.connected_ms, close, drop,
-                       accounts=lambda: {*session.subscriptions.values(), *filter(None, [session.api_key])},
+                       accounts=lambda: {*(s.api_key for s in session.subscriptions.values()),
+                                         *filter(None, [session.api_key])},
                        announce=announce),
         )  # fmt: skip
 
@@ -80,10 +82,10 @@ class WsApiEndpoint:
                 if self.exchange.now_ms() - session.connected_ms >= limits.MAX_AGE_MS:
                     close(*limits.CLOSE_AGE)
                     break
-                frames = [*announced, *session.events()]
-                announced.clear()
-                for frame in frames:
-                    async with lock:
+                async with lock:  # taken and sent as one step: the order of the events stays
+                    frames = [*announced, *session.events()]
+                    announced.clear()
+                    for frame in frames:
                         await send({"type": "websocket.send", "text": frame})
 
         async def read() -> None:
@@ -106,8 +108,9 @@ class WsApiEndpoint:
                     if text is None:
                         text = (message.get("bytes") or b"").decode("utf-8", "replace")
                     answer = session.handle(text)
-                    async with lock:
-                        await send({"type": "websocket.send", "text": answer})
+                    async with lock:  # the answer, then what it ended (eventStreamTerminated)
+                        for frame in (answer, *session.events()):
+                            await send({"type": "websocket.send", "text": frame})
 
         loop = asyncio.get_running_loop()
         tasks = [loop.create_task(pump()), loop.create_task(read())]

@@ -88,6 +88,8 @@ UNREAD_PARAMETERS = _e(
 BAD_INTERVAL = _e(-1120, "BAD_INTERVAL", "Invalid interval.")
 BAD_SYMBOL = _e(-1121, "BAD_SYMBOL", "Invalid symbol.")
 INVALID_LISTEN_KEY = _e(-1125, "INVALID_LISTEN_KEY", "This listenKey does not exist.")
+# The margin listenToken page gives the code only: the name and message are the mock's (F87).
+INVALID_LISTEN_TOKEN = _e(-1209, "INVALID_LISTEN_TOKEN", "Invalid listenToken.")
 OPTIONAL_PARAMS_BAD_COMBO = _e(
     -1128, "OPTIONAL_PARAMS_BAD_COMBO", "Combination of optional parameters invalid."
 )

@@ -17,7 +17,7 @@ from mock_server.rules import errors
 from mock_server.rules.errors import BinanceError, ErrorSpec
 from mock_server.state.events import Outbox, account_position, balance_update, execution_report
 from mock_server.state.ledger import Ledger, Transfer
-from mock_server.state.listen_keys import ListenKeys
+from mock_server.state.listen_keys import ListenKey, ListenKeys
 from mock_server.state.loans import HOUR_MS, Charge, Loan, LoanBook, hour_interest
 from mock_server.state.orders import Fill, Order, OrderBook
 from mock_server.state.universal import Kind, Made, UniversalBook
@@ -313,6 +313,13 @@ class Operations:
             if not self.listen_keys.close(key, self.api_key, wallet, self.now_ms):
                 raise BinanceError(errors.INVALID_LISTEN_KEY)
             self.changes.append({"op": "listenKey closed", "wallet": wallet})
+
+    def start_token(self, seed: int, wallet: str, validity_ms: int) -> ListenKey:
+        """A new listenToken for the account's wallet, valid `validity_ms` from now."""
+        with self.lock:
+            token = self.listen_keys.token(seed, self.api_key, wallet, self.now_ms + validity_ms)
+            self.changes.append({"op": "listenToken", "wallet": wallet, "expires": token.expires_ms})
+            return token
 
     def set_transfer_status(self, tx_id: int, status: str) -> bool:
         with self.lock:

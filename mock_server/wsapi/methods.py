@@ -45,11 +45,15 @@ METHODS: dict[str, Method] = {
     "account.status": Method("GET", "/api/v3/account"),
     "account.commission": Method("GET", "/api/v3/account/commission"),
     "account.rateLimits.orders": Method("GET", "/api/v3/rateLimit/order"),
+    # A listenKey, as before Binance retired them on 2026-02-20 (F89): binance-connector calls them.
+    "userDataStream.start": Method("POST", "/api/v3/userDataStream"),
+    "userDataStream.ping": Method("PUT", "/api/v3/userDataStream"),
+    "userDataStream.stop": Method("DELETE", "/api/v3/userDataStream"),
 }
 
 SESSION_METHODS = frozenset({
     "session.logon", "session.status", "session.logout", "session.subscriptions", "userDataStream.subscribe",
-    "userDataStream.subscribe.signature", "userDataStream.unsubscribe",
+    "userDataStream.subscribe.signature", "userDataStream.subscribe.listenToken", "userDataStream.unsubscribe",
 })  # fmt: skip
 
 

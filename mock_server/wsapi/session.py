@@ -7,15 +7,17 @@ API signs differently from REST (the parameters sorted by name, `apiKey` among t
 session checks a signature itself and hands the call on marked as checked; after
 `session.logon` the session's key signs for every request without `apiKey`. User data stream
 subscriptions read the world's outbox (mock_server/state/events.py): each event of a subscribed
-account's SPOT wallet goes out as `{"subscriptionId", "event"}`. Free of any web framework: the
-HTTP layer only moves text frames.
+account's wallet goes out as `{"subscriptionId", "event"}` (the SPOT wallet for a logon or a
+signature, the token's margin wallet for a listenToken). A subscription that ends (unsubscribed,
+logged out, its listenToken expired by the mock's clock) says so once with `eventStreamTerminated`.
+Free of any web framework: the HTTP layer only moves text frames.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from mock_server.exchange.exchange import Exchange
@@ -29,6 +31,17 @@ MAX_SUBSCRIPTIONS = 1_000  # active at once, per connection
 BAD_REQUEST = errors.INVALID_PARAMETER  # F81: a frame that is not a request
 
 
+class Subscription(NamedTuple):
+    api_key: str
+    wallet: str = "SPOT"  # whose events: SPOT, or a listenToken's MARGIN or ISOLATED:<SYMBOL>
+    expires_ms: int | None = None  # a listenToken's expirationTime: the subscription ends then
+
+    @property
+    def source(self) -> tuple[str, str]:
+        """The account and wallet whose events it carries: one subscription each a connection."""
+        return self.api_key, self.wallet
+
+
 @dataclass
 class Session:
     exchange: Exchange
@@ -36,10 +49,11 @@ class Session:
     connected_ms: int = 0
     api_key: str | None = None  # logged on with session.logon
     authorized_ms: int | None = None
-    subscriptions: dict[int, str] = field(default_factory=dict)  # subscriptionId -> api key
+    subscriptions: dict[int, Subscription] = field(default_factory=dict)  # by subscriptionId
     by_logon: int | None = None  # the subscription userDataStream.subscribe made
     next_subscription: int = 0
     cursor: int = 0  # the outbox's sequence number last delivered
+    ended: list[str] = field(default_factory=list)  # eventStreamTerminated frames not yet sent
 
     def __post_init__(self) -> None:
         self.connected_ms = self.connected_ms or self.exchange.now_ms()
@@ -106,9 +120,9 @@ class Session:
             return self._status(now)
         if name == "session.status":
             return self._status(now)
-        if name == "session.logout":
+        if name == "session.logout":  # ends the logon's subscription only, as Binance documents
             if self.by_logon is not None:
-                self.subscriptions.pop(self.by_logon, None)
+                self._end(self.by_logon, now)
             self.api_key = self.authorized_ms = self.by_logon = None
             return self._status(now)
         if name == "session.subscriptions":
@@ -120,13 +134,14 @@ class Session:
             return {"subscriptionId": self.by_logon}
         if name == "userDataStream.subscribe.signature":
             return {"subscriptionId": self._subscribe(self._signed(params, now).api_key)}
+        if name == "userDataStream.subscribe.listenToken":
+            return self._subscribe_token(params, now)
         # userDataStream.unsubscribe
         which = params.get("subscriptionId")
-        if which is None:
-            self.subscriptions.clear()
-            self.by_logon = None
-        elif self.subscriptions.pop(which, None) is None:
+        if which is not None and which not in self.subscriptions:
             raise BinanceError(errors.SUBSCRIPTION_INACTIVE)
+        for n in [which] if which is not None else sorted(self.subscriptions):
+            self._end(n, now)
         return {}
 
     def _signed(self, params: dict[str, Any], now: int, ed25519_only: bool = False) -> Account:
@@ -146,14 +161,43 @@ class Session:
         return account
 
     def _subscribe(self, api_key: str) -> int:
-        if api_key in self.subscriptions.values():
+        if any(s.source == (api_key, "SPOT") for s in self.subscriptions.values()):
             raise BinanceError(errors.SUBSCRIPTION_ACTIVE)
+        return self._add(Subscription(api_key))
+
+    def _subscribe_token(self, params: dict[str, Any], now: int) -> dict[str, Any]:
+        """A listenToken's account and wallet, until its expirationTime (F86). A new token of
+        the account and wallet already subscribed renews that subscription, as Binance advises
+        doing before a token expires."""
+        token = params.get("listenToken")
+        if not isinstance(token, str) or not token:
+            raise BinanceError(errors.MANDATORY_PARAM, "listenToken")
+        world = self.exchange.world
+        with world.lock:
+            found = world.listen_keys.active_token(token, now)
+        if found is None:
+            raise BinanceError(errors.INVALID_LISTEN_TOKEN)  # unknown or expired (F87)
+        sub = Subscription(found.api_key, found.wallet, found.expires_ms)
+        n = next((k for k, s in self.subscriptions.items() if s.source == sub.source), None)
+        if n is None:
+            n = self._add(sub)
+        self.subscriptions[n] = sub
+        return {"subscriptionId": n, "expirationTime": found.expires_ms}
+
+    def _add(self, sub: Subscription) -> int:
         if len(self.subscriptions) >= MAX_SUBSCRIPTIONS:
             raise BinanceError(errors.TOO_MANY_SUBSCRIPTIONS, MAX_SUBSCRIPTIONS)
         n = self.next_subscription
         self.next_subscription += 1
-        self.subscriptions[n] = api_key
+        self.subscriptions[n] = sub
         return n
+
+    def _end(self, n: int, now: int) -> None:
+        """Stop subscription `n`, and say so once with eventStreamTerminated (F88)."""
+        del self.subscriptions[n]
+        if n == self.by_logon:
+            self.by_logon = None
+        self.ended.append(_event(n, {"e": "eventStreamTerminated", "E": now}))
 
     def _status(self, now: int) -> dict[str, Any]:
         return {"apiKey": self.api_key, "authorizedSince": self.authorized_ms, "connectedSince": self.connected_ms,
@@ -162,20 +206,26 @@ class Session:
     # --- events ---
 
     def events(self) -> list[str]:
-        """The user data events of the subscribed accounts' spot wallets since the last call."""
-        outbox = self.exchange.world.outbox
-        new = outbox.since(self.cursor)
+        """The frames to send since the last call: the subscribed wallets' user data events (a
+        listenToken's only those before it expired), then the end of each subscription that
+        ended."""
+        new = self.exchange.world.outbox.since(self.cursor)
         if new:
             self.cursor = new[-1].seq
         out = []
         for event in new:
-            if event.wallet != "SPOT":
-                continue
-            for n, api_key in self.subscriptions.items():
-                if api_key == event.api_key:
-                    out.append(
-                        json.dumps({"subscriptionId": n, "event": event.payload}, separators=(",", ":"))
-                    )
+            for n, sub in self.subscriptions.items():
+                if sub.source == (event.api_key, event.wallet) and (
+                    sub.expires_ms is None or event.payload["E"] < sub.expires_ms
+                ):
+                    out.append(_event(n, event.payload))
+        now = self.exchange.now_ms()
+        for n in [
+            n for n, s in self.subscriptions.items() if s.expires_ms is not None and s.expires_ms <= now
+        ]:
+            self._end(n, now)
+        out += self.ended
+        self.ended = []
         return out
 
 
@@ -215,6 +265,10 @@ def _rate_limits(reply: Reply, exchange: Exchange) -> list[dict[str, Any]]:
             out.append({"rateLimitType": kind, "interval": interval, "intervalNum": num, "limit": limit,
                         "count": int(reply.headers[header])})  # fmt: skip
     return out
+
+
+def _event(subscription: int, payload: dict[str, Any]) -> str:
+    return json.dumps({"subscriptionId": subscription, "event": payload}, separators=(",", ":"))
 
 
 def _ok(ident: Any, result: Any) -> str:
