@@ -3,7 +3,8 @@ client sees 1006), the forced 24-hour end (`mock.stream_fault("expire")`, close 
 natural one (`mock.advance_clock(limits.MAX_AGE_MS)`). Each test sees in the mock's journal that
 a NEW connection was opened (open, the end, open again: nothing else) and that an event steered
 after it reaches the client. Where the client does not reconnect by itself, the test does what
-its makers prescribe and its docstring says so (docs/streams.md, "Clients", has the table).
+its makers prescribe and its docstring says so; docs/streams.md ("When the connection ends") has
+the table of what each client does.
 
 Under a frozen clock a steer's print is the only trade, so each test knows what to expect."""
 
@@ -192,7 +193,8 @@ def _python_binance_stream(bsm: Any, how: str) -> tuple[Any, str]:
     day's last 10 minutes of trades at once, then the close: python-binance stops reading while
     its connection is CLOSING, and the websockets library stops reading the network while more
     than 16 frames wait unread, so the connection never gets to CLOSED and the client hangs with
-    no error (docs/streams.md, "Clients"). A kline stream has two events for that day."""
+    no error (docs/streams.md, "When the connection ends"). A kline stream has two events for
+    that day."""
     if how == "24h":
         return bsm.kline_socket("BTCUSDT"), "btcusdt@kline_1m"
     return bsm.trade_socket("BTCUSDT"), "btcusdt@trade"
@@ -406,8 +408,8 @@ async def _watching(
     reports its end twice (on_close 1000 for the close frame, then 1006 once its socket is
     closed), and Exchange.on_close removes whatever client `exchange.clients` holds for the URL,
     by then the new one; watch_orders then waits on a third connection with no subscription,
-    and the account's events go to the second, which nobody reads (docs/streams.md, "Clients").
-    Half a second is ample for the old socket to close on the loopback."""
+    and the account's events go to the second, which nobody reads (docs/streams.md, "When the
+    connection ends"). Half a second is ample for the old socket to close on the loopback."""
     import ccxt
 
     while True:
