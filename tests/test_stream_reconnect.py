@@ -179,7 +179,7 @@ async def _recv_until(socket: Any, predicate: Callable[[dict[str, Any]], bool], 
 
 def _steer(mock: MockBinance, how: str, n: int) -> Callable[[dict[str, Any]], bool]:
     """An event now on the socket `_python_binance_stream` opened, and how to know it: a trade at a
-    price of its own, or (24h) the kline event of the instant the clock moves to."""
+    price of its own, or (24h) a kline event later than the clock's instant before it moves."""
     if how == "24h":
         before = mock.now_ms()
         mock.advance_clock(2_000)
