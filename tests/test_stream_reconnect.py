@@ -286,10 +286,10 @@ def test_python_binance_user_socket_reconnects_but_does_not_subscribe_again(
     """The spot `user_socket()` subscribes through the client's WebSocket API connection. That
     connection reconnects by itself (a ReconnectingWebsocket too), but the subscription, which
     lived on the old connection, is not made again: the socket gets the error messages and then
-    nothing, whatever the account does. python-binance's prescription for an error message is to
-    close the socket and start a new one; closing it unsubscribes its old id on the new
-    connection, which Binance refuses (-2036), and a new `user_socket()` subscribes again on the
-    reconnected connection. This test does that."""
+    nothing, whatever the account does. python-binance's docs say to close the socket and start
+    a new one on an error message; closing it unsubscribes its old id on the new connection,
+    which is refused (-2036 "User Data Stream subscription not active."), and a new
+    `user_socket()` subscribes again on the reconnected connection. This test does that."""
     from binance import BinanceSocketManager
     from binance.exceptions import BinanceAPIException
     from binance.ws.constants import WSListenerState
@@ -339,8 +339,8 @@ def test_python_binance_user_socket_reconnects_but_does_not_subscribe_again(
 def test_binance_connector_reconnects_from_its_callbacks(mock: MockBinance, how: str) -> None:
     """binance-connector's SpotWebsocketStreamClient does not reconnect: a drop reaches `on_error`
     (WebSocketConnectionClosedException; with no on_error it raises in its reading thread), a
-    close frame `on_close`, and its reading thread ends. Its makers' answer is a new client, made
-    here from those two callbacks, which subscribes again."""
+    close frame `on_close`, and its reading thread ends. Those two callbacks are what it offers
+    for a reconnect: here they make a new client, which subscribes again."""
     from binance.websocket.spot.websocket_stream import SpotWebsocketStreamClient
     from websocket import WebSocketConnectionClosedException
 
