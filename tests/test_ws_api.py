@@ -5,6 +5,7 @@ carry the same events REST writes make."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +116,30 @@ def test_a_logged_on_session_signs_for_its_requests(tmp_path: Path) -> None:
     assert stale["error"]["code"] == -1021  # the session signs; the timestamp still counts
     _ask(session, "session.logout")
     assert _ask(session, "order.place", {**LIMIT, "timestamp": NOW})["error"]["code"] == -2014  # no key now
+
+
+def test_a_session_method_takes_a_wall_clock_timestamp_as_rest_does() -> None:
+    """A frozen clock that is not strict also takes a timestamp valid against the wall clock (a
+    client that never syncs keeps working): the REST-backed methods did, and the session's own
+    signed ones (`userDataStream.subscribe.signature`, `session.logon`) must too, or a client
+    that subscribes again a second after the freeze is refused. A strict clock refuses both."""
+    ex = _exchange()  # frozen at NOW, months before the wall clock
+    session = Session(ex)
+    wall = {"timestamp": int(time.time() * 1000)}
+    sub = _ask(session, "userDataStream.subscribe.signature", _signed_at(wall))
+    assert sub.get("result") == {"subscriptionId": 0}, sub
+    assert _ask(session, "order.place", _signed_at({**LIMIT, **wall}))["status"] == 200
+    ex.set_clock({"now_ms": NOW, "strict": True})
+    strict = Session(ex)
+    assert _ask(strict, "userDataStream.subscribe.signature", _signed_at(wall))["error"]["code"] == -1021
+    assert _ask(strict, "order.place", _signed_at({**LIMIT, **wall}))["error"]["code"] == -1021
+
+
+def _signed_at(params: dict[str, Any]) -> dict[str, Any]:
+    """`_signed` keeping the params' own timestamp."""
+    full = {**params, "apiKey": DEMO_API_KEY}
+    payload = "&".join(f"{k}={v}" for k, v in sorted(full.items())).encode()
+    return {**full, "signature": sign_hmac(DEMO_SECRET, payload)}
 
 
 def test_a_subscription_carries_the_accounts_events_from_rest_writes() -> None:

@@ -152,7 +152,8 @@ class Session:
         account = security.check_key(texts.get("apiKey"), self.exchange.keys.get, None)
         signed = security.require_signed(_Params(texts))
         window = security.recv_window(_Params(texts))
-        security.check_timestamp(signed.timestamp, window, now, self.exchange.profile)
+        lenient = self.exchange.world.clock.lenient_ms()  # as REST: a clock not strict takes the wall's
+        security.check_timestamp(signed.timestamp, window, now, self.exchange.profile, lenient)
         payload = {k: v for k, v in texts.items() if k != "signature"}
         if (ed25519_only and account.key_type != "ed25519") or not account.verify(
             _payload(payload), signed.signature
