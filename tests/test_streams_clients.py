@@ -150,16 +150,27 @@ def test_python_binance_threaded_manager(
     with threaded_manager() as twm:
         twm.start_kline_socket(callback=got.append, symbol="BTCUSDT", interval="1m")
         twm.start_trade_socket(callback=got.append, symbol="ETHUSDT")
+        twm.start_depth_socket(callback=got.append, symbol="BTCUSDT", interval=100)
         deadline = time.monotonic() + 15
-        while {m.get("e") for m in got} < {"kline", "trade"}:
-            assert time.monotonic() < deadline, f"timed out; received: {got}"
+        while {m.get("e") for m in got} < {"kline", "trade"} or _count(got, "depthUpdate") < 2:
+            assert time.monotonic() < deadline, f"timed out; received: {[str(m)[:120] for m in got]}"
             _nudge(mock, "ETHUSDT")
             time.sleep(0.5)
+    # Diff depth a client can keep a book with: each update starts where the one before ended.
+    updates = [m for m in got if m.get("e") == "depthUpdate"]
+    assert all(b["U"] == a["u"] + 1 for a, b in itertools.pairwise(updates)), [
+        (u["U"], u["u"]) for u in updates
+    ]
+    assert updates[0]["s"] == "BTCUSDT" and updates[0]["b"] and updates[0]["a"]
     kline = next(m for m in got if m.get("e") == "kline")["k"]
     assert (kline["s"], kline["i"], kline["t"] % MINUTE) == ("BTCUSDT", "1m", 0)
     trade = next(m for m in got if m.get("e") == "trade")
     ids = [t["id"] for t in _get(mock, "/api/v3/trades", symbol="ETHUSDT", limit=100)]
     assert trade["t"] in ids
+
+
+def _count(got: list[dict[str, Any]], event: str) -> int:
+    return sum(1 for m in got if m.get("e") == event)
 
 
 # --- binance-connector ---
