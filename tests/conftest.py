@@ -3,6 +3,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
+import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from helpers import NOW, Signer
 
+from mock_server import MockBinance
 from mock_server.exchange import Exchange, Settings
 from mock_server.http.app import create_app
 from mock_server.state.clock import Clock
@@ -25,6 +27,27 @@ from mock_server.state.clock import Clock
 settings.register_profile("ci", derandomize=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[MockBinance]:
+    """One real server for a module's tests (its start costs more than a test); `mock` hands it
+    to each test reset."""
+    with MockBinance(rows=0) as m:
+        yield m
+
+
+@pytest.fixture()
+def mock(server: MockBinance) -> Iterator[MockBinance]:
+    """The module's server as at its start; the WebSocket connections a test leaves open are
+    dropped after it, so they reach neither the next test's events nor its journal. A module
+    needing more (balances, a frozen clock) overrides it with `def mock(mock)`."""
+    server.reset()
+    yield server
+    server.drop_streams()
+    deadline = time.monotonic() + 5
+    while server.connections() and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 @pytest.fixture

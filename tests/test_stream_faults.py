@@ -7,7 +7,6 @@ from __future__ import annotations
 import itertools
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,18 +19,10 @@ from mock_server import MockBinance
 from mock_server.streams import limits
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[MockBinance]:
-    with MockBinance(rows=0) as m:
-        yield m
-
-
 @pytest.fixture()
-def mock(server: MockBinance) -> Iterator[MockBinance]:
-    server.reset()
-    server.freeze_clock(server.now_ms())
-    yield server
-    server.drop_streams()  # what a test left open does not reach the next one
+def mock(mock: MockBinance) -> MockBinance:
+    mock.freeze_clock(mock.now_ms())  # a steer's print is then the only event
+    return mock
 
 
 def _open(mock: MockBinance, path: str) -> ClientConnection:

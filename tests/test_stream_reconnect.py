@@ -33,20 +33,11 @@ ENDS = {"drop": ["drop", "closed 1006: dropped"], "expire": ["fault", AGED], "24
 LIMIT = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC", "quantity": "0.01"}
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[MockBinance]:
-    with MockBinance(rows=0) as m:
-        yield m
-
-
 @pytest.fixture()
-def mock(server: MockBinance) -> Iterator[MockBinance]:
-    server.reset()
-    server.freeze_clock(server.now_ms())  # not strict: the clients' wall-clock timestamps pass
-    server.set_balance("USDT", "10000")
-    yield server
-    server.drop_streams()  # what a test left open does not reach the next one's journal
-    _until(lambda: not server.connections(), "every connection gone")
+def mock(mock: MockBinance) -> MockBinance:
+    mock.freeze_clock(mock.now_ms())  # not strict: the clients' wall-clock timestamps pass
+    mock.set_balance("USDT", "10000")
+    return mock
 
 
 @pytest.fixture()

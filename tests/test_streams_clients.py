@@ -10,7 +10,6 @@ import itertools
 import json
 import threading
 import time
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -21,18 +20,6 @@ from helpers import ccxt_pro_binance, threaded_manager, wait_until
 from mock_server import MockBinance
 
 MINUTE = 60_000
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[MockBinance]:
-    with MockBinance(rows=100) as m:
-        yield m
-
-
-@pytest.fixture()
-def mock(server: MockBinance) -> MockBinance:
-    server.reset()
-    return server
 
 
 def _ws(mock: MockBinance) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,18 +15,6 @@ from websockets.sync.client import ClientConnection, connect
 from mock_server import MockBinance
 from mock_server.http.server import server_config
 from mock_server.streams import limits
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[MockBinance]:
-    with MockBinance(rows=100) as m:
-        yield m
-
-
-@pytest.fixture()
-def mock(server: MockBinance) -> MockBinance:
-    server.reset()
-    return server
 
 
 def _open(mock: MockBinance, path: str) -> ClientConnection:

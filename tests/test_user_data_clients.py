@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,19 +22,12 @@ from mock_server import MockBinance
 from mock_server.rules.signature import sign_hmac
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[MockBinance]:
-    with MockBinance(rows=0) as m:
-        yield m
-
-
 @pytest.fixture()
-def mock(server: MockBinance) -> MockBinance:
-    server.reset()
-    server.set_balance("USDT", "10000")
-    server.set_balance("USDT", "10000", wallet="MARGIN")
-    server.set_balance("USDT", "10000", wallet="ISOLATED:BTCUSDT")
-    return server
+def mock(mock: MockBinance) -> MockBinance:
+    mock.set_balance("USDT", "10000")
+    mock.set_balance("USDT", "10000", wallet="MARGIN")
+    mock.set_balance("USDT", "10000", wallet="ISOLATED:BTCUSDT")
+    return mock
 
 
 @pytest.fixture()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,17 +18,10 @@ from mock_server.rules.signature import sign_hmac
 from mock_server.state.accounts import DEMO_API_KEY, DEMO_SECRET
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[MockBinance]:
-    with MockBinance(rows=0) as m:
-        yield m
-
-
 @pytest.fixture()
-def mock(server: MockBinance) -> MockBinance:
-    server.reset()
-    server.set_balance("USDT", "10000")
-    return server
+def mock(mock: MockBinance) -> MockBinance:
+    mock.set_balance("USDT", "10000")
+    return mock
 
 
 def _open(mock: MockBinance, path: str) -> ClientConnection:
