@@ -265,7 +265,10 @@ def threaded_manager(**client: Any) -> Iterator[Any]:
 
     from binance import ThreadedWebsocketManager
 
-    loop = asyncio.new_event_loop()
+    # The standard loop, whatever policy a server left behind (uvicorn 0.30, the floor, installs
+    # uvloop's for the whole process): uvloop refuses to close a loop holding the connection
+    # python-binance leaves open (EBUSY), where the standard one warns, as expected below.
+    loop = asyncio.SelectorEventLoop()
     asyncio.set_event_loop(loop)
     try:
         twm = ThreadedWebsocketManager(**client)
