@@ -260,11 +260,19 @@ def _same(a: tuple[Ints, Ints], b: tuple[Ints, Ints]) -> bool:
 def _merge(prices: Ints, qtys: Ints, held: list[Ints], descending: bool) -> tuple[Ints, Ints]:
     """A side of the event: the book's levels, and quantity 0 at every price held before that the
     book does not hold, ordered by price (best first)."""
-    gone = np.setdiff1d(np.concatenate(held), prices)  # sorted, distinct
+    distinct: dict[int, Ints] = {}
+    for a in held:  # mostly the same few books (remembered by instant): each once
+        if a is not prices:
+            distinct.setdefault(id(a), a)
+    if not distinct:
+        return prices, qtys
+    then = list(distinct.values())
+    pool = then[0] if len(then) == 1 else np.unique(np.concatenate(then))  # distinct either way
+    gone = pool[np.isin(pool, prices, assume_unique=True, invert=True)]
     if not gone.size:
         return prices, qtys
     all_prices = np.concatenate([prices, gone])
-    order = np.argsort(all_prices, kind="stable")
+    order = np.argsort(all_prices)  # distinct prices: any sort orders them the same
     if descending:
         order = order[::-1]
     return all_prices[order], np.concatenate([qtys, np.zeros(gone.size, dtype=np.int64)])[order]
