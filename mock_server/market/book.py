@@ -64,8 +64,11 @@ def book_levels(market: Market, pair: Pair, now_ms: int, levels: int) -> Levels:
     found = _cache.get(key)
     if found is None:
         found = _levels(market.seed, pair, now_ms, levels, last, notional, price_usd)
-        if len(_cache) >= CACHED:
-            del _cache[next(iter(_cache))]
+        while len(_cache) >= CACHED:
+            try:
+                _cache.pop(next(iter(_cache)), None)
+            except (StopIteration, RuntimeError):  # another thread's change: try again
+                continue
         _cache[key] = found
     return found
 
