@@ -13,12 +13,18 @@ book's shape) changes them legitimately; then recompute them from the commit bef
 from __future__ import annotations
 
 import hashlib
+import json
+import random
 from collections.abc import Callable
+from dataclasses import replace
 
+import numpy as np
 import pytest
 from helpers import NOW, market_exchange, market_get
 
 from mock_server.exchange import Exchange
+from mock_server.market.text import decimal
+from mock_server.streams.events import depth_update_text, in_microseconds
 from mock_server.streams.names import parse
 
 LIMITS = (1, 5, 100, 1000, 5000)
@@ -103,3 +109,31 @@ GOLDEN = {
 @pytest.mark.parametrize(("seed", "symbol"), list(GOLDEN))
 def test_depth_bytes_are_unchanged(seed: int, symbol: str) -> None:
     assert _digest(seed, symbol) == GOLDEN[seed, symbol]
+
+
+def _reference(p, at_ms, first, last, bids, asks):  # type: ignore[no-untyped-def]
+    """The event as a dict, as events.depth_update built it at 0621516 (the hub json.dumps-ed it)."""
+    pd, qd = p.price_digits, p.qty_digits
+    return {"e": "depthUpdate", "E": at_ms, "s": p.symbol, "U": first, "u": last,
+            "b": [[decimal(x, pd), decimal(q, qd)] for x, q in bids],
+            "a": [[decimal(x, pd), decimal(q, qd)] for x, q in asks]}  # fmt: skip
+
+
+@pytest.mark.parametrize("digits", [(2, 5), (0, 0), (8, 8), (5, 0), (10, 3), (3, 12)])
+def test_a_depth_event_as_text_is_json_dumps_of_the_event(digits: tuple[int, int]) -> None:
+    pair = replace(
+        market_exchange().world.market.pair("BTCUSDT"), price_digits=digits[0], qty_digits=digits[1]
+    )
+    rng = random.Random(sum(digits))
+    for n in (0, 1, 2, 37):
+        sides = []
+        for _ in range(2):
+            prices = np.array(sorted(rng.sample(range(1, 10**13), n)), dtype=np.int64)
+            qtys = np.array([rng.choice([0, 1, 9, 10**digits[1], rng.randrange(10**11)]) for _ in range(n)], dtype=np.int64)  # fmt: skip
+            sides.append((prices, qtys))
+        made = depth_update_text(pair, NOW, 5, 9, sides[0], sides[1])
+        event = _reference(
+            pair, NOW, 5, 9, *(list(zip(p.tolist(), q.tolist(), strict=True)) for p, q in sides)
+        )
+        assert made.text(False) == json.dumps(event, separators=(",", ":"))
+        assert made.text(True) == json.dumps(in_microseconds(event), separators=(",", ":"))

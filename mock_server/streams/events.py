@@ -120,16 +120,6 @@ def partial_depth(p: Pair, b: Book) -> dict[str, Any]:
             "asks": [[decimal(x, pd), decimal(q, qd)] for x, q in b.asks]}  # fmt: skip
 
 
-def depth_update(
-    p: Pair, at_ms: int, first_id: int, last_id: int, bids: list[tuple[int, int]], asks: list[tuple[int, int]]
-) -> dict[str, Any]:
-    """`<symbol>@depth`: levels to set (quantity 0: remove), ids `U` to `u`."""
-    pd, qd = p.price_digits, p.qty_digits
-    return {"e": "depthUpdate", "E": at_ms, "s": p.symbol, "U": first_id, "u": last_id,
-            "b": [[decimal(x, pd), decimal(q, qd)] for x, q in bids],
-            "a": [[decimal(x, pd), decimal(q, qd)] for x, q in asks]}  # fmt: skip
-
-
 class Encoded:
     """An event made as JSON text already: the hub sends `text(micro)` as it is. `text(False)`
     is byte for byte `json.dumps(event, separators=(",", ":"))` of the event as a dict, and
