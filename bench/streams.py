@@ -13,7 +13,9 @@ clients (bench/stream_clients.py, one asyncio process) to the load core. Measure
 - fills: MARKET orders by REST; the delay from the REST answer to the executionReport on a
   listenKey stream and on the WebSocket API's subscription.
 
-`python bench/streams.py` runs this section alone and prints its part of BENCHMARKS.md.
+`python bench/streams.py` runs this section alone and prints its part of BENCHMARKS.md;
+`--before <tree>` compares the fan-out of two checkouts, `--depth-before <tree>` the 200
+streams with diff depth.
 """
 
 from __future__ import annotations
@@ -243,6 +245,29 @@ def compare(before: Path, rounds: int = 2) -> str:
     return "\n".join(head + rows)
 
 
+def compare_depth(before: Path, rounds: int = 2) -> str:
+    """The 200 streams with 30 diff depth, before and after side by side: each round runs both
+    servers in turn (`--depth-before <a worktree of the commit before>`)."""
+    rows = []
+    with tempfile.TemporaryDirectory() as d:
+        for n in range(rounds):
+            for label, root in (("before", before), ("after", ROOT)):
+                stamps = Path(d) / f"stamps-{label}-{n}"
+                stamps.touch()
+                with _mock(stamps, root) as (port, pid):
+                    r = rate(port, pid, 6, 50, STREAMS)
+                k = r["by_kind"]
+                rows.append(
+                    f"| {label} | {n + 1} | {r['events_per_s']:,.0f} | {r['mb_per_s']:.1f} | {r['server_cpu']:.0%} | "
+                    f"{k['depth@100ms'][1]:.0f}, {k['depth@100ms'][2] / 1e3:,.0f} | {k['depth'][1]:.0f}, "
+                    f"{k['depth'][2] / 1e3:,.0f} | {r['rss_mb']:.0f} MB |"
+                )
+                print(rows[-1], flush=True)
+    head = ["| tree | round | events/s delivered | MB/s | server CPU | depth@100ms: events/s, kB/s | depth: events/s, kB/s | server RSS |",
+            "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    return "\n".join(head + rows)
+
+
 def _rss(pid: int) -> float:
     from bench.run import _rss_mb
 
@@ -358,5 +383,7 @@ def report(s: dict[str, Any]) -> list[str]:
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--before":
         print(compare(Path(sys.argv[2]).resolve()))
+    elif len(sys.argv) == 3 and sys.argv[1] == "--depth-before":
+        print(compare_depth(Path(sys.argv[2]).resolve()))
     else:
         print("\n".join(report(measure())))

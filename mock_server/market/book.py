@@ -29,10 +29,55 @@ def update_id(now_ms: int) -> int:
     return now_ms // 100
 
 
+class Levels(NamedTuple):
+    """A book as arrays (what `book` lists): prices in ticks, best first, and their quantities."""
+
+    update_id: int
+    bid_prices: Ints
+    bid_qtys: Ints
+    ask_prices: Ints
+    ask_qtys: Ints
+
+
+CACHED = 64  # the books of the last instants asked, whoever asked (each stream, each REST call)
+_cache: dict[tuple[object, ...], Levels] = {}
+
+
 def book(market: Market, pair: Pair, now_ms: int, levels: int) -> Book:
+    a = book_levels(market, pair, now_ms, levels)
+    return Book(
+        a.update_id,
+        list(zip(a.bid_prices.tolist(), a.bid_qtys.tolist(), strict=True)),
+        list(zip(a.ask_prices.tolist(), a.ask_qtys.tolist(), strict=True)),
+    )
+
+
+def book_levels(market: Market, pair: Pair, now_ms: int, levels: int) -> Levels:
+    """The book at `now_ms` as arrays (read only: they are shared). Remembered by everything it
+    is made of (the seed, the pair, the instant, the last price, the dollar rate), so a steer or
+    another market never meets an old book; a diff depth stream asks for the same instants again
+    (the last event's book, the instants between), and so do other streams of the symbol."""
     last = market.price(pair, now_ms)
+    notional = asset(pair.base).minute_volume_usd * (1.0 if pair.quote == "USDT" else 0.05) / 40
+    price_usd = last / 10**pair.price_digits * market.usd(pair.quote, np.array([now_ms // 60_000]))[0]
+    key = (market.seed, pair, now_ms, levels, last, notional, float(price_usd))
+    found = _cache.get(key)
+    if found is None:
+        found = _levels(market.seed, pair, now_ms, levels, last, notional, price_usd)
+        while len(_cache) >= CACHED:
+            try:
+                _cache.pop(next(iter(_cache)), None)
+            except (StopIteration, RuntimeError):  # another thread's change: try again
+                continue
+        _cache[key] = found
+    return found
+
+
+def _levels(
+    seed: int, pair: Pair, now_ms: int, levels: int, last: int, notional: float, price_usd: float
+) -> Levels:
     second = now_ms // 1000
-    key = salt(market.seed, "book", pair.symbol)
+    key = salt(seed, "book", pair.symbol)
     head = mix(key, np.array([second], dtype=np.int64))[0]
     thin = pair.trades_per_minute < 10
     spread = 1 + (int(unit(head, np.array([0], dtype=np.int64))[0] * 3) if thin else 0)
@@ -44,20 +89,17 @@ def book(market: Market, pair: Pair, now_ms: int, levels: int) -> Book:
     bid_prices = best_bid - bid_gaps
     bid_prices = bid_prices[bid_prices > 0]
     ask_prices = best_ask + ask_gaps
-    notional = asset(pair.base).minute_volume_usd * (1.0 if pair.quote == "USDT" else 0.05) / 40
-    price_usd = last / 10**pair.price_digits * market.usd(pair.quote, np.array([now_ms // 60_000]))[0]
     base = max(notional / max(price_usd, 1e-12) * 10**pair.qty_digits, 1.0)
-    return Book(
+    out = Levels(
         update_id(now_ms),
-        list(
-            zip(
-                bid_prices.tolist(),
-                _quantities(head, depth[: bid_prices.size], base, 3).tolist(),
-                strict=True,
-            )
-        ),
-        list(zip(ask_prices.tolist(), _quantities(head, depth, base, 4).tolist(), strict=True)),
+        bid_prices,
+        _quantities(head, depth[: bid_prices.size], base, 3),
+        ask_prices,
+        _quantities(head, depth, base, 4),
     )
+    for a in out[1:]:
+        a.flags.writeable = False
+    return out
 
 
 def _gaps(head: np.uint64, depth: Ints, side: int) -> Ints:

@@ -8,13 +8,15 @@ the figures of `GET /api/v3/ticker/24hr` or `GET /api/v3/ticker`).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from mock_server.market.book import Book, book
 from mock_server.market.klines import DAY_MS, klines, next_open
 from mock_server.market.model import Market, Summary, Trade
+from mock_server.market.path import Ints
 from mock_server.market.symbols import Pair
-from mock_server.market.text import decimal, decimal_float
+from mock_server.market.text import decimal, decimal_float, levels_json
 
 
 def trade(p: Pair, t: Trade) -> dict[str, Any]:
@@ -118,14 +120,37 @@ def partial_depth(p: Pair, b: Book) -> dict[str, Any]:
             "asks": [[decimal(x, pd), decimal(q, qd)] for x, q in b.asks]}  # fmt: skip
 
 
-def depth_update(
-    p: Pair, at_ms: int, first_id: int, last_id: int, bids: list[tuple[int, int]], asks: list[tuple[int, int]]
-) -> dict[str, Any]:
-    """`<symbol>@depth`: levels to set (quantity 0: remove), ids `U` to `u`."""
+class Encoded:
+    """An event made as JSON text already: the hub sends `text(micro)` as it is. `text(False)`
+    is byte for byte `json.dumps(event, separators=(",", ":"))` of the event as a dict, and
+    `text(True)` that of `in_microseconds(event)`; the only time field is `E`, the first after
+    `e`."""
+
+    __slots__ = ("at_ms", "kind", "rest")
+
+    def __init__(self, kind: str, at_ms: int, rest: str) -> None:
+        self.kind = kind
+        self.at_ms = at_ms
+        self.rest = rest  # the text after E's value
+
+    def text(self, micro: bool) -> str:
+        return f'{{"e":{json.dumps(self.kind)},"E":{self.at_ms * 1000 if micro else self.at_ms}{self.rest}'
+
+    def data(self) -> Any:
+        """The event as `json.loads` reads it."""
+        return json.loads(self.text(False))
+
+
+def depth_update_text(
+    p: Pair, at_ms: int, first_id: int, last_id: int, bids: tuple[Ints, Ints], asks: tuple[Ints, Ints]
+) -> Encoded:
+    """`depth_update` of level arrays (prices, quantities), as JSON text: its thousands of levels
+    formatted at once (text.levels_json), not two `decimal` calls and a json.dumps a level."""
     pd, qd = p.price_digits, p.qty_digits
-    return {"e": "depthUpdate", "E": at_ms, "s": p.symbol, "U": first_id, "u": last_id,
-            "b": [[decimal(x, pd), decimal(q, qd)] for x, q in bids],
-            "a": [[decimal(x, pd), decimal(q, qd)] for x, q in asks]}  # fmt: skip
+    b, a = levels_json(*bids, pd, qd), levels_json(*asks, pd, qd)
+    return Encoded(
+        "depthUpdate", at_ms, f',"s":{json.dumps(p.symbol)},"U":{first_id},"u":{last_id},"b":{b},"a":{a}}}'
+    )
 
 
 TIME_FIELDS = {"E", "T", "O", "C"}  # and a kline's t and T

@@ -13,9 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from mock_server.market.book import MAX_LEVELS, Book, book, update_id
+import numpy as np
+
+from mock_server.market.book import MAX_LEVELS, Book, Levels, book, book_levels, update_id
 from mock_server.market.klines import open_time
 from mock_server.market.model import Market
+from mock_server.market.path import Ints
 from mock_server.market.symbols import Pair
 from mock_server.streams import events
 from mock_server.streams.names import Stream
@@ -192,20 +195,23 @@ class DiffDepth(Feed):
     held (at the last event, at each trade and second between, and as that instant reads now)
     that the book now does not. So a client's book, whether it holds the last event's or a
     snapshot taken at any instant since, equals the book now to DIFF_LEVELS levels after it.
-    Ids: `U` is the last event's `u` + 1, `u` the tick's `lastUpdateId` (its tenth of a second)."""
+    Ids: `U` is the last event's `u` + 1, `u` the tick's `lastUpdateId` (its tenth of a second).
+
+    The books are arrays (book_levels, remembered by instant, so the last event's book and the
+    instants between are not made again) and the event is made as text (events.Encoded)."""
 
     def __init__(self, stream: Stream, pair: Pair) -> None:
         super().__init__(stream)
         self.pair = pair
         self.last_u = 0
         self.since = 0  # the last tick (or the start): the books from there on count
-        self.held: tuple[set[int], set[int]] = (set(), set())
+        self.held: tuple[Ints, Ints] = (_NONE, _NONE)  # the last event's prices, as its book lists them
 
     def start(self, m: Market, now: int) -> None:
         super().start(m, now)
         self.since = now
         self.last_u = update_id(now)
-        self.held = _prices(book(m, self.pair, now, DIFF_LEVELS))
+        self.held = _prices(book_levels(m, self.pair, now, DIFF_LEVELS))
 
     def span(self, m: Market, now: int) -> list[Any]:
         due = ticks(self.cursor, now, self.stream.speed_ms)
@@ -214,7 +220,11 @@ class DiffDepth(Feed):
         before = self.since
         for at in due[-1:] if jump else due:
             changes = [] if jump else book_changes(m, self.pair, before, at)
-            if not jump and not changes and _prices(book(m, self.pair, before, DIFF_LEVELS)) == self.held:
+            if (
+                not jump
+                and not changes
+                and _same(_prices(book_levels(m, self.pair, before, DIFF_LEVELS)), self.held)
+            ):
                 before = at  # nothing changed since the last event (a steer at `before` would show)
                 continue
             between = [t for t in changes if t < at]
@@ -224,29 +234,48 @@ class DiffDepth(Feed):
         self.since = before
         return out
 
-    def _event(self, m: Market, instants: list[int], at: int) -> dict[str, Any]:
-        now_book = book(m, self.pair, at, DIFF_LEVELS)
-        bids_gone, asks_gone = set(self.held[0]), set(self.held[1])
-        for t in instants:
-            b_then, a_then = _prices(book(m, self.pair, t, DIFF_LEVELS))
-            bids_gone |= b_then
-            asks_gone |= a_then
-        bids = dict(now_book.bids)
-        asks = dict(now_book.asks)
-        for price in bids_gone - bids.keys():
-            bids[price] = 0
-        for price in asks_gone - asks.keys():
-            asks[price] = 0
+    def _event(self, m: Market, instants: list[int], at: int) -> events.Encoded:
+        now_book = book_levels(m, self.pair, at, DIFF_LEVELS)
+        seen = [_prices(book_levels(m, self.pair, t, DIFF_LEVELS)) for t in instants]
+        bids = _merge(now_book.bid_prices, now_book.bid_qtys, [self.held[0], *(b for b, _ in seen)], True)
+        asks = _merge(now_book.ask_prices, now_book.ask_qtys, [self.held[1], *(a for _, a in seen)], False)
         first = self.last_u + 1
         self.last_u = update_id(at)
-        self.held = (set(p for p, _ in now_book.bids), set(p for p, _ in now_book.asks))
-        return events.depth_update(
-            self.pair, at, first, self.last_u, sorted(bids.items(), reverse=True), sorted(asks.items())
-        )
+        self.held = _prices(now_book)
+        return events.depth_update_text(self.pair, at, first, self.last_u, bids, asks)
 
 
-def _prices(b: Book) -> tuple[set[int], set[int]]:
-    return {p for p, _ in b.bids}, {p for p, _ in b.asks}
+_NONE: Ints = np.zeros(0, dtype=np.int64)
+
+
+def _prices(b: Levels) -> tuple[Ints, Ints]:
+    return b.bid_prices, b.ask_prices
+
+
+def _same(a: tuple[Ints, Ints], b: tuple[Ints, Ints]) -> bool:
+    """The same prices each side (a book's prices are distinct and ordered, so as sets)."""
+    return np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+
+
+def _merge(prices: Ints, qtys: Ints, held: list[Ints], descending: bool) -> tuple[Ints, Ints]:
+    """A side of the event: the book's levels, and quantity 0 at every price held before that the
+    book does not hold, ordered by price (best first)."""
+    distinct: dict[int, Ints] = {}
+    for a in held:  # mostly the same few books (remembered by instant): each once
+        if a is not prices:
+            distinct.setdefault(id(a), a)
+    if not distinct:
+        return prices, qtys
+    then = list(distinct.values())
+    pool = then[0] if len(then) == 1 else np.unique(np.concatenate(then))  # distinct either way
+    gone = pool[np.isin(pool, prices, assume_unique=True, invert=True)]
+    if not gone.size:
+        return prices, qtys
+    all_prices = np.concatenate([prices, gone])
+    order = np.argsort(all_prices)  # distinct prices: any sort orders them the same
+    if descending:
+        order = order[::-1]
+    return all_prices[order], np.concatenate([qtys, np.zeros(gone.size, dtype=np.int64)])[order]
 
 
 def feed(stream: Stream, m: Market) -> Feed:

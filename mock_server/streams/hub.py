@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from mock_server.market.model import Market
 from mock_server.streams.connections import Connections
-from mock_server.streams.events import in_microseconds
+from mock_server.streams.events import Encoded, in_microseconds
 from mock_server.streams.faults import StreamFaults, Verdict
 from mock_server.streams.feeds import Feed, feed
 from mock_server.streams.limits import Attempts
@@ -52,7 +52,10 @@ class Subscriber(Protocol):
 
 
 def encode(name: str, event: Any, combined: bool, micro: bool) -> str:
-    raw = json.dumps(in_microseconds(event) if micro else event, separators=(",", ":"))
+    if isinstance(event, Encoded):  # made as text already (a diff depth event)
+        raw = event.text(micro)
+    else:
+        raw = json.dumps(in_microseconds(event) if micro else event, separators=(",", ":"))
     return f'{{"stream":{json.dumps(name)},"data":{raw}}}' if combined else raw
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from mock_server.endpoints.declaration import Context, Endpoint, Values
-from mock_server.endpoints.market.common import dumps, market, number, pair
+from mock_server.endpoints.market.common import market, number, pair
 from mock_server.endpoints.spec import spec_schema
-from mock_server.market.book import MAX_LEVELS, book
+from mock_server.market.book import MAX_LEVELS, book_levels
 from mock_server.market.symbols import Pair
-from mock_server.market.text import decimal
+from mock_server.market.text import levels_json
 from mock_server.rules.params import Long, Text
 
 
@@ -24,13 +24,12 @@ def rules(values: Values, ctx: Context) -> Request:
 
 
 def respond(r: Request, ctx: Context) -> bytes:
-    b = book(market(ctx), r.pair, ctx.now_ms, r.limit)
+    # The text a json.dumps of the levels as `decimal` strings would make (text.levels_json),
+    # from the book's arrays (remembered by instant, shared with the diff depth streams).
+    b = book_levels(market(ctx), r.pair, ctx.now_ms, r.limit)
     pd, qd = r.pair.price_digits, r.pair.qty_digits
-    return dumps({
-        "lastUpdateId": b.update_id,
-        "bids": [[decimal(p, pd), decimal(q, qd)] for p, q in b.bids],
-        "asks": [[decimal(p, pd), decimal(q, qd)] for p, q in b.asks],
-    })  # fmt: skip
+    bids, asks = levels_json(b.bid_prices, b.bid_qtys, pd, qd), levels_json(b.ask_prices, b.ask_qtys, pd, qd)
+    return f'{{"lastUpdateId":{b.update_id},"bids":{bids},"asks":{asks}}}'.encode()
 
 
 def weight(limit: int) -> int:
