@@ -199,6 +199,28 @@ def test_refuse_for_the_websocket_api_alone(mock: MockBinance) -> None:
         pass
 
 
+def test_a_websocket_api_connection_that_fails_inside_the_mock_is_closed_and_unlisted(
+    mock: MockBinance, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bug of ours while answering: the client gets 1011, the log the traceback, and the
+    connection leaves the listing (a drop or an expire would otherwise act on a dead one)."""
+    from mock_server.wsapi.session import Session
+
+    def broken(self: Session, text: str) -> str:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(Session, "handle", broken)
+    with _open(mock, "/ws-api/v3") as ws:
+        _wait_connections(mock, 1)
+        ws.send(json.dumps({"id": 1, "method": "ping"}))
+        closed = _closed(ws)
+    assert closed.rcvd is not None and closed.rcvd.code == 1011
+    _wait_connections(mock, 0)
+    assert "the WebSocket API connection failed" in caplog.text
+    close = [e for e in mock.requests() if e["check"] == "close"]
+    assert [e["msg"] for e in close] == ["closed 1011: Internal error"]
+
+
 def test_the_websocket_api_is_dropped_expired_and_ends_at_24_hours(mock: MockBinance) -> None:
     with _open(mock, "/ws-api/v3") as ws:
         _wait_connections(mock, 1)

@@ -13,7 +13,7 @@ import contextlib
 import time
 from typing import Any
 
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from mock_server.streams import limits
 from mock_server.streams.hub import Hub
@@ -79,10 +79,7 @@ class StreamEndpoint:
                     code = message.get("code")
                     break
                 if kind == "websocket.receive":
-                    text = message.get("text")
-                    if text is None:
-                        text = (message.get("bytes") or b"").decode("utf-8", "replace")
-                    session.receive(text, time.monotonic())
+                    session.receive(frame_text(message), time.monotonic())
         finally:
             session.ended(code)
             writer.cancel()
@@ -97,6 +94,12 @@ class StreamEndpoint:
                     await send({"type": "websocket.close", "code": item.code, "reason": item.reason})
                 return
             await send({"type": "websocket.send", "text": item})
+
+
+def frame_text(message: Message) -> str:
+    """A received frame as text: a binary frame is read as UTF-8, whatever it holds."""
+    text = message.get("text")
+    return text if text is not None else (message.get("bytes") or b"").decode("utf-8", "replace")
 
 
 def abort(send: Send) -> None:

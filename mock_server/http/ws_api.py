@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-from typing import Any
+import logging
 
 from starlette.types import Receive, Scope, Send
 
 from mock_server.exchange.exchange import Exchange
-from mock_server.http.streams import abort
+from mock_server.http.streams import abort, frame_text
 from mock_server.streams import limits
 from mock_server.streams.connections import Connection
 from mock_server.wsapi.session import Session
 
 PATH = "/ws-api/v3"
+log = logging.getLogger("binance_mock")
 POLL_S = 0.02
 
 
@@ -43,31 +43,26 @@ class WsApiEndpoint:
         session = Session(self.exchange, ip)
         lock = asyncio.Lock()  # one frame at a time on the socket
         ended: asyncio.Event = asyncio.Event()
-        closing: list[tuple[int, str]] = []
+        how: list[tuple[int, str, bool]] = []  # how the connection ended, once; whether by the client
 
-        def close(code: int, reason: str) -> None:
-            if not closing:
-                closing.append((code, reason))
-                hub.connections.closed(conn, code, reason)
-                ended.set()
-
-        announced: list[str] = []  # the connection's own events, sent with the next poll
-
-        def announce(event: dict[str, Any]) -> None:  # the WebSocket API's form: {"event": {...}}
-            announced.append(json.dumps({"event": event}, separators=(",", ":")))
+        def end(code: int, reason: str, by_client: bool = False) -> bool:
+            """The connection ends, once: the registry and the journal hear how."""
+            if how:
+                return False
+            how.append((code, reason, by_client))
+            hub.connections.closed(conn, code, reason)
+            ended.set()
+            return True
 
         def drop() -> None:
-            if not closing:
-                closing.append((1006, ""))
-                hub.connections.closed(conn, 1006, "dropped")
+            if end(1006, "dropped"):
                 abort(send)
-                ended.set()
 
         conn = hub.connections.opened(
-            Connection("ws-api", PATH, ip, session.connected_ms, close, drop,
+            Connection("ws-api", PATH, ip, session.connected_ms, end, drop,
                        accounts=lambda: {*(s.api_key for s in session.subscriptions.values()),
                                          *filter(None, [session.api_key])},
-                       announce=announce),
+                       announce=session.announce),
         )  # fmt: skip
 
         async def pump() -> None:
@@ -80,12 +75,10 @@ class WsApiEndpoint:
             while not ended.is_set():
                 await asyncio.sleep(POLL_S)
                 if self.exchange.now_ms() - session.connected_ms >= limits.MAX_AGE_MS:
-                    close(*limits.CLOSE_AGE)
+                    end(*limits.CLOSE_AGE)
                     break
                 async with lock:  # taken and sent as one step: the order of the events stays
-                    frames = [*announced, *session.events()]
-                    announced.clear()
-                    for frame in frames:
+                    for frame in session.events():
                         await send({"type": "websocket.send", "text": frame})
 
         async def read() -> None:
@@ -98,16 +91,10 @@ class WsApiEndpoint:
             while True:
                 message = await receive()
                 if message["type"] == "websocket.disconnect":
-                    if not closing:
-                        closing.append((message.get("code", 1005), "the client left"))
-                        hub.connections.closed(conn, message.get("code"), "the client left")
-                    ended.set()
+                    end(message.get("code", 1005), "the client left", by_client=True)
                     return
                 if message["type"] == "websocket.receive":
-                    text = message.get("text")
-                    if text is None:
-                        text = (message.get("bytes") or b"").decode("utf-8", "replace")
-                    answer = session.handle(text)
+                    answer = session.handle(frame_text(message))
                     async with lock:  # the answer, then what it ended (eventStreamTerminated)
                         for frame in (answer, *session.events()):
                             await send({"type": "websocket.send", "text": frame})
@@ -116,8 +103,12 @@ class WsApiEndpoint:
         tasks = [loop.create_task(pump()), loop.create_task(read())]
         try:
             await ended.wait()
-            code, reason = closing[0] if closing else (1011, "")
-            if code != 1006 and not tasks[1].done():  # we end it: Binance's close frame
+            for task in tasks:
+                if task.done() and not task.cancelled() and task.exception() is not None:
+                    log.error("the WebSocket API connection failed", exc_info=task.exception())
+                    end(1011, "Internal error")  # a bug of ours: nor may the registry keep it
+            code, reason, by_client = how[0]
+            if code != 1006 and not by_client:  # we end it: Binance's close frame
                 async with lock:
                     await send({"type": "websocket.close", "code": code, "reason": reason})
         finally:

@@ -53,7 +53,7 @@ class Session:
     by_logon: int | None = None  # the subscription userDataStream.subscribe made
     next_subscription: int = 0
     cursor: int = 0  # the outbox's sequence number last delivered
-    ended: list[str] = field(default_factory=list)  # eventStreamTerminated frames not yet sent
+    own: list[str] = field(default_factory=list)  # the session's own frames not yet sent
 
     def __post_init__(self) -> None:
         self.connected_ms = self.connected_ms or self.exchange.now_ms()
@@ -198,7 +198,7 @@ class Session:
         del self.subscriptions[n]
         if n == self.by_logon:
             self.by_logon = None
-        self.ended.append(_event(n, {"e": "eventStreamTerminated", "E": now}))
+        self.own.append(_event(n, {"e": "eventStreamTerminated", "E": now}))
 
     def _status(self, now: int) -> dict[str, Any]:
         return {"apiKey": self.api_key, "authorizedSince": self.authorized_ms, "connectedSince": self.connected_ms,
@@ -208,8 +208,8 @@ class Session:
 
     def events(self) -> list[str]:
         """The frames to send since the last call: the subscribed wallets' user data events (a
-        listenToken's only those before it expired), then the end of each subscription that
-        ended."""
+        listenToken's only those before it expired), then the session's own: the end of each
+        subscription that ended, a serverShutdown."""
         new = self.exchange.world.outbox.since(self.cursor)
         if new:
             self.cursor = new[-1].seq
@@ -225,9 +225,14 @@ class Session:
             n for n, s in self.subscriptions.items() if s.expires_ms is not None and s.expires_ms <= now
         ]:
             self._end(n, now)
-        out += self.ended
-        self.ended = []
+        out += self.own
+        self.own = []
         return out
+
+    def announce(self, event: dict[str, Any]) -> None:
+        """An event of the connection itself (serverShutdown), sent with the next events, in the
+        WebSocket API's form `{"event": {...}}`."""
+        self.own.append(json.dumps({"event": event}, separators=(",", ":")))
 
 
 class _Params:
