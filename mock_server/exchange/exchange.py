@@ -414,17 +414,17 @@ class Exchange:
         at once. ValueError naming what is wrong with it."""
         if isinstance(data, dict) and "match" in data:
             data = {**data, "match": self._stream_match(data["match"])}
-        rule = self.world.stream_faults.add(parse_fault(data, self._is_listen_key), self.streams.wall())
-        shown = rule.to_dict(self.streams.wall(), mask_key)
-        conns = self.streams.connections
+        wall = self.streams.wall()
+        rule = self.world.stream_faults.add(parse_fault(data, self._is_listen_key), wall)
+        conns, acted = self.streams.connections, {}
         if rule.kind == "expire":
             rule.fired = conns.on_loop(lambda: conns.expire(rule.match, rule.times, rule.id), 0)
-            shown = {**rule.to_dict(self.streams.wall(), mask_key), "closed": rule.fired}
+            acted = {"closed": rule.fired}
         elif rule.kind == "shutdown":
             now, ms = self.now_ms(), rule.ms if rule.ms is not None else SHUTDOWN_MS
             rule.fired = conns.on_loop(lambda: conns.shutdown(rule.match, rule.times, rule.id, now, ms), 0)
-            shown = {**rule.to_dict(self.streams.wall(), mask_key), "told": rule.fired}
-        return shown
+            acted = {"told": rule.fired}
+        return {**rule.to_dict(wall, mask_key), **acted}
 
     def stream_fault_rules(self) -> list[dict[str, Any]]:
         wall = self.streams.wall()

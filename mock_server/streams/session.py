@@ -58,6 +58,7 @@ class Session:
         self.sent = 0  # events delivered (GET /_mock/streams shows it)
         self._outbox = outbox
         self._close = close
+        self._dropped = drop
         self._rate = limits.Window(limits.MESSAGES_PER_SECOND, 1.0)
         self._closed = False
         hub.attach(self)
@@ -69,7 +70,6 @@ class Session:
                        lambda: {"combined": self.combined, "events": self.sent}),
             " ".join(self.names),
         )  # fmt: skip
-        self._dropped = drop
 
     # --- what the hub calls ---
 
