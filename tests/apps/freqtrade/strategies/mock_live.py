@@ -5,29 +5,13 @@ it paid, which fills when the run steers the mock's price up. Not a strategy to 
 from typing import Any
 
 from freqtrade.persistence import Trade
-from freqtrade.strategy import IStrategy
-from pandas import DataFrame
+from mock_probe import MockProbe  # freqtrade puts this folder on sys.path while it loads a strategy
 
 
-class MockLive(IStrategy):
-    INTERFACE_VERSION = 3
-    timeframe = "1m"
+class MockLive(MockProbe):
+    """MockProbe's candles and signals; its own exit: the resting take-profit below."""
+
     minimal_roi = {"0": 10}  # never: the exit is the resting take-profit below
-    stoploss = -0.99  # never takes a loss
-    startup_candle_count = 20
-    process_only_new_candles = True
-
-    def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
-        dataframe["sma20"] = dataframe["close"].rolling(20).mean()  # reads the history
-        return dataframe
-
-    def populate_entry_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
-        dataframe["enter_long"] = 1
-        return dataframe
-
-    def populate_exit_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
-        dataframe["exit_long"] = 0
-        return dataframe
 
     # freqtrade calls each callback with keyword arguments: these take the ones they read.
     def confirm_trade_entry(self, pair: str, **kwargs: Any) -> bool:
